@@ -1,0 +1,147 @@
+/**
+ * The public shapes of the cluster client: engines, tasks, outputs, runs, options and status.
+ * Shared by src/core/client, the language server and (through the server protocol) the extension.
+ * Plain data only: everything here is JSON-serializable.
+ */
+import type { Channel } from '../protocol/connectionFile';
+
+export type ClientState = 'disconnected' | 'connecting' | 'connected' | 'reconnecting' | 'closed';
+
+/** `all` engines (one task per engine, on mux), `balanced` (one task, task scheduler), or engine ids. */
+export type Targets = 'all' | 'balanced' | number[];
+
+export type EngineStatus = 'idle' | 'busy' | 'starting' | 'unknown';
+
+export interface EngineInfo {
+  id: number;
+  uuid: string;
+  status: EngineStatus;
+  /** Pending direct (mux) requests, from queue_request. */
+  queue: number;
+  /** Completed requests, from queue_request. */
+  completed: number;
+  /** Pending load-balanced tasks assigned to this engine, from queue_request. */
+  tasks: number;
+}
+
+/** pending: sent, not started; running: execute_input/busy seen or started; then a terminal state. */
+export type TaskState = 'pending' | 'running' | 'done' | 'error' | 'aborted' | 'lost';
+export const TERMINAL_STATES: readonly TaskState[] = ['done', 'error', 'aborted', 'lost'];
+
+export interface RemoteError {
+  ename: string;
+  evalue: string;
+  /** IPython's formatted traceback, ANSI codes included. */
+  traceback: string[];
+}
+
+export type OutputItem =
+  | { kind: 'stream'; name: 'stdout' | 'stderr'; text: string }
+  | { kind: 'execute_result'; executionCount: number | null; data: Record<string, unknown> }
+  | { kind: 'display_data'; data: Record<string, unknown>; metadata: Record<string, unknown> }
+  | ({ kind: 'error' } & RemoteError);
+
+/** A user_expressions entry of an execute_reply. */
+export type ExpressionValue =
+  | { status: 'ok'; data: Record<string, unknown> }
+  | ({ status: 'error' } & RemoteError);
+
+export interface TaskInfo {
+  msgId: string;
+  /** The run this task belongs to, when it was submitted through execute(). */
+  runId?: string;
+  /** 'mux' for direct execution on one engine, 'task' for load-balanced. */
+  queue: 'mux' | 'task';
+  /** The engine it was sent to (mux) or ran on (task, once known). */
+  engineId?: number;
+  engineUuid?: string;
+  state: TaskState;
+  code: string;
+  /** ISO dates: the request header's date, metadata.started, the reply header's date, our clock. */
+  submitted: string;
+  started?: string;
+  completed?: string;
+  received?: string;
+  outputs: OutputItem[];
+  error?: RemoteError;
+  /** Why the task ended as aborted or lost, when we know (e.g. "engine 1 unregistered"). */
+  reason?: string;
+  executionCount?: number;
+  userExpressions?: Record<string, ExpressionValue>;
+  /** Set on the old task when it was resubmitted, and on the new one. */
+  resubmittedAs?: string;
+  resubmittedFrom?: string;
+  /** True when submitted by another client (seen only through the hub's history). */
+  foreign?: boolean;
+}
+
+export interface Run {
+  id: string;
+  code: string;
+  targets: Targets;
+  msgIds: string[];
+  created: string;
+}
+
+/** Scheduler dependencies for load-balanced tasks (PROTOCOL.md §5.3). */
+export type Dependency = string[] | { msg_ids: string[]; all?: boolean; success?: boolean; failure?: boolean };
+
+export interface RequestOptions {
+  /** Milliseconds before the request fails with a TimeoutError. */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface ExecuteOptions {
+  targets?: Targets;
+  /** Default false: %px style, so execute_result is echoed. */
+  silent?: boolean;
+  /** Default false: independent requests, so one error does not abort the queue. */
+  stopOnError?: boolean;
+  userExpressions?: Record<string, string>;
+  /** Load-balanced only: restrict to these engine ids. */
+  balancedTargets?: number[];
+  after?: Dependency;
+  follow?: Dependency;
+  /** Load-balanced only: seconds a task may wait for dependencies or an engine. */
+  timeout?: number;
+  retries?: number;
+  signal?: AbortSignal;
+}
+
+export interface CompletionResult {
+  matches: string[];
+  cursorStart: number;
+  cursorEnd: number;
+  types?: { text: string; type: string; signature?: string }[];
+}
+
+export interface QueueStatus {
+  engines: Record<number, { queue: number; completed: number; tasks: number }>;
+  unassigned: number;
+}
+
+export type DropReason = 'badSignature' | 'replay' | 'malformed';
+export type DroppedCounters = Record<DropReason, number> & {
+  byChannel: Partial<Record<Channel, Partial<Record<DropReason, number>>>>;
+};
+
+export interface SecurityPosture {
+  /** HMAC-signed messages (a non-empty key). */
+  signed: boolean;
+  signatureScheme: string;
+  /** How the link is protected. */
+  transport: 'curve' | 'ssh' | 'plain';
+  /** The controller is on a loopback address. */
+  loopback: boolean;
+  warnings: string[];
+}
+
+export interface ClientStatus {
+  state: ClientState;
+  connectionFile?: string;
+  engines: number;
+  runningTasks: number;
+  security?: SecurityPosture;
+  dropped: DroppedCounters;
+}
