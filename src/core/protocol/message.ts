@@ -159,7 +159,7 @@ export class Session {
    */
   decode(input: readonly unknown[]): Message {
     if (!Array.isArray(input)) throw new MalformedMessageError('message is not a list of frames');
-    const frames = input.map(asBuffer);
+    const frames = Array.from(input, asBuffer); // not map(): holes in a sparse array must fail too
     let delim = -1;
     for (let i = 0; i < frames.length; i++) {
       if (frames[i].equals(DELIMITER)) {

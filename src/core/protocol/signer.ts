@@ -26,12 +26,29 @@ export function hashForScheme(scheme: string): string {
   const pyName = scheme.slice('hmac-'.length);
   const nodeName = PYTHON_TO_NODE_HASH[pyName] ?? pyName;
   const available = new Set(getHashes().map((h) => h.toLowerCase()));
-  if (!available.has(nodeName.toLowerCase())) {
+  if (!available.has(nodeName.toLowerCase()) || !hmacWorks(nodeName)) {
     throw new SignatureSchemeError(
-      `unsupported signature_scheme ${JSON.stringify(scheme)}: this Node's crypto has no hash "${nodeName}" (use e.g. "hmac-sha256")`,
+      `unsupported signature_scheme ${JSON.stringify(scheme)}: this Node's crypto has no HMAC hash "${nodeName}" (use e.g. "hmac-sha256")`,
     );
   }
   return nodeName;
+}
+
+const hmacUsable = new Map<string, boolean>();
+
+/** Some listed hashes cannot key an HMAC (the XOFs shake128/shake256 throw): try each once. */
+function hmacWorks(hash: string): boolean {
+  let ok = hmacUsable.get(hash);
+  if (ok === undefined) {
+    try {
+      createHmac(hash, 'probe').update('probe').digest();
+      ok = true;
+    } catch {
+      ok = false;
+    }
+    hmacUsable.set(hash, ok);
+  }
+  return ok;
 }
 
 /**
