@@ -1,0 +1,147 @@
+/** Connect, disconnect, the language server, the actions quick pick, and the output channels. */
+import * as vscode from 'vscode';
+import { ListClustersRequest, type ConnectParams, type ConnectResult, type FoundCluster } from '../../server/protocol';
+import type { Ctx } from '../ctx';
+import { CancelledError } from '../errors';
+import { Commands } from '../ids';
+import { connectParamsFromSettings } from '../settings';
+import { clusterName } from '../statusText';
+import { registerCommand } from './register';
+
+interface ClusterPick extends vscode.QuickPickItem {
+  params?: ConnectParams;
+  browse?: boolean;
+}
+
+function age(ms: number): string {
+  const s = Math.max(0, (Date.now() - ms) / 1000);
+  if (s < 90) return 'just now';
+  if (s < 5400) return `${Math.round(s / 60)} min ago`;
+  if (s < 129600) return `${Math.round(s / 3600)} h ago`;
+  return `${Math.round(s / 86400)} days ago`;
+}
+
+export function clusterPickItem(c: FoundCluster): ClusterPick {
+  const engines = c.engineCount !== undefined ? `${c.engineCount} engines · ` : '';
+  return {
+    label: `$(server-process) ${c.clusterId ? c.clusterId : 'default cluster'}`,
+    description: `profile ${c.profile} · ${engines}${age(c.modified)}`,
+    detail: c.connectionFile,
+    params: { connectionFile: c.connectionFile },
+  };
+}
+
+/** The argument forms Connect accepts: none (ask), ConnectParams, a path, or a Uri (from the explorer). */
+function paramsFromArg(arg: unknown): ConnectParams | undefined {
+  if (typeof arg === 'string' && arg) return { connectionFile: arg };
+  if (arg instanceof vscode.Uri) return { connectionFile: arg.fsPath };
+  if (arg && typeof arg === 'object' && ('connectionFile' in arg || 'profile' in arg || 'clusterId' in arg)) return arg as ConnectParams;
+  return undefined;
+}
+
+async function pickCluster(ctx: Ctx): Promise<ConnectParams> {
+  const s = ctx.config.settings;
+  const qp = vscode.window.createQuickPick<ClusterPick>();
+  qp.title = 'Connect to an IPython Parallel cluster';
+  qp.placeholder = 'Pick a cluster found in your IPython profiles, or browse for a connection file';
+  qp.busy = true;
+  qp.matchOnDescription = qp.matchOnDetail = true;
+  const fixed: ClusterPick[] = [{ label: '$(folder-opened) Browse for a connection file…', browse: true, alwaysShow: true }];
+  if (s.connectionFile || s.clusterId || s.profile !== 'default') {
+    const params = connectParamsFromSettings(s);
+    fixed.unshift({
+      label: '$(settings-gear) From settings',
+      description: 'connectionFile' in params ? params.connectionFile : `profile ${s.profile}${s.clusterId ? `, cluster ${s.clusterId}` : ''}`,
+      params,
+      alwaysShow: true,
+    });
+  }
+  qp.items = fixed;
+  ctx
+    .request(ListClustersRequest, s.ipythonDir ? { ipythonDir: s.ipythonDir } : {})
+    .then((found) => {
+      const items: ClusterPick[] = found.map(clusterPickItem);
+      if (items.length) items.unshift({ label: 'Clusters found', kind: vscode.QuickPickItemKind.Separator });
+      qp.items = [...items, { label: '', kind: vscode.QuickPickItemKind.Separator }, ...fixed];
+      if (!found.length) qp.placeholder = 'No clusters found in your IPython profiles: browse for a connection file';
+    })
+    .catch((e) => ctx.log.warn(`ipp/listClusters: ${e instanceof Error ? e.message : String(e)}`))
+    .finally(() => (qp.busy = false));
+  const choice = await new Promise<ClusterPick | undefined>((resolve) => {
+    qp.onDidAccept(() => resolve(qp.selectedItems[0]));
+    qp.onDidHide(() => resolve(undefined));
+    qp.show();
+  });
+  qp.dispose();
+  if (!choice) throw new CancelledError();
+  if (choice.params) return choice.params;
+  const uris = await vscode.window.showOpenDialog({
+    title: 'Connection file (ipcontroller-client.json)',
+    canSelectMany: false,
+    filters: { 'Connection files': ['json'] },
+    openLabel: 'Connect',
+  });
+  if (!uris?.length) throw new CancelledError();
+  return { connectionFile: uris[0].fsPath };
+}
+
+export async function connectWithProgress(ctx: Ctx, params: ConnectParams): Promise<ConnectResult> {
+  const where = 'connectionFile' in params ? clusterName(params.connectionFile) : params.profile ?? 'default';
+  const result = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Window, title: `Connecting to ${where}…` },
+    () => ctx.connect(params),
+  );
+  for (const w of result.warnings) vscode.window.showWarningMessage(`IPython Parallel: ${w}`);
+  if (!result.security.signed) {
+    vscode.window.showWarningMessage(
+      `The cluster ${clusterName(result.connectionFile)} does not sign its messages: anyone who can reach its ports can run code on it.`,
+    );
+  }
+  return result;
+}
+
+interface ActionPick extends vscode.QuickPickItem {
+  command: string;
+}
+
+function actionItems(ctx: Ctx): ActionPick[] {
+  const m = ctx.model;
+  const trusted = vscode.workspace.isTrusted;
+  const items: ActionPick[] = [];
+  const add = (when: boolean, label: string, command: string, description?: string) => {
+    if (when) items.push({ label, command, description });
+  };
+  add(!m.connected, '$(plug) Connect to Cluster…', Commands.connect);
+  add(!ctx.localCluster && trusted, '$(play) Start Local Cluster…', Commands.startLocalCluster);
+  add(m.connected && trusted, '$(run-all) Run Selection or Line', Commands.runSelection);
+  add(m.connected && trusted, '$(run) Run Cell', Commands.runCell);
+  add(m.connected && trusted, '$(file-code) Run File', Commands.runFile);
+  add(m.hasRunningTasks, '$(circle-slash) Abort All', Commands.abortAll);
+  add(m.hasRunningTasks, '$(debug-pause) Interrupt All', Commands.interruptAll);
+  add(m.connected, '$(list-ordered) Show Queue Status', Commands.showQueueStatus);
+  add(m.connected, '$(trash) Purge Results', Commands.purgeResults);
+  add(true, '$(output) Show Output', Commands.showOutput);
+  add(true, '$(list-flat) Show Log', Commands.showLog);
+  add(m.connected, '$(debug-disconnect) Disconnect', Commands.disconnect);
+  add(!!ctx.localCluster, '$(debug-stop) Stop Local Cluster', Commands.stopLocalCluster);
+  add(m.connected && trusted, '$(close-all) Shut Down Cluster…', Commands.shutdownCluster);
+  add(true, '$(refresh) Restart Language Server', Commands.restartServer);
+  return items;
+}
+
+export function registerConnectionCommands(ctx: Ctx): void {
+  registerCommand(ctx, Commands.connect, async (arg?: unknown) => {
+    const params = paramsFromArg(arg) ?? (await pickCluster(ctx));
+    const result = await connectWithProgress(ctx, params);
+    vscode.window.setStatusBarMessage(`IPython Parallel: connected, ${result.engines.length} engines`, 4000);
+    return result;
+  });
+  registerCommand(ctx, Commands.disconnect, () => ctx.disconnect());
+  registerCommand(ctx, Commands.restartServer, () => ctx.restartServer());
+  registerCommand(ctx, Commands.showActions, async () => {
+    const pick = await vscode.window.showQuickPick(actionItems(ctx), { title: 'IPython Parallel', placeHolder: 'Choose an action' });
+    if (pick) await vscode.commands.executeCommand(pick.command);
+  });
+  registerCommand(ctx, Commands.showOutput, () => ctx.output.reveal());
+  registerCommand(ctx, Commands.showLog, () => ctx.log.show(true));
+}

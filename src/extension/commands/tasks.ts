@@ -1,0 +1,87 @@
+/** Abort, interrupt, resubmit, purge and inspect tasks: all of ours, or those selected in the Tasks view. */
+import * as vscode from 'vscode';
+import {
+  AbortRequest,
+  InterruptRequest,
+  OutputRequest,
+  PurgeRequest,
+  ResubmitRequest,
+  TasksRequest,
+  type TaskSelection,
+} from '../../server/protocol';
+import type { Ctx } from '../ctx';
+import { UserError } from '../errors';
+import { Commands } from '../ids';
+import { msgIdsOf } from '../output/runInfo';
+import { selectedNodes, taskSelection, type TasksTreeNode } from '../views/nodes';
+import { registerCommand } from './register';
+
+function selectionOf(ctx: Ctx, node: TasksTreeNode | undefined, nodes: TasksTreeNode[] | undefined): TaskSelection {
+  const sel = taskSelection(selectedNodes(node, nodes), (runId) => msgIdsOf(ctx.model.run(runId)));
+  if (!sel) throw new UserError('Select a run or a task in the Tasks view first.');
+  return sel;
+}
+
+function count(n: number, what: string): string {
+  return `${n} ${what}${n === 1 ? '' : 's'}`;
+}
+
+export function registerTaskCommands(ctx: Ctx): void {
+  registerCommand(ctx, Commands.abortAll, async () => {
+    const r = await ctx.request(AbortRequest, {});
+    vscode.window.setStatusBarMessage(`IPython Parallel: aborted ${count(r.aborted.length, 'task')}`, 4000);
+    return r;
+  });
+  registerCommand(ctx, Commands.interruptAll, async () => {
+    const r = await ctx.request(InterruptRequest, {});
+    vscode.window.setStatusBarMessage(`IPython Parallel: interrupted ${count(r.engineIds.length, 'engine')}`, 4000);
+    return r;
+  });
+  registerCommand(ctx, Commands.purgeResults, async () => {
+    const r = await ctx.request(PurgeRequest, { all: true });
+    ctx.tasksTree.reloadHistory();
+    vscode.window.setStatusBarMessage(`IPython Parallel: purged ${count(r.purged, 'result')}`, 4000);
+    return r;
+  });
+  registerCommand(ctx, Commands.refreshTasks, async () => {
+    const runs = await ctx.request(TasksRequest, {});
+    ctx.output.ignoreFinished(runs);
+    ctx.model.setRuns(runs);
+    ctx.tasksTree.reloadHistory();
+    return runs.length;
+  });
+  registerCommand(ctx, Commands.showTaskOutput, async (node?: TasksTreeNode) => {
+    if (node?.kind !== 'run' && node?.kind !== 'task') throw new UserError('Select a run or a task in the Tasks view first.');
+    const result = await ctx.request(OutputRequest, { runId: node.runId });
+    const run = ctx.model.run(node.runId);
+    if (node.kind === 'run') ctx.output.showRun(run, result);
+    else ctx.output.showRun(run, { ...result, engines: result.engines.filter((e) => e.msgId === node.msgId) });
+    return result;
+  });
+  registerCommand(ctx, Commands.abortTask, (node?: TasksTreeNode, nodes?: TasksTreeNode[]) =>
+    ctx.request(AbortRequest, selectionOf(ctx, node, nodes)),
+  );
+  registerCommand(ctx, Commands.interruptTask, (node?: TasksTreeNode, nodes?: TasksTreeNode[]) =>
+    ctx.request(InterruptRequest, selectionOf(ctx, node, nodes)),
+  );
+  registerCommand(ctx, Commands.resubmitTask, async (node?: TasksTreeNode, nodes?: TasksTreeNode[]) => {
+    ctx.requireTrust('Resubmitting tasks');
+    const r = await ctx.request(ResubmitRequest, selectionOf(ctx, node, nodes));
+    if (selectedNodes(node, nodes).some((n) => n.kind === 'historyTask')) ctx.tasksTree.reloadHistory();
+    return r;
+  });
+  registerCommand(ctx, Commands.copyMsgId, async (node?: TasksTreeNode, nodes?: TasksTreeNode[]) => {
+    const sel = selectionOf(ctx, node, nodes);
+    const ids = sel.msgIds ?? msgIdsOf(ctx.model.run(sel.runId!));
+    await vscode.env.clipboard.writeText(ids.join('\n'));
+    vscode.window.setStatusBarMessage(`Copied ${count(ids.length, 'msg_id')}`, 3000);
+    return ids;
+  });
+  registerCommand(ctx, Commands.purgeTask, (node?: TasksTreeNode, nodes?: TasksTreeNode[]) =>
+    ctx.request(PurgeRequest, selectionOf(ctx, node, nodes)),
+  );
+  registerCommand(ctx, Commands.loadHistory, async () => {
+    ctx.tasksTree.reloadHistory();
+    if (ctx.tasksView.visible) await ctx.tasksView.reveal(ctx.tasksTree.historyNode, { expand: true, select: false, focus: false });
+  });
+}

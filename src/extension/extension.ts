@@ -1,0 +1,68 @@
+/**
+ * Entry point: builds the Ctx, registers commands and code lenses, starts the language server, and
+ * connects automatically when `ipyparallel.autoConnect` is set.
+ */
+import * as vscode from 'vscode';
+import type { ConnectParams } from '../server/protocol';
+import { CellCodeLensProvider } from './codeLens';
+import { registerClusterCommands } from './commands/cluster';
+import { registerConnectionCommands } from './commands/connection';
+import { lastErrors } from './commands/register';
+import { registerRunCommands } from './commands/run';
+import { registerTaskCommands } from './commands/tasks';
+import { Ctx } from './ctx';
+import { describeError } from './errors';
+import { connectParamsFromSettings } from './settings';
+
+/** What activate() returns: for the extension-host tests (and other extensions), not a stable API. */
+export interface ExtensionApi {
+  readonly ctx: Ctx;
+  /** The last error a command showed to the user. */
+  readonly lastError: { command?: string; message?: string };
+}
+
+// The only module-level state: deactivate() must await the Ctx's cleanup (the local cluster), and
+// VS Code does not await the dispose() of subscriptions.
+let current: Ctx | undefined;
+
+export async function activate(context: vscode.ExtensionContext): Promise<ExtensionApi> {
+  const ctx = new Ctx(context);
+  current = ctx;
+  registerConnectionCommands(ctx);
+  registerRunCommands(ctx);
+  registerTaskCommands(ctx);
+  registerClusterCommands(ctx);
+
+  const lenses = new CellCodeLensProvider(ctx.model, ctx.config);
+  context.subscriptions.push(
+    lenses,
+    vscode.languages.registerCodeLensProvider({ language: 'python' }, lenses),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('ipyparallel.codeLens.enabled')) lenses.refresh();
+    }),
+  );
+
+  ctx
+    .startServer()
+    .then(() => autoConnect(ctx))
+    .catch((e) => ctx.log.error(`the language server did not start: ${describeError(e)}`));
+
+  return { ctx, lastError: lastErrors };
+}
+
+async function autoConnect(ctx: Ctx): Promise<void> {
+  const s = ctx.config.settings;
+  if (!s.autoConnect || ctx.model.state !== 'disconnected') return;
+  const params: ConnectParams = connectParamsFromSettings(s);
+  try {
+    await ctx.connect(params);
+  } catch (e) {
+    ctx.log.warn(`auto-connect failed: ${describeError(e)}`);
+  }
+}
+
+export async function deactivate(): Promise<void> {
+  const ctx = current;
+  current = undefined;
+  await ctx?.dispose();
+}

@@ -1,0 +1,203 @@
+/**
+ * A local cluster started by the extension: `<python> -m ipyparallel.cluster start -n N --cluster-id=…`
+ * in its own process group, with its log piped to ours. Node only (no `vscode`).
+ *
+ * ipcluster starts the controller and engines in sessions of their own (start_new_session), so they do
+ * not die with its group: stop() sends SIGINT, which makes ipcluster stop them cleanly, and only if it
+ * does not exit in time kills it and the pids recorded in cluster-<id>.json.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { Emitter } from '../core/event';
+import type { Logger } from '../core/log';
+import { connectionFilePath, defaultIpythonDir } from '../core/protocol/discovery';
+
+export interface LocalClusterOptions {
+  python: string;
+  engines: number;
+  profile?: string;
+  ipythonDir?: string;
+  /** Default: a fresh `vscode-<time>` id, so an old connection file is never mistaken for ours. */
+  clusterId?: string;
+  log: Logger;
+  env?: NodeJS.ProcessEnv;
+  /** How long to wait for the connection file (default 60 s). */
+  startTimeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+export class LocalClusterError extends Error {
+  readonly code = 'ERR_LOCAL_CLUSTER';
+  constructor(message: string) {
+    super(message);
+    this.name = 'LocalClusterError';
+  }
+}
+
+/** The arguments after the interpreter. */
+export function ipclusterArgs(o: Pick<LocalClusterOptions, 'engines' | 'profile' | 'ipythonDir'> & { clusterId: string }): string[] {
+  const args = ['-m', 'ipyparallel.cluster', 'start', `--n=${o.engines}`, `--cluster-id=${o.clusterId}`];
+  if (o.profile && o.profile !== 'default') args.push(`--profile=${o.profile}`);
+  if (o.ipythonDir) args.push(`--ipython-dir=${o.ipythonDir}`);
+  return args;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export class LocalCluster {
+  readonly #child: ChildProcess;
+  readonly #tail: string[] = [];
+  #exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  readonly #onDidExit = new Emitter<{ code: number | null; signal: NodeJS.Signals | null }>();
+  /** ipcluster exited (on stop() or on its own). */
+  readonly onDidExit = this.#onDidExit.event;
+
+  private constructor(
+    readonly clusterId: string,
+    readonly connectionFile: string,
+    readonly engines: number,
+    child: ChildProcess,
+    private readonly log: Logger,
+  ) {
+    this.#child = child;
+    const onData = (d: Buffer) => {
+      for (const line of d.toString('utf8').split('\n')) {
+        if (!line.trim()) continue;
+        this.#tail.push(line);
+        if (this.#tail.length > 20) this.#tail.shift();
+        this.log.debug(`[ipcluster] ${line}`);
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.on('exit', (code, signal) => {
+      this.#exited = { code, signal };
+      this.log.info(`ipcluster (pid ${child.pid}) exited with ${signal ?? `code ${code}`}`);
+      this.#onDidExit.fire(this.#exited);
+    });
+  }
+
+  get pid(): number | undefined {
+    return this.#child.pid;
+  }
+  get running(): boolean {
+    return this.#exited === undefined;
+  }
+  /** The last lines ipcluster printed (for error messages). */
+  get tail(): string {
+    return this.#tail.join('\n');
+  }
+
+  /** Starts ipcluster and resolves once its client connection file is written. */
+  static async start(o: LocalClusterOptions): Promise<LocalCluster> {
+    const clusterId = o.clusterId ?? `vscode-${Date.now().toString(36)}`;
+    const ipythonDir = o.ipythonDir || defaultIpythonDir(o.env ?? process.env);
+    const file = connectionFilePath(ipythonDir, o.profile || 'default', clusterId);
+    const args = ipclusterArgs({ ...o, clusterId });
+    o.log.info(`starting local cluster: ${o.python} ${args.join(' ')}`);
+    const child = spawn(o.python, args, {
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: o.env ?? process.env,
+      windowsHide: true,
+    });
+    const cluster = new LocalCluster(clusterId, file, o.engines, child, o.log);
+    const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
+    try {
+      await cluster.#waitForFile(o.startTimeoutMs ?? 60000, spawnError, o.signal);
+      return cluster;
+    } catch (e) {
+      await cluster.stop();
+      throw e;
+    }
+  }
+
+  async #waitForFile(timeoutMs: number, spawnError: Promise<Error>, signal?: AbortSignal): Promise<void> {
+    const started = Date.now();
+    let failed: Error | undefined;
+    spawnError.then((e) => (failed = e));
+    for (;;) {
+      if (failed) throw new LocalClusterError(`could not start ipcluster: ${failed.message}`);
+      if (this.#exited) {
+        throw new LocalClusterError(
+          `ipcluster exited (${this.#exited.signal ?? `code ${this.#exited.code}`}) before writing ${this.connectionFile}.\n${this.tail}`,
+        );
+      }
+      if (signal?.aborted) throw new LocalClusterError('cancelled');
+      if (existsSync(this.connectionFile)) {
+        try {
+          const content = readFileSync(this.connectionFile, 'utf8');
+          if (statSync(this.connectionFile).size > 0 && JSON.parse(content).key !== undefined) return;
+        } catch {
+          // being written: try again
+        }
+      }
+      if (Date.now() - started > timeoutMs) {
+        throw new LocalClusterError(`ipcluster did not write ${this.connectionFile} within ${Math.round(timeoutMs / 1000)} s.\n${this.tail}`);
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  /** Stops the cluster: SIGINT to ipcluster, then force after `timeoutMs`. Resolves when it is gone. */
+  async stop(timeoutMs = 20000): Promise<void> {
+    const pid = this.#child.pid;
+    if (pid === undefined || this.#exited) return;
+    const exited = new Promise<void>((resolve) => (this.#exited ? resolve() : this.#child.once('exit', () => resolve())));
+    try {
+      process.kill(pid, 'SIGINT');
+    } catch {
+      return;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([
+      exited.then(() => false),
+      new Promise<boolean>((r) => (timer = setTimeout(() => r(true), timeoutMs))),
+    ]);
+    clearTimeout(timer);
+    if (!timedOut) return;
+    this.log.warn(`ipcluster (pid ${pid}) did not stop within ${timeoutMs} ms: killing it and its processes`);
+    const pids = this.#recordedPids();
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+    for (const p of pids) if (alive(p)) {
+      try {
+        process.kill(p, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    await exited;
+  }
+
+  /** Controller and engine pids from `cluster-<id>.json`. */
+  #recordedPids(): number[] {
+    try {
+      const state = JSON.parse(readFileSync(join(dirname(this.connectionFile), `cluster-${this.clusterId}.json`), 'utf8'));
+      const pids: number[] = [];
+      const add = (p: unknown) => typeof p === 'number' && pids.push(p);
+      add(state?.controller?.state?.pid);
+      for (const set of Object.values<{ engines?: Record<string, { pid?: unknown }> }>(state?.engines?.sets ?? {})) {
+        for (const e of Object.values(set.engines ?? {})) add(e.pid);
+      }
+      return pids;
+    } catch {
+      return [];
+    }
+  }
+
+  dispose(): void {
+    this.#onDidExit.dispose();
+  }
+}

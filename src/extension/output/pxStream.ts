@@ -1,0 +1,144 @@
+/**
+ * Streams runs into an append-only channel in %px style. Outputs are buffered per run and written on
+ * flush(): identical outputs that arrive within one flush window are grouped across engines (so a short
+ * run is grouped exactly as %px groups it), while a long run still streams every window. Pure (the
+ * writer and the clock are injected): the vscode side only calls push/setRun/flush on a timer.
+ */
+import type { OutputItem, Targets, TaskState } from '../../core/client/types';
+import { formatOutputs, formatRunFooter, formatRunHeader, type EngineOutput, type FormatState } from './pxFormat';
+
+export interface StreamRunInfo {
+  runId: string;
+  title: string;
+  targets: Targets;
+  created?: string;
+  state: TaskState;
+  done: number;
+  total: number;
+  elapsedMs: number;
+  failed?: number;
+}
+
+interface RunStream {
+  info?: StreamRunInfo;
+  pending: EngineOutput[];
+  format: FormatState;
+  headerWritten: boolean;
+  footerWritten: boolean;
+  /** When the run was first seen terminal (the footer waits graceMs for late outputs). */
+  finishedAt?: number;
+  firstSeen: number;
+}
+
+const terminal = (s: TaskState) => s !== 'pending' && s !== 'running';
+
+export class PxStream {
+  #runs = new Map<string, RunStream>();
+  #ignored = new Set<string>();
+  /** Recently finished runs, so that a late output is written under its run's title. */
+  #finished = new Map<string, StreamRunInfo | undefined>();
+  #lastRun: string | undefined;
+
+  constructor(
+    private readonly write: (text: string) => void,
+    private readonly now: () => number = Date.now,
+    /** How long the footer waits after a run ended, for outputs still in flight. */
+    private readonly graceMs = 150,
+    /** How long outputs of a run we know nothing about wait for its summary before a bare header. */
+    private readonly headerWaitMs = 1000,
+  ) {}
+
+  /** Runs that ended before we started watching: never written (their outputs are fetched on demand). */
+  ignore(runIds: Iterable<string>): void {
+    for (const id of runIds) if (!this.#runs.has(id)) this.#ignored.add(id);
+  }
+
+  #stream(runId: string): RunStream {
+    let s = this.#runs.get(runId);
+    if (!s) {
+      s = { pending: [], format: {}, headerWritten: false, footerWritten: false, firstSeen: this.now() };
+      this.#runs.set(runId, s);
+    }
+    return s;
+  }
+
+  setRun(info: StreamRunInfo): void {
+    if (this.#ignored.has(info.runId)) return;
+    if (this.#finished.has(info.runId) && !this.#runs.has(info.runId)) {
+      // Already written: a finished run that changes again (e.g. resubmitted) gets a new block.
+      if (terminal(info.state)) {
+        this.#finished.set(info.runId, info);
+        return;
+      }
+      this.#finished.delete(info.runId);
+    }
+    const s = this.#stream(info.runId);
+    s.info = info;
+    if (terminal(info.state)) s.finishedAt ??= this.now();
+    else s.finishedAt = undefined;
+  }
+
+  push(runId: string, engineId: number | undefined, output: OutputItem): void {
+    if (this.#ignored.has(runId)) return;
+    const late = !this.#runs.has(runId) && this.#finished.has(runId);
+    const s = this.#stream(runId);
+    if (late) {
+      s.info = this.#finished.get(runId);
+      s.headerWritten = s.footerWritten = true;
+    }
+    s.pending.push({ engineId, output });
+  }
+
+  /** Forget a run (purged): nothing more is written for it. */
+  remove(runId: string): void {
+    this.#runs.delete(runId);
+  }
+
+  /** Whether flush() has anything to do now or later (the caller keeps its timer while true). */
+  get busy(): boolean {
+    for (const s of this.#runs.values()) if (!s.footerWritten) return true;
+    return false;
+  }
+
+  /** Writes what is due. `final` writes everything now (footers included), e.g. before showing the channel. */
+  flush(final = false): void {
+    const now = this.now();
+    for (const [runId, s] of this.#runs) {
+      if (s.footerWritten) {
+        if (s.pending.length) this.#writeChunk(runId, s, `── late output of ${s.info?.title ?? `run ${runId}`} ──\n`);
+        continue;
+      }
+      const known = s.info !== undefined;
+      if (!s.headerWritten && !known && !final && now - s.firstSeen < this.headerWaitMs) continue;
+      if (s.pending.length || !s.headerWritten) this.#writeChunk(runId, s);
+      if (s.info && s.finishedAt !== undefined && (final || now - s.finishedAt >= this.graceMs)) {
+        if (s.pending.length) this.#writeChunk(runId, s);
+        this.write(formatRunFooter(s.info));
+        s.footerWritten = true;
+        this.#lastRun = undefined;
+      }
+    }
+    // Finished runs are written: forget them, remembering only the last few titles for late outputs.
+    for (const [runId, s] of this.#runs) {
+      if (!s.footerWritten || s.pending.length) continue;
+      this.#runs.delete(runId);
+      this.#finished.set(runId, s.info);
+      if (this.#finished.size > 200) this.#finished.delete(this.#finished.keys().next().value!);
+    }
+  }
+
+  #writeChunk(runId: string, s: RunStream, lead = ''): void {
+    let text = lead;
+    if (!s.headerWritten) {
+      text += formatRunHeader(s.info ?? { title: `run ${runId}`, targets: 'all' });
+      s.headerWritten = true;
+    } else if (this.#lastRun !== runId && !lead) {
+      text += `── ${s.info?.title ?? `run ${runId}`} (continued) ──\n`;
+      s.format.lastLabel = undefined;
+    }
+    text += formatOutputs(s.pending, s.format);
+    s.pending = [];
+    this.#lastRun = runId;
+    if (text) this.write(text);
+  }
+}

@@ -1,0 +1,20 @@
+/** Small pure facts about runs, shared by the output channel, progress and commands. */
+import type { RunSummary, TaskState } from '../../server/protocol';
+
+export function stateCounts(r: Pick<RunSummary, 'tasks'>): Record<TaskState, number> {
+  const c: Record<TaskState, number> = { pending: 0, running: 0, done: 0, error: 0, aborted: 0, lost: 0 };
+  for (const t of r.tasks) c[t.state]++;
+  return c;
+}
+
+/** `3/4 done`, `3/4 done, 1 failed`. */
+export function progressText(r: Pick<RunSummary, 'tasks' | 'done' | 'total'>): string {
+  const c = stateCounts(r);
+  const failed = c.error + c.aborted + c.lost;
+  return `${r.done}/${r.total} done${failed ? `, ${failed} failed` : ''}`;
+}
+
+/** The msg_ids of a run's tasks. */
+export function msgIdsOf(r: Pick<RunSummary, 'tasks'> | undefined): string[] {
+  return r ? r.tasks.map((t) => t.msgId) : [];
+}

@@ -1,0 +1,117 @@
+/**
+ * The extension's settings as plain data: parsing from a getter (no `vscode` here, so it is unit
+ * tested in plain Node), defaults, and the mapping to the language server's ServerSettings.
+ * config.ts is the thin `vscode.workspace.getConfiguration` wrapper around this.
+ */
+import type { ServerSettings } from '../server/protocol';
+import { DEFAULT_SERVER_SETTINGS } from '../server/protocol';
+
+export type DefaultTargets = 'all' | 'balanced' | 'pick';
+
+export interface Settings {
+  /** IPython directory ('' = $IPYTHONDIR or ~/.ipython). */
+  ipythonDir: string;
+  profile: string;
+  clusterId: string;
+  /** An explicit client connection file: wins over profile and cluster id. */
+  connectionFile: string;
+  defaultTargets: DefaultTargets;
+  /** Python interpreter with ipyparallel, for Start Local Cluster ('' = find one). */
+  pythonPath: string;
+  /** Seconds. */
+  connectTimeout: number;
+  /** Seconds. */
+  requestTimeout: number;
+  codeLensEnabled: boolean;
+  diagnosticsEnabled: boolean;
+  hoverEnabled: boolean;
+  completionEnabled: boolean;
+  autoConnect: boolean;
+}
+
+export const DEFAULT_SETTINGS: Settings = {
+  ipythonDir: '',
+  profile: 'default',
+  clusterId: '',
+  connectionFile: '',
+  defaultTargets: 'all',
+  pythonPath: '',
+  connectTimeout: DEFAULT_SERVER_SETTINGS.connectTimeoutMs / 1000,
+  requestTimeout: DEFAULT_SERVER_SETTINGS.requestTimeoutMs / 1000,
+  codeLensEnabled: true,
+  diagnosticsEnabled: true,
+  hoverEnabled: true,
+  completionEnabled: true,
+  autoConnect: false,
+};
+
+/** Setting keys (under the `ipyparallel.` section) for each field. */
+export const SETTING_KEYS: Record<keyof Settings, string> = {
+  ipythonDir: 'ipythonDir',
+  profile: 'profile',
+  clusterId: 'clusterId',
+  connectionFile: 'connectionFile',
+  defaultTargets: 'defaultTargets',
+  pythonPath: 'pythonPath',
+  connectTimeout: 'connectTimeout',
+  requestTimeout: 'requestTimeout',
+  codeLensEnabled: 'codeLens.enabled',
+  diagnosticsEnabled: 'diagnostics.enabled',
+  hoverEnabled: 'hover.enabled',
+  completionEnabled: 'completion.enabled',
+  autoConnect: 'autoConnect',
+};
+
+/** Settings the language server needs (a change is forwarded with workspace/didChangeConfiguration). */
+export const SERVER_KEYS: readonly (keyof Settings)[] = [
+  'connectTimeout',
+  'requestTimeout',
+  'diagnosticsEnabled',
+  'hoverEnabled',
+  'completionEnabled',
+];
+
+const str = (v: unknown, d: string): string => (typeof v === 'string' ? v.trim() : d);
+const bool = (v: unknown, d: boolean): boolean => (typeof v === 'boolean' ? v : d);
+const positive = (v: unknown, d: number): number => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : d);
+
+/** Reads every setting through `get(key)`, falling back to the default for a missing or mistyped value. */
+export function readSettings(get: (key: string) => unknown): Settings {
+  const d = DEFAULT_SETTINGS;
+  const k = SETTING_KEYS;
+  const targets = get(k.defaultTargets);
+  return {
+    ipythonDir: str(get(k.ipythonDir), d.ipythonDir),
+    profile: str(get(k.profile), d.profile) || d.profile,
+    clusterId: str(get(k.clusterId), d.clusterId),
+    connectionFile: str(get(k.connectionFile), d.connectionFile),
+    defaultTargets: targets === 'all' || targets === 'balanced' || targets === 'pick' ? targets : d.defaultTargets,
+    pythonPath: str(get(k.pythonPath), d.pythonPath),
+    connectTimeout: positive(get(k.connectTimeout), d.connectTimeout),
+    requestTimeout: positive(get(k.requestTimeout), d.requestTimeout),
+    codeLensEnabled: bool(get(k.codeLensEnabled), d.codeLensEnabled),
+    diagnosticsEnabled: bool(get(k.diagnosticsEnabled), d.diagnosticsEnabled),
+    hoverEnabled: bool(get(k.hoverEnabled), d.hoverEnabled),
+    completionEnabled: bool(get(k.completionEnabled), d.completionEnabled),
+    autoConnect: bool(get(k.autoConnect), d.autoConnect),
+  };
+}
+
+export function toServerSettings(s: Settings): ServerSettings {
+  return {
+    ...DEFAULT_SERVER_SETTINGS,
+    diagnostics: s.diagnosticsEnabled,
+    hover: s.hoverEnabled,
+    completion: s.completionEnabled,
+    connectTimeoutMs: Math.round(s.connectTimeout * 1000),
+    requestTimeoutMs: Math.round(s.requestTimeout * 1000),
+  };
+}
+
+/** The ipp/connect params the settings describe: the connection file if set, else profile + cluster id. */
+export function connectParamsFromSettings(
+  s: Settings,
+): { connectionFile: string } | { profile: string; clusterId: string; ipythonDir?: string } {
+  if (s.connectionFile) return { connectionFile: s.connectionFile };
+  return { profile: s.profile, clusterId: s.clusterId, ...(s.ipythonDir ? { ipythonDir: s.ipythonDir } : {}) };
+}

@@ -1,0 +1,54 @@
+/** The status bar item: cluster, engines, running tasks, security; a click opens the actions. */
+import * as vscode from 'vscode';
+import { Commands } from './ids';
+import type { ClusterModel } from './model';
+import { statusView } from './statusText';
+
+export class StatusBar implements vscode.Disposable {
+  readonly #item: vscode.StatusBarItem;
+  readonly #subscription: { dispose(): void };
+
+  constructor(
+    private readonly model: ClusterModel,
+    private readonly localClusterRunning: () => boolean,
+  ) {
+    this.#item = vscode.window.createStatusBarItem('ipyparallel.status', vscode.StatusBarAlignment.Left, 50);
+    this.#item.name = 'IPython Parallel';
+    this.#item.command = Commands.showActions;
+    this.#subscription = model.onDidChangeStatus(() => this.update());
+    this.update();
+    this.#item.show();
+  }
+
+  /** The text shown now (for tests). */
+  get text(): string {
+    return this.#item.text;
+  }
+
+  update(): void {
+    const m = this.model;
+    const v = statusView({
+      state: m.state,
+      connectionFile: m.connectionFile,
+      engines: m.engines.length,
+      runningTasks: m.runningTasks,
+      security: m.security,
+      dropped: m.dropped,
+      message: m.message,
+      localCluster: this.localClusterRunning(),
+    });
+    this.#item.text = v.text;
+    this.#item.tooltip = v.tooltip;
+    this.#item.backgroundColor =
+      v.severity === 'error'
+        ? new vscode.ThemeColor('statusBarItem.errorBackground')
+        : v.severity === 'warning'
+          ? new vscode.ThemeColor('statusBarItem.warningBackground')
+          : undefined;
+  }
+
+  dispose(): void {
+    this.#subscription.dispose();
+    this.#item.dispose();
+  }
+}

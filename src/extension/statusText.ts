@@ -1,0 +1,87 @@
+/**
+ * Pure text of the status bar item (no `vscode`): cluster, engine count, running tasks and security
+ * posture (signed or not, dropped-message counts when any).
+ */
+import type { ClientState, DroppedCounters, SecurityPosture } from '../server/protocol';
+
+export interface StatusInput {
+  state: ClientState;
+  connectionFile?: string;
+  engines: number;
+  runningTasks: number;
+  security?: SecurityPosture;
+  dropped: DroppedCounters;
+  /** Why the last state change happened, if because of an error. */
+  message?: string;
+  localCluster?: boolean;
+}
+
+export interface StatusView {
+  text: string;
+  tooltip: string;
+  /** 'warning' or 'error' background, or none. */
+  severity?: 'warning' | 'error';
+}
+
+/** `default` for ipcontroller-client.json, `vscode-abc` for ipcontroller-vscode-abc-client.json, with the profile. */
+export function clusterName(connectionFile: string | undefined): string {
+  if (!connectionFile) return 'cluster';
+  const parts = connectionFile.split(/[\\/]/);
+  const name = parts[parts.length - 1];
+  const m = /^ipcontroller(?:-(.+))?-client\.json$/.exec(name);
+  const profile = parts.length >= 3 && parts[parts.length - 2] === 'security' ? /^profile_(.+)$/.exec(parts[parts.length - 3])?.[1] : undefined;
+  if (!m) return name.replace(/\.json$/, '');
+  const id = m[1];
+  if (profile && profile !== 'default') return id ? `${profile}:${id}` : profile;
+  return id ?? 'default';
+}
+
+export function totalDropped(d: DroppedCounters): number {
+  return d.badSignature + d.replay + d.malformed;
+}
+
+export function statusView(s: StatusInput): StatusView {
+  const icon = '$(server-process)';
+  if (s.state === 'connecting' || s.state === 'reconnecting') {
+    return {
+      text: `$(loading~spin) IPython Parallel: ${s.state}…`,
+      tooltip: `${s.state === 'connecting' ? 'Connecting to' : 'Reconnecting to'} ${s.connectionFile ?? 'the cluster'}`,
+    };
+  }
+  if (s.state !== 'connected') {
+    return {
+      text: `$(debug-disconnect) IPython Parallel`,
+      tooltip: ['Not connected to a cluster. Click for actions.', s.message ?? ''].filter(Boolean).join('\n\n'),
+      ...(s.message ? { severity: 'warning' as const } : {}),
+    };
+  }
+  const parts = [`${icon} ${clusterName(s.connectionFile)}`, `${s.engines} engine${s.engines === 1 ? '' : 's'}`];
+  if (s.runningTasks) parts.push(`$(sync~spin) ${s.runningTasks}`);
+  const sec = s.security;
+  let severity: StatusView['severity'];
+  if (sec && !sec.signed) {
+    parts.push('$(unlock) unsigned');
+    severity = 'warning';
+  }
+  const dropped = totalDropped(s.dropped);
+  if (dropped) {
+    parts.push(`$(warning) ${dropped} dropped`);
+    severity = 'error';
+  }
+  const tooltip = [
+    `Connected to ${clusterName(s.connectionFile)}${s.localCluster ? ' (local cluster started here)' : ''}`,
+    s.connectionFile ? `File: ${s.connectionFile}` : '',
+    `Engines: ${s.engines}; running tasks: ${s.runningTasks}`,
+    sec
+      ? `Security: ${sec.signed ? `signed (${sec.signatureScheme})` : 'UNSIGNED: messages are not authenticated'}, ` +
+        `${sec.transport === 'plain' ? 'plain TCP' : sec.transport}${sec.loopback ? ' on loopback' : ''}`
+      : '',
+    ...(sec?.warnings ?? []).map((w) => `⚠ ${w}`),
+    dropped
+      ? `Dropped messages: ${s.dropped.badSignature} bad signature, ${s.dropped.replay} replayed, ${s.dropped.malformed} malformed`
+      : '',
+    '',
+    'Click for actions.',
+  ].filter((l, i, a) => l !== '' || (i > 0 && a[i - 1] !== ''));
+  return { text: parts.join('  '), tooltip: tooltip.join('\n'), ...(severity ? { severity } : {}) };
+}

@@ -1,0 +1,168 @@
+/**
+ * The Tasks view: one row per run (newest first) with one child per task, and a History node that
+ * loads the hub's task records (other clients' included) when expanded. Runs refresh one node at a
+ * time as ipp/tasksChanged arrives; running runs tick once a second while the view is visible.
+ */
+import * as vscode from 'vscode';
+import type { TaskSummary } from '../../server/protocol';
+import type { ClusterModel } from '../model';
+import { NodeCache, type HistoryNode, type HistoryTaskNode, type MessageNode, type RunNode, type TaskNode, type TasksTreeNode } from './nodes';
+import { toTreeItem } from './toTreeItem';
+import { historyItem, historyTaskItem, messageItem, runItem, taskItem } from './treeItems';
+
+export type HistoryLoader = () => Promise<TaskSummary[]>;
+
+export class TasksTree implements vscode.TreeDataProvider<TasksTreeNode>, vscode.Disposable {
+  readonly #onDidChange = new vscode.EventEmitter<TasksTreeNode | TasksTreeNode[] | undefined>();
+  readonly onDidChangeTreeData = this.#onDidChange.event;
+  readonly #runs = new NodeCache<string, RunNode>((runId) => ({ kind: 'run', runId }));
+  readonly #tasks = new NodeCache<string, TaskNode>((key) => {
+    const [runId, msgId] = key.split('\u0000');
+    return { kind: 'task', runId, msgId };
+  });
+  readonly #history: HistoryNode = { kind: 'history' };
+  readonly #historyTasks = new NodeCache<string, HistoryTaskNode>((msgId) => ({ kind: 'historyTask', msgId }));
+  #historyData: TaskSummary[] | undefined;
+  #historyError: string | undefined;
+  readonly #disposables: { dispose(): void }[] = [];
+  #ticker: NodeJS.Timeout | undefined;
+  /** Set by whoever owns the TreeView: the ticker only runs while the view is visible. */
+  visible = true;
+
+  constructor(
+    private readonly model: ClusterModel,
+    private readonly loadHistory: HistoryLoader,
+  ) {
+    this.#disposables.push(
+      model.onDidChangeRuns((change) => {
+        if (change.added.length || change.removed.length) {
+          this.#runs.retain(model.runs.map((r) => r.runId));
+          this.#tasks.retain(model.runs.flatMap((r) => r.tasks.map((t) => `${r.runId}\u0000${t.msgId}`)));
+          this.#onDidChange.fire(undefined);
+        } else {
+          this.#onDidChange.fire(change.changed.map((id) => this.#runs.get(id)));
+        }
+        this.#updateTicker();
+      }),
+      model.onDidChangeState(() => {
+        this.#historyData = undefined;
+        this.#historyError = undefined;
+        this.#onDidChange.fire(undefined);
+      }),
+    );
+  }
+
+  getChildren(element?: TasksTreeNode): TasksTreeNode[] | Promise<TasksTreeNode[]> {
+    if (!element) {
+      const runs: TasksTreeNode[] = this.model.runs.map((r) => this.#runs.get(r.runId));
+      return this.model.connected ? [...runs, this.#history] : runs;
+    }
+    switch (element.kind) {
+      case 'run': {
+        const run = this.model.run(element.runId);
+        return (run?.tasks ?? []).map((t) => this.#tasks.get(`${element.runId}\u0000${t.msgId}`));
+      }
+      case 'history':
+        return this.#historyChildren();
+      default:
+        return [];
+    }
+  }
+
+  async #historyChildren(): Promise<TasksTreeNode[]> {
+    if (!this.#historyData && !this.#historyError) {
+      try {
+        this.#historyData = await this.loadHistory();
+      } catch (e) {
+        // Never a popup from getChildren: the error becomes a row.
+        this.#historyError = e instanceof Error ? e.message : String(e);
+      }
+    }
+    if (this.#historyError) return [this.#message('history-error', `Could not load the history: ${this.#historyError}`, 'warning')];
+    const data = this.#historyData ?? [];
+    if (!data.length) return [this.#message('history-empty', 'The hub has no task records.', 'info')];
+    this.#historyTasks.retain(data.map((t) => t.msgId));
+    return data.map((t) => this.#historyTasks.get(t.msgId));
+  }
+
+  #message(id: string, text: string, icon?: string): MessageNode {
+    return { kind: 'message', id, text, icon };
+  }
+
+  getTreeItem(node: TasksTreeNode): vscode.TreeItem {
+    const now = Date.now();
+    switch (node.kind) {
+      case 'run': {
+        const run = this.model.run(node.runId);
+        return toTreeItem(run ? runItem(run, now) : messageItem(`gone:${node.runId}`, '(purged)'));
+      }
+      case 'task': {
+        const task = this.model.run(node.runId)?.tasks.find((t) => t.msgId === node.msgId);
+        return toTreeItem(task ? taskItem(task, node.runId, now) : messageItem(`gone:${node.msgId}`, '(purged)'));
+      }
+      case 'history':
+        return toTreeItem(historyItem(this.#historyData?.length));
+      case 'historyTask': {
+        const t = this.#historyData?.find((h) => h.msgId === node.msgId);
+        return toTreeItem(t ? historyTaskItem(t, now) : messageItem(`gone:${node.msgId}`, node.msgId));
+      }
+      case 'message':
+        return toTreeItem(messageItem(node.id, node.text, node.icon));
+    }
+  }
+
+  getParent(node: TasksTreeNode): TasksTreeNode | undefined {
+    if (node.kind === 'task') return this.#runs.get(node.runId);
+    if (node.kind === 'historyTask') return this.#history;
+    return undefined;
+  }
+
+  /** The history task data behind a node (for resubmit and copy). */
+  historyTask(msgId: string): TaskSummary | undefined {
+    return this.#historyData?.find((t) => t.msgId === msgId);
+  }
+
+  get historyNode(): HistoryNode {
+    return this.#history;
+  }
+
+  runNode(runId: string): RunNode {
+    return this.#runs.get(runId);
+  }
+
+  /** Reloads the History node from the hub. */
+  reloadHistory(): void {
+    this.#historyData = undefined;
+    this.#historyError = undefined;
+    this.#onDidChange.fire(this.#history);
+  }
+
+  refresh(): void {
+    this.#onDidChange.fire(undefined);
+  }
+
+  setVisible(visible: boolean): void {
+    this.visible = visible;
+    this.#updateTicker();
+  }
+
+  #updateTicker(): void {
+    const want = this.visible && this.model.hasRunningTasks;
+    if (want && !this.#ticker) {
+      this.#ticker = setInterval(() => {
+        const running = this.model.runs.filter((r) => r.state === 'running' || r.state === 'pending');
+        if (running.length) this.#onDidChange.fire(running.map((r) => this.#runs.get(r.runId)));
+        else this.#updateTicker();
+      }, 1000);
+    } else if (!want && this.#ticker) {
+      clearInterval(this.#ticker);
+      this.#ticker = undefined;
+    }
+  }
+
+  dispose(): void {
+    if (this.#ticker) clearInterval(this.#ticker);
+    for (const d of this.#disposables) d.dispose();
+    this.#onDidChange.dispose();
+  }
+}

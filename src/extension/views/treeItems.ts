@@ -1,0 +1,166 @@
+/**
+ * Pure mapping from model data to tree item descriptors (no `vscode` here, so it is unit tested in
+ * plain Node). toTreeItem.ts turns a descriptor into a vscode.TreeItem; the tree providers only
+ * choose which descriptor to show.
+ */
+import { Commands, TreeItemContexts } from '../ids';
+import type { EngineInfo, RunSummary, TaskState, TaskSummary } from '../../server/protocol';
+import { formatDuration, formatTargets } from '../output/pxFormat';
+
+export interface IconDescriptor {
+  /** A codicon id, e.g. `sync~spin`. */
+  id: string;
+  /** A theme color id, e.g. `testing.iconPassed`. */
+  color?: string;
+}
+
+export interface ItemDescriptor {
+  id: string;
+  label: string;
+  description?: string;
+  tooltip?: string;
+  icon?: IconDescriptor;
+  contextValue: string;
+  collapsible: 'none' | 'collapsed' | 'expanded';
+  command?: { command: string; title: string; arguments?: unknown[] };
+}
+
+const STATE_ICONS: Record<TaskState, IconDescriptor> = {
+  pending: { id: 'clock' },
+  running: { id: 'sync~spin' },
+  done: { id: 'pass', color: 'testing.iconPassed' },
+  error: { id: 'error', color: 'testing.iconFailed' },
+  aborted: { id: 'circle-slash', color: 'testing.iconSkipped' },
+  lost: { id: 'debug-disconnect', color: 'testing.iconErrored' },
+};
+
+export function stateIcon(state: TaskState): IconDescriptor {
+  return STATE_ICONS[state];
+}
+
+export function shortUuid(uuid: string): string {
+  return uuid.slice(0, 8);
+}
+
+export function engineItem(e: EngineInfo): ItemDescriptor {
+  const icon: IconDescriptor =
+    e.status === 'busy'
+      ? { id: 'sync~spin', color: 'charts.yellow' }
+      : e.status === 'idle'
+        ? { id: 'circle-filled', color: 'charts.green' }
+        : e.status === 'starting'
+          ? { id: 'clock' }
+          : { id: 'question' };
+  const queued = e.queue + e.tasks;
+  return {
+    id: `engine:${e.id}`,
+    label: `engine ${e.id}`,
+    description: [shortUuid(e.uuid), e.status, `queue ${queued}`, `${e.completed} done`].join(' · '),
+    tooltip: [
+      `Engine ${e.id}: ${e.status}`,
+      `uuid ${e.uuid}`,
+      `queued: ${e.queue} direct, ${e.tasks} load-balanced`,
+      `completed: ${e.completed}`,
+    ].join('\n'),
+    icon,
+    contextValue: TreeItemContexts.engine,
+    collapsible: 'none',
+  };
+}
+
+const terminal = (s: TaskState) => s !== 'pending' && s !== 'running';
+
+/** ms a task took (completed - started, else - submitted), or has been running (now - started). */
+export function taskDuration(t: Pick<TaskSummary, 'state' | 'submitted' | 'started' | 'completed'>, now: number): number | undefined {
+  const start = Date.parse(t.started ?? t.submitted);
+  if (Number.isNaN(start)) return undefined;
+  const end = t.completed ? Date.parse(t.completed) : terminal(t.state) ? NaN : now;
+  if (Number.isNaN(end)) return undefined;
+  return Math.max(0, end - start);
+}
+
+/** ms a run took, or has been running (from its `created` to now). */
+export function runElapsed(r: Pick<RunSummary, 'state' | 'created' | 'elapsedMs'>, now: number): number {
+  if (terminal(r.state)) return r.elapsedMs;
+  const created = Date.parse(r.created);
+  return Number.isNaN(created) ? r.elapsedMs : Math.max(r.elapsedMs, now - created);
+}
+
+export function runItem(r: RunSummary, now: number): ItemDescriptor {
+  const running = !terminal(r.state);
+  const elapsed = formatDuration(runElapsed(r, now));
+  return {
+    id: `run:${r.runId}`,
+    label: r.title || '(empty)',
+    description: [formatTargets(r.targets), `${r.done}/${r.total} done`, elapsed].filter(Boolean).join(' · '),
+    tooltip: [`${r.state}: ${formatTargets(r.targets)}, ${r.done}/${r.total} tasks done`, '', r.code].join('\n'),
+    icon: stateIcon(r.state),
+    contextValue: running ? TreeItemContexts.runRunning : TreeItemContexts.runFinished,
+    collapsible: 'collapsed',
+    command: { command: Commands.showTaskOutput, title: 'Show Output', arguments: [{ kind: 'run', runId: r.runId }] },
+  };
+}
+
+function taskDescription(t: TaskSummary, now: number): string {
+  const took = taskDuration(t, now);
+  return [t.state, took !== undefined ? formatDuration(took) : '', t.error ? t.error.ename : '', t.reason ?? '']
+    .filter(Boolean)
+    .join(' · ');
+}
+
+function taskTooltip(t: TaskSummary): string {
+  const lines = [`msg_id ${t.msgId}`, `${t.queue === 'task' ? 'load-balanced' : 'direct'}, ${t.state}`, `submitted ${t.submitted}`];
+  if (t.started) lines.push(`started ${t.started}`);
+  if (t.completed) lines.push(`completed ${t.completed}`);
+  if (t.error) lines.push('', `${t.error.ename}: ${t.error.evalue}`);
+  if (t.reason) lines.push('', t.reason);
+  if (t.resubmittedAs) lines.push(`resubmitted as ${t.resubmittedAs}`);
+  if (t.resubmittedFrom) lines.push(`resubmitted from ${t.resubmittedFrom}`);
+  return lines.join('\n');
+}
+
+export function engineLabel(engineId: number | undefined): string {
+  return engineId === undefined ? 'unassigned' : `engine ${engineId}`;
+}
+
+export function taskItem(t: TaskSummary, runId: string, now: number): ItemDescriptor {
+  return {
+    id: `task:${t.msgId}`,
+    label: engineLabel(t.engineId),
+    description: taskDescription(t, now),
+    tooltip: taskTooltip(t),
+    icon: stateIcon(t.state),
+    contextValue: terminal(t.state) ? TreeItemContexts.taskFinished : TreeItemContexts.taskRunning,
+    collapsible: 'none',
+    command: { command: Commands.showTaskOutput, title: 'Show Output', arguments: [{ kind: 'task', runId, msgId: t.msgId }] },
+  };
+}
+
+export function historyItem(loaded: number | undefined): ItemDescriptor {
+  return {
+    id: 'history',
+    label: 'History',
+    description: loaded === undefined ? 'tasks recorded by the hub' : `${loaded} tasks from the hub`,
+    tooltip: 'Tasks the hub has recorded, including those of other clients. Expand to load.',
+    icon: { id: 'history' },
+    contextValue: TreeItemContexts.history,
+    collapsible: 'collapsed',
+  };
+}
+
+export function historyTaskItem(t: TaskSummary, now: number): ItemDescriptor {
+  const who = t.foreign ? 'other client' : '';
+  return {
+    id: `history:${t.msgId}`,
+    label: `${engineLabel(t.engineId)} · ${t.msgId.slice(0, 8)}`,
+    description: [taskDescription(t, now), who, t.submitted.slice(11, 19)].filter(Boolean).join(' · '),
+    tooltip: taskTooltip(t),
+    icon: stateIcon(t.state),
+    contextValue: TreeItemContexts.historyTask,
+    collapsible: 'none',
+  };
+}
+
+export function messageItem(id: string, text: string, icon?: string): ItemDescriptor {
+  return { id: `message:${id}`, label: text, contextValue: TreeItemContexts.message, collapsible: 'none', ...(icon ? { icon: { id: icon } } : {}) };
+}
