@@ -1,0 +1,573 @@
+import { Emitter, type Disposable, type Event } from '../event';
+import { silentLogger, type Logger } from '../log';
+import { loadConnectionFile, type Channel, type ConnectionInfo } from '../protocol/connectionFile';
+import { Session, type JsonObject, type Message } from '../protocol/message';
+import { DropCounter } from '../transport/dropCounter';
+import { Transport } from '../transport/transport';
+import { ConnectionWatcher } from './connectionWatcher';
+import type { ClientContext, RequestSpec } from './context';
+import { EnginesModel, parseQueueReply } from './engines';
+import { ConnectError, ControllerGoneError, EngineGoneError, NotConnectedError, TimeoutError } from './errors';
+import * as exec from './execution';
+import * as hub from './hubOps';
+import { IopubRouter } from './iopubRouter';
+import { hubError, okContent, PendingRequests, seconds } from './requests';
+import { securityPosture } from './security';
+import { replyFacts, TasksModel } from './tasks';
+import type {
+  ClientState,
+  ClientStatus,
+  CompletionResult,
+  DropReason,
+  DroppedCounters,
+  EngineInfo,
+  ExecuteOptions,
+  ExpressionValue,
+  OutputItem,
+  QueueStatus,
+  RequestOptions,
+  Run,
+  SecurityPosture,
+  TaskInfo,
+} from './types';
+
+export interface ClusterClientOptions {
+  /** Path of ipcontroller[-<id>]-client.json; or: */
+  connectionFile?: string;
+  /** Already parsed connection info. */
+  connectionInfo?: ConnectionInfo;
+  logger?: Logger;
+  /** Default 10,000. */
+  connectTimeoutMs?: number;
+  /** Default 30,000 for hub queries and control requests. */
+  requestTimeoutMs?: number;
+  /** Default true when connectionFile is given: reconnect when it is rewritten (new key/ports). */
+  watchConnectionFile?: boolean;
+  username?: string;
+  /** Liveness probe (a queue_request) period. Default 3,000 ms. */
+  probeIntervalMs?: number;
+  /** How long the probe waits for the hub. Default 5,000 ms. */
+  probeTimeoutMs?: number;
+  /** How long a replied task waits for its iopub idle before completing. Default 3,000 ms. */
+  idleGraceMs?: number;
+  /** Terminal tasks beyond this many are forgotten, oldest first. Default 20,000. */
+  maxTasks?: number;
+}
+
+/** A load-balanced task whose engine left is declared lost if the scheduler has not answered by then. */
+const BALANCED_LOST_AFTER_MS = 15_000;
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+
+/** What decides whether a rewritten connection file is a different controller. */
+function fingerprint(info: ConnectionInfo): string {
+  return JSON.stringify([info.transport, info.ip, info.ports, info.key, info.signatureScheme, info.curveServerKey]);
+}
+
+/**
+ * A live, authenticated session with one ipyparallel cluster: the sockets, the engines and tasks models,
+ * execution and hub queries. States: disconnected -> connecting -> connected; a lost controller goes back
+ * to disconnected (reconnecting when its connection file is rewritten); dispose() -> closed.
+ */
+export class ClusterClient implements Disposable {
+  readonly #options: ClusterClientOptions;
+  readonly #logger: Logger;
+  readonly #file: string | undefined;
+  #info: ConnectionInfo | undefined;
+  #session: Session;
+  #sessionKey: string | undefined;
+  #sessionUsed = false;
+  #state: ClientState = 'disconnected';
+  #transport: Transport | undefined;
+  #opening: Promise<void> | undefined;
+  #watcher: ConnectionWatcher | undefined;
+  #probeTimer: NodeJS.Timeout | undefined;
+  #probing = false;
+  #probeFailures = 0;
+  #hubLinkUp = false;
+  #ownShutdown = false;
+  readonly #lostTimers = new Set<NodeJS.Timeout>();
+  readonly #requests = new PendingRequests();
+  readonly #drops = new DropCounter();
+  readonly #engines = new EnginesModel();
+  readonly #tasks: TasksModel;
+  readonly #router: IopubRouter;
+  readonly #poller: hub.ResultPoller;
+  readonly #ctx: ClientContext;
+
+  readonly #onDidChangeState = new Emitter<{ state: ClientState; error?: Error }>();
+  readonly onDidChangeState: Event<{ state: ClientState; error?: Error }> = this.#onDidChangeState.event;
+  readonly onDidChangeEngines: Event<EngineInfo[]> = this.#engines.onDidChange;
+  readonly onDidChangeTask: Event<TaskInfo>;
+  readonly onDidOutput: Event<{ task: TaskInfo; output: OutputItem }>;
+  readonly #onDidDrop = new Emitter<{ channel: Channel; reason: DropReason; detail: string }>();
+  readonly onDidDrop: Event<{ channel: Channel; reason: DropReason; detail: string }> = this.#onDidDrop.event;
+
+  constructor(options: ClusterClientOptions) {
+    if (!options.connectionFile && !options.connectionInfo) throw new TypeError('ClusterClient needs connectionFile or connectionInfo');
+    this.#options = options;
+    this.#logger = options.logger ?? silentLogger;
+    this.#file = options.connectionFile;
+    this.#info = options.connectionInfo;
+    // Until connect() reads the file, the session has no key; nothing is sent before that.
+    this.#sessionKey = this.#info?.key;
+    this.#session = new Session({ key: this.#info?.key ?? '', signatureScheme: this.#info?.signatureScheme, username: options.username });
+    this.#tasks = new TasksModel({ idleGraceMs: options.idleGraceMs, maxTasks: options.maxTasks });
+    this.onDidChangeTask = this.#tasks.onDidChangeTask;
+    this.onDidOutput = this.#tasks.onDidOutput;
+    this.#router = new IopubRouter(() => this.#session.id, this.#engines, this.#tasks, (id) => this.#requests.has(id));
+    this.#tasks.onAdd = (t) => this.#router.adopt(t.msgId);
+    const currentSession = (): Session => this.#session;
+    this.#ctx = {
+      get session() {
+        return currentSession();
+      },
+      engines: this.#engines,
+      tasks: this.#tasks,
+      logger: this.#logger,
+      requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
+      requireConnected: () => this.#requireConnected(),
+      send: (channel, frames) => this.#transport?.send(channel, frames),
+      request: (channel, msgType, content, spec) => this.#request(channel, msgType, content, spec),
+      engineUuid: (id) => {
+        const uuid = this.#engines.uuidOf(id);
+        if (uuid === undefined) throw new EngineGoneError(id, `engine ${id} is not registered with the controller`);
+        return uuid;
+      },
+    };
+    this.#poller = new hub.ResultPoller(this.#ctx);
+  }
+
+  /** Our Session: its id tags every request. A new one (new id) is made when reconnecting to a new controller. */
+  get session(): Session {
+    return this.#session;
+  }
+
+  get state(): ClientState {
+    return this.#state;
+  }
+
+  get connectionInfo(): ConnectionInfo | undefined {
+    return this.#info;
+  }
+
+  // ---- lifecycle ----------------------------------------------------------------------------------
+
+  /** Opens every socket and sends connection_request; fails with ConnectError when nobody answers. */
+  async connect(options: RequestOptions = {}): Promise<void> {
+    if (this.#state === 'closed') throw new NotConnectedError('this client was disposed');
+    if (this.#state === 'connected') return;
+    if (this.#opening) return this.#opening;
+    this.#ownShutdown = false;
+    await this.#open('connecting', options);
+    if (this.#file && (this.#options.watchConnectionFile ?? true) && !this.#watcher) {
+      this.#watcher = new ConnectionWatcher(this.#file, () => void this.#onFileChanged(), this.#logger);
+    }
+  }
+
+  /** Closes the sockets. Pending requests reject with ControllerGoneError; tasks in flight end as lost. */
+  async disconnect(): Promise<void> {
+    if (this.#state === 'closed') return;
+    this.#stopWatching();
+    const wasOpen = this.#transport !== undefined;
+    this.#teardown('the client disconnected');
+    if (wasOpen || this.#state !== 'disconnected') this.#setState('disconnected');
+  }
+
+  dispose(): void {
+    if (this.#state === 'closed') return;
+    this.#stopWatching();
+    this.#teardown('the client was disposed');
+    this.#setState('closed');
+    this.#tasks.dispose();
+    this.#engines.dispose();
+    this.#onDidChangeState.dispose();
+    this.#onDidDrop.dispose();
+  }
+
+  #open(state: 'connecting' | 'reconnecting', options: RequestOptions): Promise<void> {
+    const opening = this.#doOpen(state, options).finally(() => {
+      if (this.#opening === opening) this.#opening = undefined;
+    });
+    this.#opening = opening;
+    return opening;
+  }
+
+  async #doOpen(state: 'connecting' | 'reconnecting', options: RequestOptions): Promise<void> {
+    this.#setState(state);
+    let transport: Transport | undefined;
+    try {
+      const info = this.#file ? loadConnectionFile(this.#file) : (this.#info as ConnectionInfo);
+      this.#info = info;
+      for (const w of info.warnings) this.#logger.warn(w);
+      if (this.#sessionUsed || this.#sessionKey !== info.key) {
+        this.#session = new Session({ key: info.key, signatureScheme: info.signatureScheme, username: this.#options.username });
+        this.#sessionKey = info.key;
+      }
+      this.#sessionUsed = true;
+      transport = new Transport({
+        info,
+        session: this.#session,
+        logger: this.#logger,
+        onMessage: (channel, msg) => this.#onMessage(channel, msg),
+        onDrop: (channel, reason, detail) => {
+          this.#drops.add(channel, reason);
+          this.#onDidDrop.fire({ channel, reason, detail });
+        },
+        onSocketEvent: (channel, type) => this.#onSocketEvent(transport, channel, type),
+      });
+      this.#transport = transport;
+      const url = transport.urls.registration;
+      const timeoutMs = options.timeoutMs ?? this.#options.connectTimeoutMs ?? 10_000;
+      if (info.ssh) this.#logger.warn(`the connection file asks for an SSH tunnel through ${info.ssh}; connecting directly to ${url}`);
+      this.#logger.info(`connecting to the controller at ${url}`);
+      const reply = await this.#request('registration', 'connection_request', {}, {
+        what: 'connection_request',
+        timeoutMs,
+        signal: options.signal,
+        onTimeout: () =>
+          new ConnectError(`no answer from the controller at ${url} within ${seconds(timeoutMs)} s: is it running, and is the key right?`),
+      });
+      if (reply.content.status !== 'ok') {
+        throw new ConnectError(`the controller at ${url} refused the connection: ${hubError(reply.content).message}`);
+      }
+      this.#engines.reset((reply.content.engines ?? {}) as Record<string, unknown>);
+      // Slow joiner: make sure the SUB sockets are attached before the first execute's output is published.
+      await Promise.all([
+        transport.subscribersReady(Math.min(2000, timeoutMs)),
+        this.#request('registration', 'queue_request', { targets: null, verbose: false }, { timeoutMs: Math.min(5000, timeoutMs) })
+          .then((r) => this.#engines.applyQueue(parseQueueReply(okContent(r))))
+          .catch((e: Error) => this.#logger.debug(`initial queue_request: ${e.message}`)),
+      ]);
+      if (this.#transport !== transport) throw new ControllerGoneError('the connection was closed while connecting');
+      this.#hubLinkUp = true;
+      this.#probeFailures = 0;
+      this.#setState('connected');
+      this.#logger.info(`connected to ${url}: ${this.#engines.size} engine(s)`);
+      this.#probeTimer = setInterval(() => void this.#probe(), this.#options.probeIntervalMs ?? 3000);
+    } catch (e) {
+      if (transport && this.#transport === transport) this.#teardown(`connecting failed: ${(e as Error).message}`);
+      if (this.#state !== 'closed') this.#setState('disconnected', e as Error);
+      throw e;
+    }
+  }
+
+  /** Closes the transport; every pending request and active task fails with `reason`. */
+  #teardown(reason: string): void {
+    if (this.#probeTimer) clearInterval(this.#probeTimer);
+    this.#probeTimer = undefined;
+    for (const t of this.#lostTimers) clearTimeout(t);
+    this.#lostTimers.clear();
+    this.#poller.clear();
+    const transport = this.#transport;
+    this.#transport = undefined;
+    transport?.close();
+    this.#requests.failAll((what) => new ControllerGoneError(`${what} failed: ${reason}`));
+    for (const t of this.#tasks.active()) this.#tasks.finish(t.msgId, 'lost', reason);
+    this.#router.clear();
+    this.#engines.clear();
+  }
+
+  /** The controller went away: disconnected (the watcher reconnects when its file is rewritten). */
+  #lose(reason: string): void {
+    if (this.#state !== 'connected') return;
+    this.#logger.warn(`lost the controller: ${reason}`);
+    this.#teardown(reason);
+    this.#setState('disconnected', new ControllerGoneError(reason));
+  }
+
+  #setState(state: ClientState, error?: Error): void {
+    if (this.#state === state && !error) return;
+    this.#state = state;
+    this.#onDidChangeState.fire(error ? { state, error } : { state });
+  }
+
+  #stopWatching(): void {
+    this.#watcher?.dispose();
+    this.#watcher = undefined;
+  }
+
+  async #onFileChanged(): Promise<void> {
+    if (!this.#file || this.#state === 'closed' || !this.#watcher) return;
+    let info: ConnectionInfo;
+    try {
+      info = loadConnectionFile(this.#file);
+    } catch {
+      // Deleted (a clean controller exit) or half-written: check on the controller now.
+      if (this.#state === 'connected') void this.#probe();
+      return;
+    }
+    if (this.#opening) return;
+    const changed = !this.#info || fingerprint(info) !== fingerprint(this.#info);
+    if (this.#state === 'connected') {
+      if (!changed) return;
+      this.#logger.info(`${this.#file} was rewritten (new key or ports): reconnecting`);
+      this.#teardown('the controller restarted (its connection file was rewritten)');
+    } else if (this.#ownShutdown) {
+      return;
+    }
+    try {
+      await this.#open('reconnecting', {});
+    } catch (e) {
+      this.#logger.warn(`reconnecting failed: ${(e as Error).message}`);
+    }
+  }
+
+  // ---- liveness ----------------------------------------------------------------------------------
+
+  #onSocketEvent(transport: Transport | undefined, channel: Channel, type: string): void {
+    if (transport !== this.#transport) return;
+    if (type.startsWith('handshake:error')) this.#logger.warn(`${channel}: zeromq handshake failed (${type})`);
+    if (channel !== 'registration') return;
+    if (type === 'handshake') this.#hubLinkUp = true;
+    else if (type === 'disconnect') {
+      this.#hubLinkUp = false;
+      if (this.#state === 'connected') void this.#probe();
+    }
+  }
+
+  /** A queue_request with a timeout: refreshes the counts, and declares the controller lost when it is. */
+  async #probe(): Promise<void> {
+    if (this.#probing || this.#state !== 'connected') return;
+    this.#probing = true;
+    const transport = this.#transport;
+    let again = false;
+    try {
+      const reply = await this.#request('registration', 'queue_request', { targets: null, verbose: false }, {
+        what: 'the liveness probe (queue_request)',
+        timeoutMs: this.#options.probeTimeoutMs ?? 5000,
+      });
+      this.#probeFailures = 0;
+      this.#engines.applyQueue(parseQueueReply(okContent(reply)));
+    } catch (e) {
+      if (transport !== this.#transport || !(e instanceof TimeoutError)) return;
+      this.#probeFailures++;
+      // A dropped TCP link plus silence means the controller is gone; a live link may be a busy hub.
+      if (!this.#hubLinkUp || this.#probeFailures >= 2) {
+        this.#lose(`the controller at ${transport?.urls.registration} stopped answering`);
+      } else {
+        again = true;
+      }
+    } finally {
+      this.#probing = false;
+    }
+    if (again) void this.#probe();
+  }
+
+  // ---- dispatch ----------------------------------------------------------------------------------
+
+  #onMessage(channel: Channel, msg: Message): void {
+    switch (channel) {
+      case 'iopub':
+        this.#router.route(msg);
+        return;
+      case 'mux':
+      case 'task':
+        this.#onShellReply(msg);
+        return;
+      case 'notification':
+        this.#onNotification(msg);
+        return;
+      default:
+        if (!this.#requests.settle(msg)) this.#logger.trace(`${channel}: unexpected ${msg.header.msg_type}`);
+    }
+  }
+
+  #onShellReply(msg: Message): void {
+    const id = msg.parent.msg_id;
+    if (typeof id === 'string' && this.#tasks.get(id)) {
+      // Engines reply with their uuid as routing frame; the scheduler's own replies have none.
+      const routed = msg.routing.length > 0;
+      const uuid = routed ? msg.routing[0].toString('ascii') : str(msg.metadata.engine);
+      const facts = replyFacts(msg.content, msg.metadata, msg.header.date);
+      if (uuid) {
+        facts.engineUuid = uuid;
+        facts.engineId = this.#engines.idOf(uuid);
+      }
+      this.#tasks.applyReply(id, facts, routed && facts.state !== 'aborted');
+      return;
+    }
+    if (!this.#requests.settle(msg)) this.#logger.trace(`reply to an unknown request ${String(id)}`);
+  }
+
+  #onNotification(msg: Message): void {
+    const c = msg.content;
+    switch (msg.header.msg_type) {
+      case 'registration_notification':
+        if (typeof c.id === 'number' && typeof c.uuid === 'string') {
+          this.#logger.info(`engine ${c.id} registered`);
+          this.#engines.add(c.id, c.uuid);
+        }
+        return;
+      case 'unregistration_notification':
+        if (typeof c.id === 'number') this.#engineGone(c.id, typeof c.uuid === 'string' ? c.uuid : undefined);
+        return;
+      case 'shutdown_notification':
+        this.#lose('the cluster was shut down');
+        return;
+    }
+  }
+
+  #engineGone(id: number, uuidHint: string | undefined): void {
+    const uuid = this.#engines.remove(id)?.uuid ?? uuidHint;
+    this.#logger.info(`engine ${id} unregistered`);
+    if (!uuid) return;
+    const reason = `engine ${id} unregistered`;
+    this.#requests.failEngine(uuid, (what) => new EngineGoneError(id, `engine ${id} unregistered while ${what} was pending`));
+    for (const t of this.#tasks.active((t) => t.engineUuid === uuid)) {
+      if (t.queue === 'mux') {
+        this.#tasks.finish(t.msgId, 'lost', reason);
+        continue;
+      }
+      // The scheduler answers for a load-balanced task whose engine died (or retries it elsewhere).
+      const timer = setTimeout(() => {
+        this.#lostTimers.delete(timer);
+        const now = this.#tasks.get(t.msgId);
+        if (now && now.engineUuid === uuid) this.#tasks.finish(t.msgId, 'lost', reason);
+      }, BALANCED_LOST_AFTER_MS);
+      this.#lostTimers.add(timer);
+    }
+  }
+
+  #requireConnected(): void {
+    if (this.#state !== 'connected' || !this.#transport) {
+      throw new NotConnectedError(this.#state === 'closed' ? 'this client was disposed' : `not connected to a cluster (state: ${this.#state})`);
+    }
+  }
+
+  #request(channel: Channel, msgType: string, content: JsonObject, spec: RequestSpec = {}): Promise<Message> {
+    const transport = this.#transport;
+    if (!transport) return Promise.reject(new NotConnectedError(`not connected to a cluster (state: ${this.#state})`));
+    const out = this.#session.build(msgType, content, { routing: spec.routing, metadata: spec.metadata });
+    const reply = this.#requests.add(out.header.msg_id, {
+      what: spec.what ?? msgType,
+      timeoutMs: spec.timeoutMs ?? this.#ctx.requestTimeoutMs,
+      signal: spec.signal,
+      engineUuid: spec.engineUuid,
+      onTimeout: spec.onTimeout,
+    });
+    if (this.#requests.has(out.header.msg_id)) transport.send(channel, out.frames);
+    return reply;
+  }
+
+  // ---- models ------------------------------------------------------------------------------------
+
+  engines(): EngineInfo[] {
+    return this.#engines.list();
+  }
+
+  engine(id: number): EngineInfo | undefined {
+    return this.#engines.get(id);
+  }
+
+  tasks(): TaskInfo[] {
+    return this.#tasks.list();
+  }
+
+  task(msgId: string): TaskInfo | undefined {
+    return this.#tasks.get(msgId);
+  }
+
+  runs(): Run[] {
+    return this.#tasks.runs();
+  }
+
+  run(runId: string): Run | undefined {
+    return this.#tasks.run(runId);
+  }
+
+  dropped(): DroppedCounters {
+    return this.#drops.snapshot();
+  }
+
+  security(): SecurityPosture | undefined {
+    return this.#info && securityPosture(this.#info);
+  }
+
+  status(): ClientStatus {
+    const status: ClientStatus = {
+      state: this.#state,
+      engines: this.#engines.size,
+      runningTasks: this.#tasks.activeCount,
+      dropped: this.dropped(),
+    };
+    const file = this.#file ?? (this.#info?.file || undefined);
+    if (file) status.connectionFile = file;
+    const security = this.security();
+    if (security) status.security = security;
+    return status;
+  }
+
+  // ---- operations --------------------------------------------------------------------------------
+
+  execute(code: string, options?: ExecuteOptions): Run {
+    return exec.execute(this.#ctx, code, options);
+  }
+
+  wait(msgIdsOrRunId: string | string[], options?: RequestOptions): Promise<TaskInfo[]> {
+    return exec.wait(this.#ctx, msgIdsOrRunId, options);
+  }
+
+  evaluate(
+    expressions: Record<string, string>,
+    options?: RequestOptions & { targets?: number[] },
+  ): Promise<Map<number, Record<string, ExpressionValue>>> {
+    return exec.evaluate(this.#ctx, expressions, options);
+  }
+
+  complete(code: string, cursorPos: number, options?: RequestOptions & { engineId?: number }): Promise<CompletionResult> {
+    return exec.complete(this.#ctx, code, cursorPos, options);
+  }
+
+  abort(msgIds?: string[], options?: RequestOptions & { engineIds?: number[] }): Promise<void> {
+    return exec.abort(this.#ctx, msgIds, options);
+  }
+
+  interrupt(engineIds?: number[], options?: RequestOptions): Promise<void> {
+    return exec.interrupt(this.#ctx, engineIds, options);
+  }
+
+  resubmit(msgIds: string[], options?: RequestOptions): Promise<Record<string, string>> {
+    return hub.resubmit(this.#ctx, this.#poller, msgIds, options);
+  }
+
+  purge(msgIds: string[] | 'all', options?: RequestOptions & { engineIds?: number[] }): Promise<void> {
+    return hub.purge(this.#ctx, msgIds, options);
+  }
+
+  results(
+    msgIds: string[],
+    options?: RequestOptions & { statusOnly?: boolean },
+  ): Promise<{ pending: string[]; completed: string[]; records: Record<string, unknown> }> {
+    return hub.results(this.#ctx, msgIds, options);
+  }
+
+  history(options?: RequestOptions): Promise<string[]> {
+    return hub.history(this.#ctx, options);
+  }
+
+  db(query: Record<string, unknown>, keys?: string[] | null, options?: RequestOptions): Promise<Record<string, unknown>[]> {
+    return hub.db(this.#ctx, query, keys, options);
+  }
+
+  historyTasks(options?: RequestOptions & { limit?: number }): Promise<TaskInfo[]> {
+    return hub.historyTasks(this.#ctx, options);
+  }
+
+  queueStatus(options?: RequestOptions): Promise<QueueStatus> {
+    return hub.queueStatus(this.#ctx, options);
+  }
+
+  /** Stops the whole cluster; this client then disconnects and does not reconnect on its own. */
+  async shutdown(options?: RequestOptions): Promise<void> {
+    this.#ownShutdown = true;
+    try {
+      await hub.shutdown(this.#ctx, options);
+    } catch (e) {
+      this.#ownShutdown = false;
+      throw e;
+    }
+    this.#stopWatching();
+    this.#lose('the cluster was shut down by this client');
+  }
+}

@@ -1,0 +1,11 @@
+export * from './types';
+export * from './errors';
+export * from './clusterClient';
+export * from './engines';
+export * from './tasks';
+export * from './hubQueries';
+export * from './security';
+export { ResultPoller } from './hubOps';
+export { toCodePoints, toUtf16 } from './execution';
+export { PendingRequests, withDeadline } from './requests';
+export { ConnectionWatcher } from './connectionWatcher';

@@ -1,0 +1,119 @@
+import type { Message } from '../protocol/message';
+import type { EnginesModel } from './engines';
+import type { TasksModel } from './tasks';
+import { remoteError } from './tasks';
+import type { OutputItem } from './types';
+
+/** Messages of our session that arrived before their task was known (resubmitted tasks), per msg_id. */
+const MAX_ORPHAN_IDS = 256;
+
+/**
+ * Routes iopub traffic: every engine's status updates the engines model (all clients' traffic counts);
+ * messages whose parent is one of our requests update that task's state and outputs. Everything else
+ * (other clients' outputs, unsolicited messages) is ignored after one cheap check.
+ */
+export class IopubRouter {
+  readonly #orphans = new Map<string, Message[]>();
+
+  constructor(
+    private readonly sessionId: () => string,
+    private readonly engines: EnginesModel,
+    private readonly tasks: TasksModel,
+    /** True for msg_ids of our internal requests (evaluate, complete): not tasks, not orphans. */
+    private readonly isInternal: (msgId: string) => boolean,
+  ) {}
+
+  route(msg: Message): void {
+    const type = msg.header.msg_type;
+    const content = msg.content;
+    if (type === 'status') this.engines.setStatus(msg.header.session, content.execution_state);
+    const parent = msg.parent;
+    if (parent.session !== this.sessionId()) return;
+    const msgId = parent.msg_id;
+    if (typeof msgId !== 'string') return;
+    if (!this.tasks.get(msgId)) {
+      if (!this.isInternal(msgId)) this.#keepOrphan(msgId, msg);
+      return;
+    }
+    this.#apply(msgId, msg);
+  }
+
+  /** Replays messages that arrived for a task before it was added. */
+  adopt(msgId: string): void {
+    const early = this.#orphans.get(msgId);
+    if (!early) return;
+    this.#orphans.delete(msgId);
+    for (const m of early) this.#apply(msgId, m);
+  }
+
+  clear(): void {
+    this.#orphans.clear();
+  }
+
+  #apply(msgId: string, msg: Message): void {
+    const content = msg.content;
+    switch (msg.header.msg_type) {
+      case 'status': {
+        const state = content.execution_state;
+        if (state === 'busy') this.#running(msgId, msg, true);
+        else if (state === 'idle') this.tasks.markIdle(msgId);
+        return;
+      }
+      case 'execute_input':
+        this.#running(msgId, msg, false);
+        return;
+      case 'stream': {
+        const name = content.name === 'stderr' ? 'stderr' : 'stdout';
+        this.tasks.addOutput(msgId, { kind: 'stream', name, text: String(content.text ?? '') });
+        return;
+      }
+      case 'execute_result':
+        this.tasks.addOutput(msgId, {
+          kind: 'execute_result',
+          executionCount: typeof content.execution_count === 'number' ? content.execution_count : null,
+          data: objectOf(content.data),
+        });
+        return;
+      case 'display_data':
+        this.tasks.addOutput(msgId, { kind: 'display_data', data: objectOf(content.data), metadata: objectOf(content.metadata) });
+        return;
+      case 'error': {
+        const err = remoteError(content);
+        if (err) this.tasks.addOutput(msgId, { kind: 'error', ...err } satisfies OutputItem);
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  #running(msgId: string, msg: Message, busy: boolean): void {
+    const uuid = msg.header.session;
+    this.tasks.markRunning(msgId, this.engines.idOf(uuid) ?? topicEngineId(msg), uuid, busy);
+  }
+
+  #keepOrphan(msgId: string, msg: Message): void {
+    const list = this.#orphans.get(msgId);
+    if (list) {
+      if (list.length < 1000) list.push(msg);
+      return;
+    }
+    if (this.#orphans.size >= MAX_ORPHAN_IDS) {
+      const oldest = this.#orphans.keys().next().value;
+      if (oldest !== undefined) this.#orphans.delete(oldest);
+    }
+    this.#orphans.set(msgId, [msg]);
+  }
+}
+
+function objectOf(v: unknown): Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+}
+
+/** The engine id in an iopub topic `engine.<N>.<kind>`, if any. */
+export function topicEngineId(msg: Message): number | undefined {
+  const topic = msg.routing[0];
+  if (!topic) return undefined;
+  const m = /^engine\.(\d+)\./.exec(topic.toString('ascii', 0, Math.min(topic.length, 40)));
+  return m ? Number(m[1]) : undefined;
+}

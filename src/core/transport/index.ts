@@ -1,0 +1,4 @@
+export * from './zmq';
+export * from './dropCounter';
+export * from './channelSocket';
+export * from './transport';

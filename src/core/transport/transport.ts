@@ -1,0 +1,89 @@
+import type * as Zmq from 'zeromq';
+import type { Logger } from '../log';
+import { CHANNELS, channelUrls, type Channel, type ConnectionInfo } from '../protocol/connectionFile';
+import type { Session } from '../protocol/message';
+import { ChannelSocket, type ChannelHandlers } from './channelSocket';
+import { loadZmq } from './zmq';
+
+/** Channels the client subscribes to (SUB); every other channel is a DEALER. */
+export const SUBSCRIBER_CHANNELS: readonly Channel[] = ['iopub', 'notification'];
+
+export interface TransportOptions extends ChannelHandlers {
+  info: ConnectionInfo;
+  session: Session;
+  logger: Logger;
+  /** Override channel URLs (tests, tunnels). Default: built from `info` (PROTOCOL.md §1.3). */
+  urls?: Partial<Record<Channel, string>>;
+}
+
+/**
+ * The client's sockets, one per channel (PROTOCOL.md §3.1): DEALER for registration, mux, task, control
+ * and broadcast; SUB (subscribed to everything, unlimited receive queue) for iopub and notification.
+ * All have linger 0 and no routing id; CURVE keys are set on every socket when the controller has a
+ * CURVE server key. The SUB sockets are connected first (slow joiner).
+ */
+export class Transport {
+  readonly #sockets = new Map<Channel, ChannelSocket>();
+  readonly urls: Record<Channel, string>;
+  #closed = false;
+
+  constructor(options: TransportOptions) {
+    const zmq = loadZmq();
+    const { info, session, logger } = options;
+    this.urls = { ...channelUrls(info), ...options.urls };
+    const curve = info.curveServerKey ? { serverKey: info.curveServerKey, ...zmq.curveKeyPair() } : undefined;
+    const order = [...SUBSCRIBER_CHANNELS, ...CHANNELS.filter((c) => !SUBSCRIBER_CHANNELS.includes(c))];
+    try {
+      for (const channel of order) {
+        const socket = createSocket(zmq, channel, curve);
+        socket.connect(this.urls[channel]);
+        this.#sockets.set(channel, new ChannelSocket(channel, socket, session, options, logger));
+      }
+    } catch (e) {
+      this.close();
+      throw e;
+    }
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  socket(channel: Channel): ChannelSocket {
+    const s = this.#sockets.get(channel);
+    if (!s) throw new Error(`no ${channel} socket`);
+    return s;
+  }
+
+  /** Queues a message's frames on a channel's send queue. */
+  send(channel: Channel, frames: Buffer[]): void {
+    this.#sockets.get(channel)?.send(frames);
+  }
+
+  /** Resolves when both SUB sockets have completed a handshake with their publishers (or at the deadline). */
+  async subscribersReady(timeoutMs: number): Promise<boolean> {
+    const results = await Promise.all(SUBSCRIBER_CHANNELS.map((c) => this.socket(c).whenHandshaken(timeoutMs)));
+    return results.every(Boolean);
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const s of this.#sockets.values()) s.close();
+  }
+}
+
+function createSocket(
+  zmq: typeof Zmq,
+  channel: Channel,
+  curve: { serverKey: string; publicKey: string; secretKey: string } | undefined,
+): Zmq.Dealer | Zmq.Subscriber {
+  const security = curve ? { curveServerKey: curve.serverKey, curvePublicKey: curve.publicKey, curveSecretKey: curve.secretKey } : {};
+  if (SUBSCRIBER_CHANNELS.includes(channel)) {
+    const sub = new zmq.Subscriber({ linger: 0, receiveHighWaterMark: 0, ...security });
+    sub.subscribe();
+    return sub;
+  }
+  return new zmq.Dealer({ linger: 0, ...security });
+}
+
