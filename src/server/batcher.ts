@@ -1,0 +1,125 @@
+/**
+ * Coalesces the server's notifications within a short window, so that 10,000 tasks finishing at once
+ * become a handful of messages instead of tens of thousands:
+ * - state: the latest state of the window (intermediate ones are dropped, the last one always arrives);
+ * - engines: the latest full list, once per window;
+ * - tasks: each changed run once per window (resolved to its summary at flush time, so it is current),
+ *   plus the runs removed in the window;
+ * - output: every item, concatenated in arrival order.
+ * A flush sends, in this order: state, engines, output, tasks, so that a run reported finished has
+ * already had its output delivered.
+ */
+import type { Disposable } from '../core/event';
+import type { EngineInfo, OutputParamsItem, StateChangedParams } from './protocol';
+
+export interface BatchSink {
+  state(params: StateChangedParams): void;
+  engines(engines: EngineInfo[]): void;
+  output(items: OutputParamsItem[]): void;
+  /** `changed` never contains a removed run. */
+  tasks(changed: string[], removed: string[]): void;
+}
+
+export interface Timers {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+const realTimers: Timers = {
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+};
+
+export class NotificationBatcher implements Disposable {
+  #state: StateChangedParams | undefined;
+  #engines: EngineInfo[] | undefined;
+  #changed = new Set<string>();
+  #removed = new Set<string>();
+  #output: OutputParamsItem[] = [];
+  #timer: unknown;
+  #disposed = false;
+
+  constructor(
+    private readonly sink: BatchSink,
+    private windowMs: number,
+    private readonly timers: Timers = realTimers,
+  ) {}
+
+  /** A new window length applies from the next window on. */
+  setWindow(ms: number): void {
+    this.windowMs = Math.max(0, ms);
+  }
+
+  state(params: StateChangedParams): void {
+    this.#state = params;
+    this.#schedule();
+  }
+
+  engines(engines: EngineInfo[]): void {
+    this.#engines = engines;
+    this.#schedule();
+  }
+
+  runChanged(runId: string): void {
+    if (this.#removed.has(runId)) return;
+    this.#changed.add(runId);
+    this.#schedule();
+  }
+
+  runRemoved(runId: string): void {
+    this.#changed.delete(runId);
+    this.#removed.add(runId);
+    this.#schedule();
+  }
+
+  output(item: OutputParamsItem): void {
+    this.#output.push(item);
+    this.#schedule();
+  }
+
+  get pending(): boolean {
+    return this.#timer !== undefined;
+  }
+
+  /** Sends whatever is pending now (also used before answering requests whose caller expects order). */
+  flush(): void {
+    if (this.#timer !== undefined) {
+      this.timers.clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
+    const state = this.#state;
+    const engines = this.#engines;
+    const output = this.#output;
+    const changed = [...this.#changed];
+    const removed = [...this.#removed];
+    this.#state = undefined;
+    this.#engines = undefined;
+    this.#output = [];
+    this.#changed.clear();
+    this.#removed.clear();
+    if (state) this.sink.state(state);
+    if (engines) this.sink.engines(engines);
+    if (output.length > 0) this.sink.output(output);
+    if (changed.length > 0 || removed.length > 0) this.sink.tasks(changed, removed);
+  }
+
+  /** Drops what is pending and stops the timer. */
+  dispose(): void {
+    this.#disposed = true;
+    if (this.#timer !== undefined) this.timers.clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#output = [];
+    this.#changed.clear();
+    this.#removed.clear();
+    this.#state = undefined;
+    this.#engines = undefined;
+  }
+
+  #schedule(): void {
+    if (this.#disposed || this.#timer !== undefined) return;
+    this.#timer = this.timers.setTimeout(() => {
+      this.#timer = undefined;
+      this.flush();
+    }, this.windowMs);
+  }
+}

@@ -1,0 +1,27 @@
+/**
+ * Entry point of the cluster language server (bundled to dist/server.js). The transport comes from argv:
+ * `--stdio`, `--node-ipc`, `--socket=<port>` or `--pipe=<name>` (vscode-languageserver picks it).
+ * One server process per editor window; it owns at most one ClusterClient at a time.
+ */
+import { createConnection, ProposedFeatures } from 'vscode-languageserver/node';
+import { ClusterClient } from '../core/client/clusterClient';
+import type { ClientFactory } from './clientApi';
+import { connectionLogger } from './logger';
+import { ClusterServer } from './server';
+
+// Over stdio, stdout is the protocol: anything a library prints must go to stderr instead.
+console.log = console.error;
+console.info = console.error;
+
+const connection = createConnection(ProposedFeatures.all);
+const logger = connectionLogger(connection, process.env.IPP_SERVER_LOG);
+
+const createClient: ClientFactory = (o) =>
+  new ClusterClient({
+    connectionFile: o.connectionFile,
+    logger: o.logger,
+    connectTimeoutMs: o.connectTimeoutMs,
+    requestTimeoutMs: o.requestTimeoutMs,
+  });
+
+new ClusterServer(connection, createClient, logger).listen();

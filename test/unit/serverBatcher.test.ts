@@ -1,0 +1,195 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { NotificationBatcher, type BatchSink, type Timers } from '../../src/server/batcher';
+import type { EngineInfo, OutputParamsItem, StateChangedParams } from '../../src/server/protocol';
+
+/** A manual clock: timers fire only when the test advances it. */
+class FakeTimers implements Timers {
+  now = 0;
+  #next = 1;
+  #timers = new Map<number, { at: number; fn: () => void }>();
+
+  setTimeout(fn: () => void, ms: number): unknown {
+    const id = this.#next++;
+    this.#timers.set(id, { at: this.now + ms, fn });
+    return id;
+  }
+
+  clearTimeout(handle: unknown): void {
+    this.#timers.delete(handle as number);
+  }
+
+  get pending(): number {
+    return this.#timers.size;
+  }
+
+  advance(ms: number): void {
+    this.now += ms;
+    for (const [id, t] of [...this.#timers].sort((a, b) => a[1].at - b[1].at)) {
+      if (t.at > this.now) continue;
+      this.#timers.delete(id);
+      t.fn();
+    }
+  }
+}
+
+type Sent =
+  | { kind: 'state'; params: StateChangedParams }
+  | { kind: 'engines'; engines: EngineInfo[] }
+  | { kind: 'output'; items: OutputParamsItem[] }
+  | { kind: 'tasks'; changed: string[]; removed: string[] };
+
+function recorder(): { sink: BatchSink; sent: Sent[] } {
+  const sent: Sent[] = [];
+  return {
+    sent,
+    sink: {
+      state: (params) => sent.push({ kind: 'state', params }),
+      engines: (engines) => sent.push({ kind: 'engines', engines }),
+      output: (items) => sent.push({ kind: 'output', items }),
+      tasks: (changed, removed) => sent.push({ kind: 'tasks', changed, removed }),
+    },
+  };
+}
+
+const engine = (id: number, status: EngineInfo['status'] = 'idle'): EngineInfo => ({ id, uuid: `u${id}`, status, queue: 0, completed: 0, tasks: 0 });
+const out = (runId: string, text: string): OutputParamsItem => ({ runId, msgId: `${runId}-m`, engineId: 0, output: { kind: 'stream', name: 'stdout', text } });
+
+describe('NotificationBatcher', () => {
+  it('sends nothing before the window ends, then everything once', () => {
+    const clock = new FakeTimers();
+    const { sink, sent } = recorder();
+    const b = new NotificationBatcher(sink, 50, clock);
+    b.runChanged('r1');
+    b.output(out('r1', 'a'));
+    clock.advance(49);
+    assert.equal(sent.length, 0);
+    clock.advance(1);
+    assert.deepEqual(
+      sent.map((s) => s.kind),
+      ['output', 'tasks'],
+    );
+    assert.equal(clock.pending, 0);
+  });
+
+  it('coalesces 10,000 finishing tasks of 10,000 runs into one tasks and one output notification', () => {
+    const clock = new FakeTimers();
+    const { sink, sent } = recorder();
+    const b = new NotificationBatcher(sink, 50, clock);
+    for (let i = 0; i < 10_000; i++) {
+      b.runChanged(`r${i}`); // running
+      b.output(out(`r${i}`, `${i}\n`));
+      b.runChanged(`r${i}`); // done
+    }
+    clock.advance(50);
+    assert.equal(sent.length, 2);
+    const [o, t] = sent;
+    assert.ok(o.kind === 'output' && o.items.length === 10_000);
+    assert.equal(o.items[9_999].output.kind === 'stream' && o.items[9_999].output.text, '9999\n');
+    assert.ok(t.kind === 'tasks' && t.changed.length === 10_000 && new Set(t.changed).size === 10_000);
+  });
+
+  it('sends each changed run once per window, in first-change order', () => {
+    const clock = new FakeTimers();
+    const { sink, sent } = recorder();
+    const b = new NotificationBatcher(sink, 10, clock);
+    for (const id of ['r2', 'r1', 'r2', 'r3', 'r1']) b.runChanged(id);
+    clock.advance(10);
+    assert.deepEqual(sent, [{ kind: 'tasks', changed: ['r2', 'r1', 'r3'], removed: [] }]);
+  });
+
+  it('keeps only the latest engine list and the latest state of a window', () => {
+    const clock = new FakeTimers();
+    const { sink, sent } = recorder();
+    const b = new NotificationBatcher(sink, 10, clock);
+    b.state({ state: 'connecting' });
+    b.engines([engine(0, 'busy')]);
+    b.engines([engine(0), engine(1)]);
+    b.state({ state: 'connected' });
+    clock.advance(10);
+    assert.deepEqual(sent, [
+      { kind: 'state', params: { state: 'connected' } },
+      { kind: 'engines', engines: [engine(0), engine(1)] },
+    ]);
+  });
+
+  it('orders a flush as state, engines, output, tasks', () => {
+    const clock = new FakeTimers();
+    const { sink, sent } = recorder();
+    const b = new NotificationBatcher(sink, 10, clock);
+    b.runChanged('r1');
+    b.output(out('r1', 'x'));
+    b.engines([engine(0)]);
+    b.state({ state: 'connected' });
+    clock.advance(10);
+    assert.deepEqual(
+      sent.map((s) => s.kind),
+      ['state', 'engines', 'output', 'tasks'],
+    );
+  });
+
+  it('reports a removed run as removed only, even if it changed in the same window', () => {
+    const clock = new FakeTimers();
+    const { sink, sent } = recorder();
+    const b = new NotificationBatcher(sink, 10, clock);
+    b.runChanged('r1');
+    b.runChanged('r2');
+    b.runRemoved('r1');
+    b.runChanged('r1');
+    clock.advance(10);
+    assert.deepEqual(sent, [{ kind: 'tasks', changed: ['r2'], removed: ['r1'] }]);
+  });
+
+  it('starts a new window after a flush, and flush() sends at once', () => {
+    const clock = new FakeTimers();
+    const { sink, sent } = recorder();
+    const b = new NotificationBatcher(sink, 10, clock);
+    b.runChanged('r1');
+    b.flush();
+    assert.equal(sent.length, 1);
+    assert.equal(clock.pending, 0);
+    b.runChanged('r1');
+    assert.equal(clock.pending, 1);
+    clock.advance(10);
+    assert.equal(sent.length, 2);
+    b.flush(); // nothing pending: sends nothing
+    assert.equal(sent.length, 2);
+  });
+
+  it('applies a new window length from the next window', () => {
+    const clock = new FakeTimers();
+    const { sink, sent } = recorder();
+    const b = new NotificationBatcher(sink, 10, clock);
+    b.setWindow(100);
+    b.runChanged('r1');
+    clock.advance(99);
+    assert.equal(sent.length, 0);
+    clock.advance(1);
+    assert.equal(sent.length, 1);
+  });
+
+  it('drops what is pending when disposed and ignores later events', () => {
+    const clock = new FakeTimers();
+    const { sink, sent } = recorder();
+    const b = new NotificationBatcher(sink, 10, clock);
+    b.runChanged('r1');
+    b.dispose();
+    b.runChanged('r2');
+    clock.advance(100);
+    assert.equal(sent.length, 0);
+    assert.equal(clock.pending, 0);
+  });
+
+  it('works with real timers and a zero window', async () => {
+    const items: OutputParamsItem[][] = [];
+    let delivered!: () => void;
+    const done = new Promise<void>((resolve) => (delivered = resolve));
+    const b = new NotificationBatcher({ state() {}, engines() {}, tasks() {}, output: (i) => (items.push(i), delivered()) }, 0);
+    b.output(out('r1', 'a'));
+    b.output(out('r1', 'b'));
+    assert.equal(items.length, 0); // not synchronously
+    await done;
+    assert.deepEqual(items.map((i) => i.length), [2]);
+    b.dispose();
+  });
+});
