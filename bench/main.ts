@@ -1,0 +1,161 @@
+/**
+ * `npm run bench`: starts a 2-engine cluster, measures our core client, our language server and
+ * ipyparallel's Python Client on it, prints a Markdown table and writes bench/results/latest.md.
+ * Progress goes to stderr, the table to stdout. Everything started here is stopped on exit and on
+ * SIGINT/SIGTERM. Settings: see config.ts (BENCH_* environment variables).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
+import { TestCluster, findIpyparallelPython } from '../test/integration/harness';
+import type { BenchClient } from './clients/benchClient';
+import { CoreClient } from './clients/coreClient';
+import { LspClient, REPO_ROOT, SERVER_JS } from './clients/lspClient';
+import { PythonClient, PythonWorker } from './clients/pythonClient';
+import { loadConfig, wants } from './config';
+import { machineFacts } from './machine';
+import { measureConnect } from './measures/connect';
+import { measureFirstOutput, measureLatency, measureThroughput, type Context } from './measures/execution';
+import { measureExtension } from './measures/extension';
+import type { Failure } from './measures/repeat';
+import { measureScale } from './measures/scale';
+import { measureSoak } from './measures/soak';
+import { profileJobs, runProfiles } from './profile/run';
+import { consoleReport, writeLatest } from './report';
+import { judge, type Row } from './results';
+
+const LATEST = join(REPO_ROOT, 'bench', 'results', 'latest.md');
+const SERVER_LOG = join(REPO_ROOT, '.cache', 'bench', 'server.log');
+
+const closers: (() => Promise<void>)[] = [];
+let closing: Promise<void> | undefined;
+
+/** Stops everything started so far, newest first. Never throws; runs once. */
+function closeAll(): Promise<void> {
+  closing ??= (async () => {
+    for (const close of closers.reverse()) await close().catch((e: unknown) => log(`cleanup: ${e instanceof Error ? e.message : String(e)}`));
+  })();
+  return closing;
+}
+
+function log(line: string): void {
+  process.stderr.write(`${line}\n`);
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const started = new Date();
+  const t0 = Date.now();
+  const python = findIpyparallelPython();
+  const machine = machineFacts(python);
+  const failures: Failure[] = [];
+  const rows: Row[] = [];
+  const haveServer = existsSync(SERVER_JS);
+  if (!haveServer) failures.push({ metric: 'all', client: 'lsp', message: `${SERVER_JS} is missing: run npm run build` });
+
+  const controllerArgs = [`--DictDB.record_limit=${config.recordLimit}`];
+  log(`bench: starting a ${config.engines}-engine cluster (${controllerArgs.join(' ')})`);
+  const cluster = await TestCluster.start({ engines: config.engines, mode: 'separate', controllerArgs, python });
+  closers.push(() => cluster.stop());
+  const connectionFile = cluster.connectionFile;
+  const engineIds = Object.keys(await cluster.registeredEngines()).map(Number).sort((a, b) => a - b);
+  const taskScheme = (JSON.parse(readFileSync(connectionFile, 'utf8')) as { task_scheme?: string }).task_scheme ?? '?';
+
+  const worker = new PythonWorker(python);
+  closers.push(() => worker.close());
+  const core = new CoreClient(connectionFile, config.engines);
+  closers.push(() => core.close());
+  const lsp = new LspClient(connectionFile, config.engines, { logFile: SERVER_LOG });
+  closers.push(() => lsp.close());
+  const py = new PythonClient('python', worker, connectionFile, config.engines, 'execute');
+  const pyApply = new PythonClient('python (apply)', worker, connectionFile, config.engines, 'apply');
+  const ours: BenchClient[] = haveServer ? [core, lsp] : [core];
+  const ctx: Context = { reps: config.reps, failures, log, engineId: engineIds[0], timeoutMs: config.timeoutMs };
+
+  if (wants(config, 'latency')) {
+    log('bench: latency');
+    rows.push(...(await measureLatency(ctx, [...ours, py], config.latencySamples)));
+  }
+  if (wants(config, 'output')) {
+    log('bench: first output');
+    rows.push(...(await measureFirstOutput(ctx, haveServer ? [core, lsp] : [core], config.outputSamples)));
+  }
+  if (wants(config, 'lb')) {
+    log(`bench: ${config.lbTasks} load-balanced tasks`);
+    rows.push(...(await measureThroughput(ctx, [...ours, py, pyApply], { kind: 'lb', n: config.lbTasks, throughputTarget: 1.25 })));
+  }
+  if (wants(config, 'all')) {
+    log(`bench: ${config.allExecutes} executes on all engines`);
+    rows.push(...(await measureThroughput(ctx, [...ours, py], { kind: 'all', n: config.allExecutes, throughputTarget: 1.4 })));
+  }
+  if (wants(config, 'connect')) {
+    log('bench: connect time');
+    rows.push(...(await measureConnect({ reps: config.reps, connectionFile, python, failures, log })));
+  }
+  if (wants(config, 'scale') && config.scaleTasks > 0 && haveServer) {
+    log(`bench: scale, ${config.scaleTasks} tracked tasks in the server`);
+    rows.push(...(await measureScale({ connectionFile, engines: config.engines, tasks: config.scaleTasks, reps: config.reps, timeoutMs: config.timeoutMs, failures, log, logFile: SERVER_LOG })));
+  }
+  if (wants(config, 'soak') && config.soakTasks > 0) {
+    log(`bench: soak, ${config.soakTasks} tasks with an engine killed halfway`);
+    const byName: Record<string, BenchClient | undefined> = { core, lsp: haveServer ? lsp : undefined, python: py };
+    const clients = config.soakClients.map((n) => byName[n]).filter((c): c is BenchClient => c !== undefined);
+    rows.push(...(await measureSoak({ cluster, clients, tasks: config.soakTasks, engines: config.engines, timeoutMs: config.timeoutMs, failures, log })));
+  }
+  // The cluster is no longer needed: free the CPUs for code-server.
+  await closeAll();
+  closers.length = 0;
+  closing = undefined;
+  if (wants(config, 'extension') && config.activationReps > 0) {
+    log('bench: extension bundle and activation');
+    rows.push(...(await measureExtension({ reps: config.activationReps, failures, log })));
+  }
+
+  const judged = judge(rows);
+  let profiles: string[] = [];
+  const jobs = config.profile === 'never' ? [] : profileJobs(judged, config.profile === 'always').filter((j) => haveServer || j.client === 'core');
+  if (jobs.length > 0) {
+    log(`bench: profiling ${jobs.length} missed target(s)`);
+    const pcluster = await TestCluster.start({ engines: config.engines, mode: 'separate', controllerArgs, python });
+    closers.push(() => pcluster.stop());
+    const pEngines = Object.keys(await pcluster.registeredEngines()).map(Number).sort((a, b) => a - b);
+    profiles = await runProfiles(jobs, {
+      connectionFile: pcluster.connectionFile,
+      engines: config.engines,
+      engineId: pEngines[0],
+      sizes: { latency: config.latencySamples, lb: config.lbTasks, all: config.allExecutes },
+      log,
+    });
+    await closeAll();
+  }
+
+  process.stdout.write(`\n${consoleReport(judged, failures)}\n`);
+  if (config.write) {
+    writeLatest(LATEST, {
+      started,
+      durationMs: Date.now() - t0,
+      config,
+      machine,
+      loadAfter: loadavg().map((l) => l.toFixed(2)).join(' '),
+      cluster: { engines: config.engines, mode: 'separate', controllerArgs, taskScheme },
+      judged,
+      failures,
+      profiles,
+    });
+    log(`bench: wrote ${LATEST} (${((Date.now() - t0) / 60_000).toFixed(1)} min)`);
+  }
+}
+
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.once(sig, () => {
+    log(`bench: ${sig}, stopping the cluster and every process started`);
+    closeAll().finally(() => process.exit(130));
+  });
+}
+
+main()
+  .catch((e: unknown) => {
+    log(`bench failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    process.exitCode = 1;
+  })
+  .finally(() => closeAll().then(() => process.exit()));

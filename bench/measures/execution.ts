@@ -1,0 +1,115 @@
+/** Latency, first output and throughput: the same operations through every client, on one cluster. */
+import type { BenchClient, Throughput } from '../clients/benchClient';
+import type { ClientName, Row, Target } from '../results';
+import { fmt } from '../results';
+import { median, min } from '../stats';
+import { repeat, type Failure } from './repeat';
+
+export interface Context {
+  reps: number;
+  failures: Failure[];
+  log: (line: string) => void;
+  /** The engine that latency samples run on. */
+  engineId: number;
+  timeoutMs: number;
+}
+
+/** Our clients are judged against Python's; Python's own rows carry the 1.00 reference. */
+function ratioRow(metric: string, unit: string, client: ClientName, values: number[], target: Target | undefined, ref: ClientName = 'python'): Row {
+  const ours = client === 'core' || client === 'lsp';
+  return { metric, client, unit, values, ratioVs: ref, target: ours ? target : undefined };
+}
+
+export const LATENCY = 'latency, one execute on one engine';
+export const FIRST_OUTPUT = 'ipp/execute → first output';
+
+export async function measureLatency(ctx: Context, clients: BenchClient[], samples: number): Promise<Row[]> {
+  const res = await repeat({
+    metric: 'latency',
+    clients,
+    reps: ctx.reps,
+    failures: ctx.failures,
+    log: ctx.log,
+    measure: (c) => c.latency(samples, ctx.engineId),
+    describe: (s) => `median ${fmt(median(s))} ms, min ${fmt(min(s))} ms`,
+  });
+  return clients.map((c) => {
+    const perRep = res.get(c.name) ?? [];
+    const row = ratioRow(LATENCY, 'ms, median of ' + samples, c.name, perRep.map(median), { kind: 'ratio', op: '<=', value: 0.8, vs: 'python' });
+    if (c.name === 'lsp') row.target = { kind: 'delta', op: '<=', value: 1, vs: 'core' };
+    row.note = perRep.length ? `${c.name}: fastest single sample ${fmt(min(perRep.flat()))} ms` : undefined;
+    row.profile = 'latency';
+    return row;
+  });
+}
+
+/** Time to the first output notification: the editor's view of a keypress. Python has no such event. */
+export async function measureFirstOutput(
+  ctx: Context,
+  clients: (BenchClient & { firstOutput(samples: number, engineId: number): Promise<number[]> })[],
+  samples: number,
+): Promise<Row[]> {
+  const res = await repeat({
+    metric: 'first output',
+    clients,
+    reps: ctx.reps,
+    failures: ctx.failures,
+    log: ctx.log,
+    measure: (c) => (c as (typeof clients)[number]).firstOutput(samples, ctx.engineId),
+    describe: (s) => `median ${fmt(median(s))} ms`,
+  });
+  return clients.map((c) => ({
+    metric: FIRST_OUTPUT,
+    client: c.name,
+    unit: 'ms, median of ' + samples,
+    values: (res.get(c.name) ?? []).map(median),
+    note: c.name === 'core' ? 'core: execute() to the first onDidOutput event (the server path minus LSP)' : undefined,
+  }));
+}
+
+export interface ThroughputSpec {
+  /** 'lb' or 'all': names the rows and picks the client method. */
+  kind: 'lb' | 'all';
+  /** Submits per repetition (tasks for lb, executes for all). */
+  n: number;
+  throughputTarget: number;
+}
+
+function cpuNote(results: Throughput[]): string | undefined {
+  const parts = results.map((r) => r.cpuParts).filter((p): p is Record<string, number> => p !== undefined);
+  if (parts.length === 0) return undefined;
+  const keys = Object.keys(parts[0]);
+  const tasks = median(results.map((r) => r.tasks));
+  return `CPU split per task: ${keys.map((k) => `${k} ${fmt(median(parts.map((p) => p[k])) / tasks)} ms`).join(', ')}`;
+}
+
+export async function measureThroughput(ctx: Context, clients: BenchClient[], spec: ThroughputSpec): Promise<Row[]> {
+  const label = spec.kind === 'lb' ? `${spec.n} load-balanced tasks` : `${spec.n} executes on all engines`;
+  const res = await repeat({
+    metric: spec.kind,
+    clients,
+    reps: ctx.reps,
+    failures: ctx.failures,
+    log: ctx.log,
+    measure: (c) => (spec.kind === 'lb' ? c.lb(spec.n, ctx.timeoutMs) : c.all(spec.n, ctx.timeoutMs)),
+    after: (c) => c.purgeHub(),
+    describe: (r) => `${fmt((r.tasks / r.wallMs) * 1000)} tasks/s, ${fmt(r.cpuMs / r.tasks)} ms CPU/task`,
+  });
+  // Python's LoadBalancedView.apply is shown for reference; ratios are against the like-for-like execute.
+  const rows: Row[] = [];
+  for (const c of clients) {
+    const results = res.get(c.name) ?? [];
+    const row = ratioRow(`throughput, ${label}`, 'tasks/s', c.name, results.map((r) => (r.tasks / r.wallMs) * 1000), { kind: 'ratio', op: '>=', value: spec.throughputTarget, vs: 'python' });
+    row.profile = spec.kind;
+    rows.push(row);
+  }
+  for (const c of clients) {
+    const results = res.get(c.name) ?? [];
+    const row = ratioRow(`client CPU per task, ${spec.kind === 'lb' ? 'load-balanced' : 'all engines'}`, 'ms', c.name, results.map((r) => r.cpuMs / r.tasks), { kind: 'ratio', op: '<=', value: 0.3, vs: 'python' });
+    const split = cpuNote(results);
+    row.note = split ? `${c.name}: ${split}` : undefined;
+    row.profile = spec.kind;
+    rows.push(row);
+  }
+  return rows;
+}

@@ -1,0 +1,126 @@
+/**
+ * Summarizes a V8 .cpuprofile (node --cpu-prof): self time per function and per area (idle, GC, zeromq,
+ * JSON-RPC, our code, node internals), so a missed target can say where the time goes.
+ * CLI: node out/bench/profile/summary.js FILE.cpuprofile [top]
+ */
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+
+interface CallFrame {
+  functionName: string;
+  url: string;
+  lineNumber: number;
+}
+interface ProfileNode {
+  id: number;
+  callFrame: CallFrame;
+}
+interface CpuProfile {
+  nodes: ProfileNode[];
+  startTime: number;
+  endTime: number;
+  samples: number[];
+  timeDeltas: number[];
+}
+
+export interface FunctionCost {
+  name: string;
+  where: string;
+  area: string;
+  selfMs: number;
+}
+
+export interface ProfileSummary {
+  file: string;
+  totalMs: number;
+  /** Time not idle: what the process actually spent. */
+  busyMs: number;
+  areas: { area: string; selfMs: number }[];
+  top: FunctionCost[];
+}
+
+/** Which part of the program a frame belongs to, from its URL (compiled tsc output or node_modules). */
+export function areaOf(frame: CallFrame): string {
+  const { functionName: fn, url } = frame;
+  if (!url) {
+    if (fn === '(idle)') return 'idle';
+    if (fn === '(garbage collector)') return 'GC';
+    if (fn === '(program)') return 'V8/native (program)';
+    return `native: ${fn || '(anonymous)'}`;
+  }
+  if (url.includes('node_modules/zeromq')) return 'zeromq.js';
+  if (/node_modules\/vscode-(jsonrpc|languageserver)/.test(url)) return 'vscode-jsonrpc/languageserver';
+  if (url.includes('/src/core/protocol/')) return 'ours: core/protocol';
+  if (url.includes('/src/core/transport/')) return 'ours: core/transport';
+  if (url.includes('/src/core/client/')) return 'ours: core/client';
+  if (url.includes('/src/core/')) return 'ours: core (other)';
+  if (url.includes('/src/server/')) return 'ours: server';
+  if (url.includes('/bench/')) return 'bench driver';
+  if (url.includes('/dist/')) return `bundle: ${basename(url)}`;
+  if (url.startsWith('node:')) return `node: ${url.slice(5).split('/')[0]}`;
+  if (url.includes('node_modules/')) return `npm: ${url.split('node_modules/').pop()?.split('/')[0]}`;
+  return 'other';
+}
+
+export function summarize(file: string, top = 15): ProfileSummary {
+  const p = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
+  const byId = new Map(p.nodes.map((n) => [n.id, n]));
+  const selfUs = new Map<number, number>();
+  for (let i = 0; i < p.samples.length; i++) {
+    // timeDeltas[i] is the time since the previous sample: attribute it to this sample's frame.
+    const dt = p.timeDeltas[i] ?? 0;
+    selfUs.set(p.samples[i], (selfUs.get(p.samples[i]) ?? 0) + dt);
+  }
+  const fns = new Map<string, FunctionCost>();
+  const areas = new Map<string, number>();
+  let totalUs = 0;
+  for (const [id, us] of selfUs) {
+    const node = byId.get(id);
+    if (!node) continue;
+    totalUs += us;
+    const f = node.callFrame;
+    const area = areaOf(f);
+    areas.set(area, (areas.get(area) ?? 0) + us);
+    const where = f.url ? `${f.url.replace(/^.*\/(node_modules|src|dist|bench)\//, '$1/').replace(/^file:\/\//, '')}:${f.lineNumber + 1}` : '';
+    const key = `${f.functionName}@${where}`;
+    const cur = fns.get(key) ?? { name: f.functionName || '(anonymous)', where, area, selfMs: 0 };
+    cur.selfMs += us / 1000;
+    fns.set(key, cur);
+  }
+  const idleMs = (areas.get('idle') ?? 0) / 1000;
+  return {
+    file,
+    totalMs: totalUs / 1000,
+    busyMs: totalUs / 1000 - idleMs,
+    areas: [...areas.entries()].map(([area, us]) => ({ area, selfMs: us / 1000 })).sort((a, b) => b.selfMs - a.selfMs),
+    top: [...fns.values()].filter((f) => f.area !== 'idle').sort((a, b) => b.selfMs - a.selfMs).slice(0, top),
+  };
+}
+
+/** Markdown: areas, then the top functions by self time, as shares of the busy (non-idle) time. */
+export function summaryMarkdown(s: ProfileSummary, title: string): string {
+  const pct = (ms: number): string => `${((100 * ms) / (s.busyMs || 1)).toFixed(1)}%`;
+  const lines = [
+    `#### ${title}`,
+    '',
+    `Profile \`${basename(s.file)}\`: ${s.totalMs.toFixed(0)} ms sampled, ${s.busyMs.toFixed(0)} ms busy (not idle).`,
+    '',
+    '| area | self ms | share of busy |',
+    '| --- | --- | --- |',
+    ...s.areas.filter((a) => a.area !== 'idle').slice(0, 10).map((a) => `| ${a.area} | ${a.selfMs.toFixed(0)} | ${pct(a.selfMs)} |`),
+    '',
+    '| function | where | self ms | share of busy |',
+    '| --- | --- | --- | --- |',
+    ...s.top.map((f) => `| ${f.name} | ${f.where || f.area} | ${f.selfMs.toFixed(1)} | ${pct(f.selfMs)} |`),
+  ];
+  return lines.join('\n');
+}
+
+if (require.main === module) {
+  const file = process.argv[2];
+  if (!file) {
+    process.stderr.write('usage: node out/bench/profile/summary.js FILE.cpuprofile [top]\n');
+    process.exit(2);
+  }
+  process.stdout.write(`${summaryMarkdown(summarize(file, Number(process.argv[3] ?? 15)), basename(file))}\n`);
+}
