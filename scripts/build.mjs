@@ -1,0 +1,62 @@
+#!/usr/bin/env node
+// `npm run build`: bundles the extension and the language server with esbuild.
+//   src/extension/extension.ts -> dist/extension.js   (loaded by VS Code)
+//   src/server/main.ts         -> dist/server.js      (the language server, started by the extension)
+// CommonJS for Node 20, with source maps. `vscode` is provided by the editor and `zeromq` loads its native
+// addon relative to its own files, so both stay external (zeromq ships in the .vsix's node_modules).
+// An entry whose source does not exist yet is skipped with a note. Usage: node scripts/build.mjs [--watch]
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import * as esbuild from 'esbuild';
+
+const REPO = resolve(fileURLToPath(import.meta.url), '..', '..');
+
+export const ENTRIES = [
+  { source: 'src/extension/extension.ts', outfile: 'dist/extension.js' },
+  { source: 'src/server/main.ts', outfile: 'dist/server.js' },
+];
+
+function options(entry) {
+  return {
+    absWorkingDir: REPO,
+    entryPoints: [entry.source],
+    outfile: entry.outfile,
+    bundle: true,
+    external: ['vscode', 'zeromq'],
+    format: 'cjs',
+    platform: 'node',
+    target: 'node20',
+    sourcemap: true,
+    logLevel: 'warning',
+  };
+}
+
+/** Builds every entry that exists; returns the list of outfiles written. */
+export async function build({ watch = false } = {}) {
+  const built = [];
+  for (const entry of ENTRIES) {
+    if (!existsSync(join(REPO, entry.source))) {
+      console.log(`[build] skip ${entry.outfile}: ${entry.source} does not exist yet`);
+      continue;
+    }
+    if (watch) {
+      const ctx = await esbuild.context(options(entry));
+      await ctx.watch();
+      console.log(`[build] watching ${entry.source}`);
+    } else {
+      const started = Date.now();
+      await esbuild.build(options(entry));
+      console.log(`[build] ${entry.source} -> ${entry.outfile} (${Date.now() - started} ms)`);
+    }
+    built.push(entry.outfile);
+  }
+  return built;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  build({ watch: process.argv.includes('--watch') }).catch((err) => {
+    console.error(`[build] failed: ${err.message}`);
+    process.exit(1);
+  });
+}

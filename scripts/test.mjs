@@ -1,0 +1,113 @@
+#!/usr/bin/env node
+// `npm test`: everything CI checks, in order, stopping at the first failing stage.
+//   1. bootstrap     install what is missing (npm packages; a Python with ipyparallel; ssh tools)
+//   2. type-check    tsc -p tsconfig.json, tsc -p src/core/tsconfig.json (core without vscode)
+//   3. lint          eslint src test bench scripts
+//   4. compile       tsc -p tsconfig.test.json -> out/
+//   5. build         scripts/build.mjs (esbuild bundles in dist/)
+//   6. e2e setup     scripts/e2eSetup.mjs, when it exists and the e2e level is selected
+//   7. tests         ONE `node --test --test-concurrency=1 --test-reporter=spec` over every *.test.js in
+//                    out/test/{unit,integration,e2e}, so the closing summary counts every level. Files
+//                    under a `suite/` folder are skipped: those are mocha suites that run inside the VS
+//                    Code extension host (test/e2e/suite), driven by a test file one level up.
+// Environment: TEST_LEVELS=unit,integration (default: unit,integration,e2e) restricts the levels.
+// Arguments after `--` go to node --test, e.g. `npm test -- --test-name-pattern=replay`.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { bootstrap, BootstrapError, REPO } from './bootstrap.mjs';
+// build.mjs needs esbuild from node_modules: it is imported after bootstrap has installed the packages.
+
+const ALL_LEVELS = ['unit', 'integration', 'e2e'];
+const levels = (process.env.TEST_LEVELS ?? ALL_LEVELS.join(','))
+  .split(',')
+  .map((s) => s.trim())
+  .filter(Boolean);
+const unknown = levels.filter((l) => !ALL_LEVELS.includes(l));
+if (unknown.length || levels.length === 0) {
+  console.error(`TEST_LEVELS=${process.env.TEST_LEVELS}: use a comma-separated subset of ${ALL_LEVELS.join(',')}`);
+  process.exit(2);
+}
+const passThrough = process.argv.slice(2);
+const bin = (name) => join(REPO, 'node_modules', '.bin', name);
+const STAGES = 7;
+const started = Date.now();
+let stageNo = 0;
+
+class StageFailed extends Error {}
+
+function heading(title) {
+  stageNo++;
+  console.log(`\n==> [${stageNo}/${STAGES}] ${title}`);
+}
+
+function run(cmd, args, { env } = {}) {
+  console.log(`$ ${[relative(REPO, cmd) || cmd, ...args].join(' ')}`);
+  const r = spawnSync(cmd, args, { cwd: REPO, stdio: 'inherit', env: env ?? process.env });
+  if (r.error) throw new StageFailed(`${cmd} could not run: ${r.error.message}`);
+  if (r.status !== 0) throw new StageFailed(`${relative(REPO, cmd) || cmd} exited with ${r.status ?? r.signal}`);
+}
+
+/** Every *.test.js under dir, except in suite/ folders and those whose TypeScript source is gone. */
+function testFiles(dir) {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true })
+    .flatMap((d) => {
+      const p = join(dir, d.name);
+      if (d.isDirectory()) return d.name === 'suite' || d.name === 'node_modules' ? [] : testFiles(p);
+      if (!d.name.endsWith('.test.js')) return [];
+      // out/ is not cleaned (others may be running tests from it): skip output of deleted sources.
+      const source = join(REPO, relative(join(REPO, 'out'), p)).replace(/\.js$/, '.ts');
+      return existsSync(source) ? [p] : [];
+    })
+    .sort();
+}
+
+async function main() {
+  console.log(`npm test: levels ${levels.join(', ')}`);
+
+  heading('Bootstrap: install what is missing');
+  const needsPython = levels.includes('integration') || levels.includes('e2e');
+  const { python } = bootstrap({ python: needsPython, ssh: levels.includes('integration') });
+  // Tests and harnesses look at IPP_PYTHON first: give them the interpreter bootstrap verified.
+  if (python && !process.env.IPP_PYTHON) process.env.IPP_PYTHON = python;
+
+  heading('Type-check');
+  run(bin('tsc'), ['-p', 'tsconfig.json', '--noEmit']);
+  run(bin('tsc'), ['-p', 'src/core/tsconfig.json', '--noEmit']);
+
+  heading('Lint');
+  run(bin('eslint'), ['src', 'test', 'bench', 'scripts']);
+
+  heading('Compile tests (out/)');
+  run(bin('tsc'), ['-p', 'tsconfig.test.json']);
+
+  heading('Build (esbuild -> dist/)');
+  const { build } = await import('./build.mjs');
+  await build();
+
+  heading('E2E setup');
+  if (!levels.includes('e2e')) console.log('skipped: e2e is not in TEST_LEVELS');
+  else if (!existsSync(join(REPO, 'scripts', 'e2eSetup.mjs'))) console.log('skipped: scripts/e2eSetup.mjs does not exist yet');
+  else run(process.execPath, [join('scripts', 'e2eSetup.mjs')]);
+
+  heading(`Tests: ${levels.join(' + ')}`);
+  const files = levels.flatMap((level) => {
+    const found = testFiles(join(REPO, 'out', 'test', level));
+    console.log(`${level}: ${found.length} test file(s)${found.length ? '' : ` (no out/test/${level}/*.test.js)`}`);
+    return found;
+  });
+  if (files.length === 0) throw new StageFailed('no test files found');
+  run(process.execPath, ['--test', '--test-concurrency=1', '--test-reporter=spec', ...passThrough, ...files.map((f) => relative(REPO, f))]);
+}
+
+main().then(
+  () => {
+    console.log(`\nnpm test: all ${STAGES} stages passed (${((Date.now() - started) / 1000).toFixed(0)} s)`);
+  },
+  (err) => {
+    const known = err instanceof StageFailed || err instanceof BootstrapError;
+    console.error(`\nnpm test: FAILED at stage ${stageNo}/${STAGES}: ${known ? err.message : err.stack}`);
+    process.exit(1);
+  },
+);
