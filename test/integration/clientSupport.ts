@@ -89,3 +89,19 @@ export function streamText(outputs: { kind: string; name?: string; text?: string
     .map((o) => o.text)
     .join('');
 }
+
+/**
+ * For state that only a query can observe (the hub's records): retries `probe` until it returns a truthy
+ * value, backing off from 50 ms to 500 ms between tries, and fails after `timeoutMs`.
+ */
+export async function eventually<T>(probe: () => Promise<T | false | undefined>, timeoutMs: number, what: string): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let pause = 50;
+  for (;;) {
+    const v = await probe();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, pause));
+    pause = Math.min(500, pause * 2);
+  }
+}
