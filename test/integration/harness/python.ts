@@ -1,0 +1,118 @@
+// Finds the Python interpreter that has ipyparallel. The python3 first on PATH often does not (a pyenv or
+// venv python); Debian's python3-ipyparallel lives under /usr/bin/python3, and `ipcluster`'s shebang names it.
+import { spawnSync } from 'node:child_process';
+import { accessSync, constants, openSync, readSync, closeSync } from 'node:fs';
+import { delimiter, isAbsolute, join } from 'node:path';
+
+export const INSTALL_HINT =
+  'Install ipyparallel for a Python 3 (Debian/Ubuntu: sudo apt-get install python3-ipyparallel; ' +
+  'elsewhere: python3 -m pip install ipyparallel), or set IPP_PYTHON to an interpreter that has it.';
+
+/** Where a candidate came from and why it was rejected, for the error message. */
+interface Tried {
+  source: string;
+  python?: string;
+  problem?: string;
+}
+
+function isExecutable(file: string): boolean {
+  try {
+    accessSync(file, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Resolves a command name through PATH, like `which`. */
+export function which(command: string, pathEnv = process.env.PATH ?? ''): string | undefined {
+  if (isAbsolute(command)) return isExecutable(command) ? command : undefined;
+  for (const dir of pathEnv.split(delimiter)) {
+    if (!dir) continue;
+    const file = join(dir, command);
+    if (isExecutable(file)) return file;
+  }
+  return undefined;
+}
+
+/** The interpreter named by a script's `#!` line (`#!/usr/bin/python3`, `#!/usr/bin/env python3`, ...). */
+export function shebangInterpreter(script: string): string | undefined {
+  let first: string;
+  try {
+    const fd = openSync(script, 'r');
+    try {
+      const buf = Buffer.alloc(512);
+      const n = readSync(fd, buf, 0, buf.length, 0);
+      first = buf.subarray(0, n).toString('utf8').split('\n')[0];
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return undefined;
+  }
+  if (!first.startsWith('#!')) return undefined;
+  const words = first.slice(2).trim().split(/\s+/).filter(Boolean);
+  if (words.length === 0) return undefined;
+  if (/(^|\/)env$/.test(words[0])) {
+    // `#!/usr/bin/env [-S] [VAR=x] python3 ...`: the first word that is neither an option nor an assignment.
+    const name = words.slice(1).find((w) => !w.startsWith('-') && !w.includes('='));
+    return name ? which(name) : undefined;
+  }
+  return words[0];
+}
+
+function importsIpyparallel(python: string): string | undefined {
+  const r = spawnSync(python, ['-c', 'import ipyparallel'], { encoding: 'utf8', timeout: 60_000 });
+  if (r.error) return (r.error as NodeJS.ErrnoException).code ?? r.error.message;
+  if (r.status !== 0) {
+    const lastLine = (r.stderr ?? '').trim().split('\n').pop() ?? '';
+    return lastLine || `exit status ${r.status}`;
+  }
+  return undefined;
+}
+
+let cached: string | undefined;
+
+/**
+ * The Python interpreter that can `import ipyparallel`: $IPP_PYTHON, then the shebang interpreter of
+ * `ipcluster` on PATH, then /usr/bin/python3. Throws an error naming what was tried and what to install.
+ */
+export function findIpyparallelPython(
+  env: NodeJS.ProcessEnv = process.env,
+  fallbacks: readonly string[] = ['/usr/bin/python3'],
+): string {
+  const cacheable = env === process.env && !env.IPP_PYTHON;
+  if (cached && cacheable) return cached;
+  const tried: Tried[] = [];
+  const candidates: Tried[] = [];
+  if (env.IPP_PYTHON) candidates.push({ source: 'IPP_PYTHON', python: env.IPP_PYTHON });
+  else tried.push({ source: 'IPP_PYTHON', problem: 'not set' });
+  const ipcluster = which('ipcluster', env.PATH ?? '');
+  if (ipcluster) {
+    const interp = shebangInterpreter(ipcluster);
+    if (interp) candidates.push({ source: `shebang of ${ipcluster}`, python: interp });
+    else tried.push({ source: `shebang of ${ipcluster}`, problem: 'no #! interpreter line' });
+  } else {
+    tried.push({ source: 'ipcluster on PATH', problem: 'not found' });
+  }
+  for (const python of fallbacks) candidates.push({ source: 'default', python });
+
+  for (const c of candidates) {
+    const python = c.python as string;
+    const problem = importsIpyparallel(python);
+    if (!problem) {
+      if (cacheable) cached = python;
+      return python;
+    }
+    tried.push({ ...c, problem });
+  }
+  const lines = tried.map((t) => `  - ${t.source}${t.python ? ` (${t.python})` : ''}: ${t.problem}`);
+  throw new Error(`No Python interpreter with ipyparallel was found. Tried:\n${lines.join('\n')}\n${INSTALL_HINT}`);
+}
+
+/** `ipyparallel.__version__` for an interpreter, e.g. "7.1.0". */
+export function ipyparallelVersion(python: string): string {
+  const r = spawnSync(python, ['-c', 'import ipyparallel; print(ipyparallel.__version__)'], { encoding: 'utf8', timeout: 60_000 });
+  if (r.status !== 0) throw new Error(`${python} cannot import ipyparallel: ${(r.stderr ?? '').trim().split('\n').pop()}`);
+  return r.stdout.trim();
+}
