@@ -108,11 +108,13 @@ export class PxStream {
         if (s.pending.length) this.#writeChunk(runId, s, `── late output of ${s.info?.title ?? `run ${runId}`} ──\n`);
         continue;
       }
-      const known = s.info !== undefined;
-      if (!s.headerWritten && !known && !final && now - s.firstSeen < this.headerWaitMs) continue;
+      const footerDue = s.info !== undefined && s.finishedAt !== undefined && (final || now - s.finishedAt >= this.graceMs);
+      const waited = final || now - s.firstSeen >= this.headerWaitMs;
+      // A header waits for the run's summary (unknown run), and for output, the end, or a moment
+      // (a quiet run), so that concurrent runs interleave as little as possible.
+      if (!s.headerWritten && (s.info === undefined ? !waited : !s.pending.length && !footerDue && !waited)) continue;
       if (s.pending.length || !s.headerWritten) this.#writeChunk(runId, s);
-      if (s.info && s.finishedAt !== undefined && (final || now - s.finishedAt >= this.graceMs)) {
-        if (s.pending.length) this.#writeChunk(runId, s);
+      if (footerDue && s.info) {
         this.write(formatRunFooter(s.info));
         s.footerWritten = true;
         this.#lastRun = undefined;
