@@ -2,8 +2,12 @@ import { Emitter, type Disposable, type Event } from '../event';
 import { silentLogger, type Logger } from '../log';
 import { loadConnectionFile, type Channel, type ConnectionInfo } from '../protocol/connectionFile';
 import { Session, type JsonObject, type Message } from '../protocol/message';
+import { ClientTunnel, type SshClientOptions } from '../transport/clientTunnel';
+import { curveServerKeyFor, HandshakeTracker } from '../transport/curve';
 import { DropCounter } from '../transport/dropCounter';
-import { Transport } from '../transport/transport';
+import type { SshTunnelError } from '../transport/sshArgs';
+import type { SshTunnelState } from '../transport/sshTunnel';
+import { SUBSCRIBER_CHANNELS, Transport } from '../transport/transport';
 import { ConnectionWatcher } from './connectionWatcher';
 import type { ClientContext, RequestSpec } from './context';
 import { EnginesModel, parseQueueReply } from './engines';
@@ -52,6 +56,10 @@ export interface ClusterClientOptions {
   idleGraceMs?: number;
   /** Terminal tasks beyond this many are forgotten, oldest first. Default 20,000. */
   maxTasks?: number;
+  /** `[user@]host[:port]` to tunnel through over SSH; wins over the connection file's `ssh` field. */
+  sshServer?: string;
+  /** How to run ssh for tunnels (path, extra arguments such as -i or -J, timeouts). */
+  ssh?: SshClientOptions;
 }
 
 /** A load-balanced task whose engine left is declared lost if the scheduler has not answered by then. */
@@ -87,6 +95,10 @@ export class ClusterClient implements Disposable {
   #hubLinkUp = false;
   #ownShutdown = false;
   readonly #lostTimers = new Set<NodeJS.Timeout>();
+  readonly #tunnel: ClientTunnel;
+  /** Connect and handshake events of the current transport's sockets: explain silence, await re-subscription. */
+  #handshakes = new HandshakeTracker();
+  #subscribedBeforeDrop: number[] = [];
   readonly #requests = new PendingRequests();
   readonly #drops = new DropCounter();
   readonly #engines = new EnginesModel();
@@ -136,6 +148,8 @@ export class ClusterClient implements Disposable {
       },
     };
     this.#poller = new hub.ResultPoller(this.#ctx);
+    this.#tunnel = new ClientTunnel({ ...options.ssh, server: options.sshServer, logger: this.#logger });
+    this.#tunnel.onDidChangeState(({ state, error }) => this.#onTunnelState(state, error));
   }
 
   /** Our Session: its id tags every request. A new one (new id) is made when reconnecting to a new controller. */
@@ -172,12 +186,14 @@ export class ClusterClient implements Disposable {
     const wasOpen = this.#transport !== undefined;
     this.#teardown('the client disconnected');
     if (wasOpen || this.#state !== 'disconnected') this.#setState('disconnected');
+    await this.#tunnel.close();
   }
 
   dispose(): void {
     if (this.#state === 'closed') return;
     this.#stopWatching();
     this.#teardown('the client was disposed');
+    this.#tunnel.dispose();
     this.#setState('closed');
     this.#tasks.dispose();
     this.#engines.dispose();
@@ -205,8 +221,13 @@ export class ClusterClient implements Disposable {
         this.#sessionKey = info.key;
       }
       this.#sessionUsed = true;
+      // Through an SSH tunnel when the file or the user names a server: the sockets connect to its local ends.
+      const urls = await this.#tunnel.open(info, options.signal);
+      const handshakes = new HandshakeTracker();
+      this.#handshakes = handshakes;
       transport = new Transport({
         info,
+        urls,
         session: this.#session,
         logger: this.#logger,
         onMessage: (channel, msg) => this.#onMessage(channel, msg),
@@ -214,19 +235,25 @@ export class ClusterClient implements Disposable {
           this.#drops.add(channel, reason);
           this.#onDidDrop.fire({ channel, reason, detail });
         },
-        onSocketEvent: (channel, type) => this.#onSocketEvent(transport, channel, type),
+        onSocketEvent: (channel, type) => {
+          handshakes.note(channel, type);
+          this.#onSocketEvent(transport, channel, type);
+        },
       });
       this.#transport = transport;
       const url = transport.urls.registration;
       const timeoutMs = options.timeoutMs ?? this.#options.connectTimeoutMs ?? 10_000;
-      if (info.ssh) this.#logger.warn(`the connection file asks for an SSH tunnel through ${info.ssh}; connecting directly to ${url}`);
+      if (urls) this.#logger.info(`tunnelling every channel through ${this.#tunnel.server}`);
       this.#logger.info(`connecting to the controller at ${url}`);
       const reply = await this.#request('registration', 'connection_request', {}, {
         what: 'connection_request',
         timeoutMs,
         signal: options.signal,
-        onTimeout: () =>
-          new ConnectError(`no answer from the controller at ${url} within ${seconds(timeoutMs)} s: is it running, and is the key right?`),
+        onTimeout: () => {
+          // CURVE with a wrong server key fails silently inside zeromq: the socket events tell why.
+          const why = handshakes.explain('registration', url, { curve: curveServerKeyFor(info) !== null, tunnel: this.#tunnel.server });
+          return new ConnectError(`no answer from the controller at ${url} within ${seconds(timeoutMs)} s: is it running, and is the key right?${why ? ` ${why}` : ''}`);
+        },
       });
       if (reply.content.status !== 'ok') {
         throw new ConnectError(`the controller at ${url} refused the connection: ${hubError(reply.content).message}`);
@@ -247,6 +274,7 @@ export class ClusterClient implements Disposable {
       this.#probeTimer = setInterval(() => void this.#probe(), this.#options.probeIntervalMs ?? 3000);
     } catch (e) {
       if (transport && this.#transport === transport) this.#teardown(`connecting failed: ${(e as Error).message}`);
+      if (!this.#transport) void this.#tunnel.close();
       if (this.#state !== 'closed') this.#setState('disconnected', e as Error);
       throw e;
     }
@@ -273,6 +301,7 @@ export class ClusterClient implements Disposable {
     if (this.#state !== 'connected') return;
     this.#logger.warn(`lost the controller: ${reason}`);
     this.#teardown(reason);
+    void this.#tunnel.close();
     this.#setState('disconnected', new ControllerGoneError(reason));
   }
 
@@ -299,7 +328,7 @@ export class ClusterClient implements Disposable {
     }
     if (this.#opening) return;
     const changed = !this.#info || fingerprint(info) !== fingerprint(this.#info);
-    if (this.#state === 'connected') {
+    if (this.#state === 'connected' || this.#transport) {
       if (!changed) return;
       this.#logger.info(`${this.#file} was rewritten (new key or ports): reconnecting`);
       this.#teardown('the controller restarted (its connection file was rewritten)');
@@ -310,6 +339,56 @@ export class ClusterClient implements Disposable {
       await this.#open('reconnecting', {});
     } catch (e) {
       this.#logger.warn(`reconnecting failed: ${(e as Error).message}`);
+    }
+  }
+
+  // ---- ssh tunnel ----------------------------------------------------------------------------------
+
+  /**
+   * The tunnel dropped: 'reconnecting' while it re-establishes itself on the same local ports (the
+   * zeromq sockets reconnect to them by themselves), then re-verify the hub. A tunnel that gives up
+   * loses the controller.
+   */
+  #onTunnelState(state: SshTunnelState, error?: SshTunnelError): void {
+    if (state === 'down' && this.#state === 'connected' && this.#transport) {
+      this.#subscribedBeforeDrop = SUBSCRIBER_CHANNELS.map((c) => this.#handshakes.handshakes(c));
+      this.#setState('reconnecting', error);
+    } else if (state === 'up' && this.#state === 'reconnecting' && this.#transport && !this.#opening) {
+      void this.#reverify(this.#transport);
+    } else if (state === 'failed' && this.#state === 'reconnecting' && this.#transport && !this.#opening) {
+      const reason = `the SSH tunnel through ${this.#tunnel.server} could not be re-established`;
+      this.#logger.warn(`lost the controller: ${reason}`);
+      this.#teardown(reason);
+      void this.#tunnel.close();
+      this.#setState('disconnected', error);
+    }
+  }
+
+  /** After a tunnel drop: the hub answers again, the SUB sockets are re-subscribed, lost replies are fetched. */
+  async #reverify(transport: Transport): Promise<void> {
+    const timeoutMs = this.#options.connectTimeoutMs ?? 10_000;
+    const seen = this.#subscribedBeforeDrop;
+    const handshakes = this.#handshakes;
+    try {
+      const reply = await this.#request('registration', 'connection_request', {}, { what: 'connection_request', timeoutMs });
+      if (reply.content.status !== 'ok') throw new ConnectError(`the controller refused the connection: ${hubError(reply.content).message}`);
+      // Output published before the SUB sockets are re-attached would be lost (the slow joiner again).
+      await Promise.all(SUBSCRIBER_CHANNELS.map((c, i) => handshakes.whenHandshaken(c, seen[i] ?? 0, Math.min(5000, timeoutMs))));
+      if (transport !== this.#transport || this.#state !== 'reconnecting') return;
+      this.#engines.reset((reply.content.engines ?? {}) as Record<string, unknown>);
+      this.#hubLinkUp = true;
+      this.#probeFailures = 0;
+      this.#setState('connected');
+      this.#logger.info(`reconnected through ${this.#tunnel.server}: ${this.#engines.size} engine(s)`);
+      // Replies and outputs sent while the tunnel was down are gone: ask the hub for the tasks still in flight.
+      for (const t of this.#tasks.active()) this.#poller.add(t.msgId);
+      void this.#probe();
+    } catch (e) {
+      if (transport !== this.#transport || this.#state !== 'reconnecting') return;
+      this.#logger.warn(`reconnecting through ${this.#tunnel.server} failed: ${(e as Error).message}`);
+      this.#teardown(`reconnecting failed: ${(e as Error).message}`);
+      void this.#tunnel.close();
+      this.#setState('disconnected', e as Error);
     }
   }
 
@@ -481,7 +560,7 @@ export class ClusterClient implements Disposable {
   }
 
   security(): SecurityPosture | undefined {
-    return this.#info && securityPosture(this.#info);
+    return this.#info && securityPosture(this.#info, { tunnel: this.#transport ? this.#tunnel.server : undefined });
   }
 
   status(): ClientStatus {

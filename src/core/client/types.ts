@@ -134,6 +134,8 @@ export interface SecurityPosture {
   transport: 'curve' | 'ssh' | 'plain';
   /** The controller is on a loopback address. */
   loopback: boolean;
+  /** `user@host:port` of the SSH tunnel the connection goes through, when there is one. */
+  tunnel?: string;
   warnings: string[];
 }
 

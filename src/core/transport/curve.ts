@@ -29,12 +29,38 @@ export class HandshakeTracker {
   readonly #connects = new Map<Channel, number>();
   readonly #handshakes = new Map<Channel, number>();
   readonly #failures = new Map<Channel, number>();
+  #waiters: { channel: Channel; after: number; resolve: (ok: boolean) => void }[] = [];
 
   note(channel: Channel, type: string): void {
     const bump = (m: Map<Channel, number>) => m.set(channel, (m.get(channel) ?? 0) + 1);
     if (type === 'connect') bump(this.#connects);
     else if (type === 'handshake') bump(this.#handshakes);
     else if (type.startsWith('handshake:error')) bump(this.#failures);
+    if (type === 'handshake') {
+      const ready = this.#waiters.filter((w) => w.channel === channel && this.handshakes(channel) > w.after);
+      this.#waiters = this.#waiters.filter((w) => !ready.includes(w));
+      for (const w of ready) w.resolve(true);
+    }
+  }
+
+  /** Resolves true once `channel` has completed more than `after` handshakes, false after `timeoutMs`. */
+  whenHandshaken(channel: Channel, after: number, timeoutMs: number): Promise<boolean> {
+    if (this.handshakes(channel) > after) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const waiter = {
+        channel,
+        after,
+        resolve: (ok: boolean) => {
+          clearTimeout(timer);
+          resolve(ok);
+        },
+      };
+      const timer = setTimeout(() => {
+        this.#waiters = this.#waiters.filter((w) => w !== waiter);
+        resolve(false);
+      }, timeoutMs);
+      this.#waiters.push(waiter);
+    });
   }
 
   /** TCP connections made on a channel (through a tunnel this counts the tunnel's local end). */

@@ -3,6 +3,7 @@ import type { Logger } from '../log';
 import { CHANNELS, channelUrls, type Channel, type ConnectionInfo } from '../protocol/connectionFile';
 import type { Session } from '../protocol/message';
 import { ChannelSocket, type ChannelHandlers } from './channelSocket';
+import { curveServerKeyFor } from './curve';
 import { loadZmq } from './zmq';
 
 /** Channels the client subscribes to (SUB); every other channel is a DEALER. */
@@ -31,13 +32,15 @@ export class Transport {
     const zmq = loadZmq();
     const { info, session, logger } = options;
     this.urls = { ...channelUrls(info), ...options.urls };
-    const curve = info.curveServerKey ? { serverKey: info.curveServerKey, ...zmq.curveKeyPair() } : undefined;
+    const serverKey = curveServerKeyFor(info);
+    const curve = serverKey ? { serverKey, ...zmq.curveKeyPair() } : undefined;
     const order = [...SUBSCRIBER_CHANNELS, ...CHANNELS.filter((c) => !SUBSCRIBER_CHANNELS.includes(c))];
     try {
       for (const channel of order) {
         const socket = createSocket(zmq, channel, curve);
-        socket.connect(this.urls[channel]);
+        // Listen to the socket's events before connecting, or the first connect/handshake can be missed.
         this.#sockets.set(channel, new ChannelSocket(channel, socket, session, options, logger));
+        socket.connect(this.urls[channel]);
       }
     } catch (e) {
       this.close();

@@ -3,7 +3,7 @@
 // on. The client side gets ssh arguments that use exactly that key and a temp known_hosts, and ignore the
 // user's ~/.ssh/config, so the tests never touch the real ~/.ssh.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { freeLoopbackPorts } from '../../../src/core/transport/sshTunnel';
@@ -203,4 +203,36 @@ function installHook(): void {
       }
     }
   });
+}
+
+/**
+ * The remote ports of this process's established TCP connections (from /proc/net/tcp and our fds): lets a
+ * test prove that the client talks to the tunnel's local ports and never to the controller directly.
+ */
+export function establishedTcpPeerPorts(): number[] {
+  const inodes = new Set<string>();
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/self/fd/${fd}`));
+      if (m) inodes.add(m[1]);
+    } catch {
+      /* closed meanwhile */
+    }
+  }
+  const ports: number[] = [];
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text = '';
+    try {
+      text = readFileSync(table, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      // sl local rem st tx:rx tr:when retrnsmt uid timeout inode; st 01 = ESTABLISHED
+      if (f.length < 10 || f[3] !== '01' || !inodes.has(f[9])) continue;
+      ports.push(parseInt(f[2].split(':')[1], 16));
+    }
+  }
+  return ports;
 }
