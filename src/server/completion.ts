@@ -53,7 +53,7 @@ export class CompletionProvider {
     if (!this.host.settings().completion || doc.languageId !== 'python') return null;
     const client = this.host.connectedClient();
     if (!client) return null;
-    const engineId = this.host.idleEngines()[0];
+    const engineId = (await this.host.idleEngines())[0];
     if (engineId === undefined) return null;
     const line = doc.getText({ start: { line: position.line, character: 0 }, end: { line: position.line + 1, character: 0 } }).replace(/\r?\n$/, '');
     const character = Math.min(position.character, line.length);

@@ -8,6 +8,6 @@ export interface FeatureHost {
   /** The client when it is connected; undefined otherwise (features are then silent). */
   connectedClient(): ClusterClientLike | undefined;
   /** Ids of engines that are idle and have none of our tasks queued or running, lowest first. */
-  idleEngines(): number[];
+  idleEngines(): Promise<number[]>;
   readonly logger: Logger;
 }

@@ -76,12 +76,11 @@ export class HoverProvider {
     if (!at) return null;
     let pending = this.#cache.get(at.name);
     if (!pending) {
-      const targets = this.host.idleEngines().slice(0, MAX_HOVER_ENGINES);
-      if (targets.length === 0) return null;
-      pending = this.#evaluate(at.name, targets, token);
-      this.#cache.set(at.name, pending);
+      const lookup = this.#lookup(at.name, token);
+      pending = lookup;
+      this.#cache.set(at.name, lookup);
       // A failed or empty lookup is not worth keeping: the next hover asks again.
-      pending.then((v) => v.length === 0 && this.#cache.get(at.name) === pending && this.#cache.delete(at.name));
+      lookup.then((v) => v.length === 0 && this.#cache.get(at.name) === lookup && this.#cache.delete(at.name));
     }
     const values = await pending;
     if (values.length === 0 || token?.isCancellationRequested) return null;
@@ -91,10 +90,11 @@ export class HoverProvider {
     };
   }
 
-  /** Asks each engine on its own, so one slow engine does not hide the others' values. */
-  async #evaluate(name: string, targets: number[], token?: CancellationToken): Promise<HoverValue[]> {
+  /** Asks each idle engine on its own, so one slow engine does not hide the others' values. */
+  async #lookup(name: string, token?: CancellationToken): Promise<HoverValue[]> {
+    const targets = (await this.host.idleEngines()).slice(0, MAX_HOVER_ENGINES);
     const client = this.host.connectedClient();
-    if (!client) return [];
+    if (!client || targets.length === 0) return [];
     const timeoutMs = this.host.settings().languageFeatureTimeoutMs;
     const controller = new AbortController();
     const sub = token?.onCancellationRequested(() => controller.abort());

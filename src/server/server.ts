@@ -36,6 +36,8 @@ import { initialSettings, mergeSettings } from './settings';
 
 export const SERVER_NAME = 'ipyparallel-cluster-server';
 export const SERVER_VERSION = '0.1.0';
+/** How long hover and completion wait for an engine to turn idle after our own previous request. */
+const IDLE_SETTLE_MS = 250;
 
 export class ClusterServer implements FeatureHost {
   readonly documents = new TextDocuments(TextDocument);
@@ -157,18 +159,35 @@ export class ClusterServer implements FeatureHost {
     return c;
   }
 
-  idleEngines(): number[] {
+  /**
+   * Engines that are idle and have none of our tasks pending or running. An engine that is busy with none
+   * of our tasks is usually finishing a hover or completion request (its idle status follows the reply
+   * by a moment), so such engines get up to `settleMs` to turn idle before they are left out.
+   */
+  async idleEngines(settleMs = IDLE_SETTLE_MS): Promise<number[]> {
     const client = this.connectedClient();
     if (!client) return [];
-    const busy = new Set<number>();
+    const ours = new Set<number>();
     for (const id of this.runs.ids()) {
       const r = this.runs.get(id);
       if (!r) continue;
-      for (const t of this.runs.allTasks(r)) if (!isTerminal(t.state) && t.engineId !== undefined) busy.add(t.engineId);
+      for (const t of this.runs.allTasks(r)) if (!isTerminal(t.state) && t.engineId !== undefined) ours.add(t.engineId);
     }
-    return client
-      .engines()
-      .filter((e) => e.status === 'idle' && !busy.has(e.id))
+    const candidates = () => client.engines().filter((e) => !ours.has(e.id));
+    const settled = () => candidates().every((e) => e.status === 'idle');
+    if (!settled() && settleMs > 0) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          sub.dispose();
+          clearTimeout(timer);
+          resolve();
+        };
+        const sub = client.onDidChangeEngines(() => settled() && done());
+        const timer = setTimeout(done, settleMs);
+      });
+    }
+    return candidates()
+      .filter((e) => e.status === 'idle')
       .map((e) => e.id);
   }
 

@@ -185,9 +185,10 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   });
 }
 
-/** A document text whose line `at` (zero-based) starts `code`; other lines are comments. */
-export function documentWith(code: string, at: number, totalLines = at + code.split('\n').length + 5): string {
-  const lines = Array.from({ length: totalLines }, (_, i) => `# line ${i}`);
-  code.split('\n').forEach((l, i) => (lines[at + i] = l));
+/** A document text with each snippet starting at its zero-based line; other lines are comments. */
+export function documentWith(snippets: [code: string, at: number][], totalLines?: number): string {
+  const end = Math.max(...snippets.map(([code, at]) => at + code.split('\n').length));
+  const lines = Array.from({ length: Math.max(totalLines ?? 0, end + 5) }, (_, i) => `# line ${i}`);
+  for (const [code, at] of snippets) code.split('\n').forEach((l, i) => (lines[at + i] = l));
   return lines.join('\n') + '\n';
 }
