@@ -94,6 +94,7 @@ export class ClusterClient implements Disposable {
   #probeFailures = 0;
   #hubLinkUp = false;
   #ownShutdown = false;
+  #recheckFile = false;
   readonly #lostTimers = new Set<NodeJS.Timeout>();
   readonly #tunnel: ClientTunnel;
   /** Connect and handshake events of the current transport's sockets: explain silence, await re-subscription. */
@@ -326,7 +327,11 @@ export class ClusterClient implements Disposable {
       if (this.#state === 'connected') void this.#probe();
       return;
     }
-    if (this.#opening) return;
+    if (this.#opening) {
+      // Look again once the attempt in progress settles: the file may have changed under it.
+      this.#recheckFile = true;
+      return;
+    }
     const changed = !this.#info || fingerprint(info) !== fingerprint(this.#info);
     if (this.#state === 'connected' || this.#transport) {
       if (!changed) return;
@@ -339,6 +344,10 @@ export class ClusterClient implements Disposable {
       await this.#open('reconnecting', {});
     } catch (e) {
       this.#logger.warn(`reconnecting failed: ${(e as Error).message}`);
+    }
+    if (this.#recheckFile) {
+      this.#recheckFile = false;
+      void this.#onFileChanged();
     }
   }
 
@@ -482,7 +491,8 @@ export class ClusterClient implements Disposable {
         if (typeof c.id === 'number') this.#engineGone(c.id, typeof c.uuid === 'string' ? c.uuid : undefined);
         return;
       case 'shutdown_notification':
-        this.#lose('the cluster was shut down');
+        // After our own shutdown_request, its reply (on another socket, maybe later) does the disconnect.
+        if (!this.#ownShutdown) this.#lose('the cluster was shut down');
         return;
     }
   }
