@@ -7,6 +7,8 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { parseConnectionInfo } from '../../src/core/protocol';
+import { ClientTunnel } from '../../src/core/transport/clientTunnel';
 import { SshTunnelError } from '../../src/core/transport/sshArgs';
 import { freeLoopbackPorts, SshTunnel, type SshTunnelState } from '../../src/core/transport/sshTunnel';
 
@@ -207,6 +209,38 @@ describe('SshTunnel', () => {
     } finally {
       await t.stop();
       t.dispose();
+    }
+  });
+
+  it('ClientTunnel: direct when no tunnel is needed, one reused tunnel while the ports match, a new one when they change', async () => {
+    const base = { interface: 'tcp://127.0.0.1', registration: 5001, control: 5002, mux: 5003, task: 5004, iopub: 5005, notification: 5006, broadcast: 5007, key: 'k' };
+    const info = (fields: Record<string, unknown>) => parseConnectionInfo(JSON.stringify({ ...base, ...fields }));
+    const argsFile = join(dir, 'args3.json');
+    const ct = new ClientTunnel({ sshPath: fakeSsh(argsFile) });
+    const pidOf = (c: ClientTunnel): number | undefined => c.tunnel?.pid;
+    try {
+      assert.equal(await ct.open(info({ ssh: 'u@gw', location: '' })), undefined, 'a local controller is reached directly');
+      assert.equal(pidOf(ct), undefined);
+      const remote = info({ ssh: 'u@gw:2222', location: 'login.invalid' });
+      const urls = await ct.open(remote);
+      assert.ok(urls);
+      assert.equal(ct.server, 'u@gw:2222');
+      assert.equal(new Set(Object.values(urls)).size, 7);
+      for (const u of Object.values(urls)) assert.match(u, /^tcp:\/\/127\.0\.0\.1:\d+$/);
+      const pid = pidOf(ct) as number;
+      assert.deepEqual(await ct.open(remote), urls, 'reused');
+      assert.equal(pidOf(ct), pid);
+      const moved = await ct.open(info({ ssh: 'u@gw:2222', location: 'login.invalid', mux: 6003 }));
+      assert.ok(moved);
+      assert.notEqual(pidOf(ct), pid);
+      assert.equal(alive(pid), false, 'the old tunnel was stopped');
+      assert.ok((JSON.parse(readFileSync(argsFile, 'utf8')) as string[]).includes(`${moved.mux.replace('tcp://', '')}:127.0.0.1:6003`));
+      const last = pidOf(ct) as number;
+      await ct.close();
+      assert.equal(alive(last), false);
+    } finally {
+      await ct.close();
+      ct.dispose();
     }
   });
 });
