@@ -111,6 +111,18 @@ describe('a remote cluster through an SSH tunnel', { timeout: 600_000, skip }, (
     assert.ok(log.lines.some((l) => /tunnel .*dropped/.test(l)));
   });
 
+  it('a task running while the tunnel drops still ends, its output fetched from the hub', async () => {
+    const run = client.execute("import time; time.sleep(2); print('survived')");
+    await until(client, () => run.msgIds.every((id) => client.task(id)?.state === 'running'), 20_000, 'the tasks running');
+    process.kill(tunnels()[0].pid, 'SIGKILL');
+    const tasks = await client.wait(run.id, { timeoutMs: 60_000 });
+    for (const t of tasks) {
+      assert.equal(t.state, 'done', JSON.stringify(t.error));
+      assert.equal(streamText(t.outputs), 'survived\n');
+    }
+    assert.equal(client.state, 'connected');
+  });
+
   it('waits out the ssh server going away and reconnects when it is back', async () => {
     states.length = 0;
     await sshd.pause();
