@@ -170,6 +170,19 @@ describe('TestCluster', { timeout: 600_000 }, () => {
     );
   });
 
+  it('engines that die before registering fail start() at once, with their log', async () => {
+    const t0 = Date.now();
+    await assert.rejects(
+      TestCluster.start({ mode: 'separate', engines: 1, engineArgs: ['--log-level=NOPE'] }),
+      (e: Error) => {
+        assert.match(e.message, /all 1 engine process\(es\) exited/);
+        assert.match(e.message, /Bad config encountered/);
+        return true;
+      },
+    );
+    assert.ok(Date.now() - t0 < 45_000, 'not the registration deadline');
+  });
+
   it('cli.js prints the connection file and stops the cluster on SIGTERM', async () => {
     const child = spawn(process.execPath, [join(__dirname, 'harness', 'cli.js'), 'start', '--engines', '0', '--mode', 'separate', '--json'], {
       stdio: ['ignore', 'pipe', 'pipe'],

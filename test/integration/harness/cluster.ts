@@ -58,6 +58,8 @@ export class TestCluster {
   #saved: { client: string; engine: string } | undefined;
   #logSeq = 0;
   #stopping: Promise<void> | undefined;
+  /** True while start()/restartController() wait for their engines: then engines dying is fatal. */
+  #launching = false;
   #lastCommand = '';
 
   private constructor(opts: ClusterOptions) {
@@ -81,6 +83,7 @@ export class TestCluster {
     installLastResort();
     const n = opts.engines ?? 2;
     const deadline = Date.now() + (opts.startTimeoutMs ?? 90_000);
+    cluster.#launching = true;
     try {
       if (cluster.mode === 'ipcluster') cluster.#spawnIpcluster(n, opts.controllerArgs ?? []);
       else cluster.#spawnController(opts.controllerArgs ?? []);
@@ -88,6 +91,7 @@ export class TestCluster {
       if (cluster.mode === 'separate') await cluster.startEngines(n, { wait: false });
       await cluster.waitForEngines(n, Math.max(1000, deadline - Date.now()));
       cluster.#discover();
+      cluster.#launching = false;
     } catch (e) {
       await cluster.#settleExits();
       const report = cluster.#failureReport('could not start the cluster', e);
@@ -187,7 +191,7 @@ export class TestCluster {
     let last = 'no answer yet';
     try {
       for (;;) {
-        const dead = this.#controllerProblem();
+        const dead = this.#controllerProblem() ?? this.#launchProblem();
         if (dead) throw new Error(`${dead} while waiting for ${what}`);
         let text = '';
         let info: ConnectionInfo | undefined;
@@ -266,6 +270,7 @@ export class TestCluster {
       writeFileSync(this.engineConnectionFile, this.#saved.engine, { mode: 0o600 });
       args.push('--reuse');
     }
+    this.#launching = true;
     try {
       if (this.mode === 'ipcluster') this.#spawnIpcluster(n, args);
       else this.#spawnController(args);
@@ -275,6 +280,8 @@ export class TestCluster {
     } catch (e) {
       await this.#settleExits();
       throw new Error(this.#failureReport('could not restart the controller', e));
+    } finally {
+      this.#launching = false;
     }
   }
 
@@ -371,6 +378,8 @@ export class TestCluster {
       `--profile-dir=${this.profileDir}`,
       `--cluster-id=${this.clusterId}`,
       '--ip=127.0.0.1',
+      // Otherwise ipcluster tears the whole cluster down when all engines die in their first 30 s.
+      '--IPClusterStart.early_shutdown=0',
     ];
     if (controllerArgs.length > 0) args.push('--', ...controllerArgs);
     this.#launcher = this.#spawn(args, join(this.logDir, `ipcluster-${this.#logSeq++}.log`), 'ipcluster');
@@ -405,6 +414,14 @@ export class TestCluster {
     }
     const ended = this.#controllerSpawn && exitDescription(this.#controllerSpawn);
     return ended ? `the controller ${ended}` : undefined;
+  }
+
+  /** While launching: every engine process seen so far has exited (they failed to start or connect). */
+  #launchProblem(): string | undefined {
+    if (!this.#launching) return undefined;
+    this.#discover();
+    if (this.#engines.length === 0 || this.#engines.some((e) => e.ref.alive())) return undefined;
+    return `all ${this.#engines.length} engine process(es) exited`;
   }
 
   #track(ref: ProcRef): ProcRef {
