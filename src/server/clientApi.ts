@@ -63,6 +63,8 @@ export interface ClientFactoryOptions {
   logger: Logger;
   connectTimeoutMs: number;
   requestTimeoutMs: number;
+  sshServer?: string;
+  ssh?: { sshPath?: string; extraArgs?: string[] };
 }
 
 export type ClientFactory = (options: ClientFactoryOptions) => ClusterClientLike;

@@ -22,6 +22,8 @@ const createClient: ClientFactory = (o) =>
     logger: o.logger,
     connectTimeoutMs: o.connectTimeoutMs,
     requestTimeoutMs: o.requestTimeoutMs,
+    sshServer: o.sshServer,
+    ssh: o.ssh,
   });
 
 new ClusterServer(connection, createClient, logger).listen();

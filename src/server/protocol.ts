@@ -38,9 +38,20 @@ export const ErrorCodes = {
 
 // ---- requests ------------------------------------------------------------------------------------
 
-export type ConnectParams =
+/** Optional SSH tunnelling for ipp/connect (a connection file's own `ssh` field is used without these). */
+export interface ConnectSshOptions {
+  /** `[user@]host[:port]` to tunnel through; wins over the connection file's `ssh` field. */
+  sshServer?: string;
+  /** The ssh executable (default `ssh` on PATH). */
+  sshPath?: string;
+  /** Extra ssh arguments, e.g. ["-i", "~/.ssh/cluster_key"] or ["-J", "bastion"]. */
+  sshArgs?: string[];
+}
+export type ConnectParams = (
   | { connectionFile: string }
-  | { profile?: string; clusterId?: string; ipythonDir?: string };
+  | { profile?: string; clusterId?: string; ipythonDir?: string }
+) &
+  ConnectSshOptions;
 export interface ConnectResult {
   state: ClientState;
   connectionFile: string;

@@ -8,7 +8,7 @@ import type { CancellationToken } from 'vscode-languageserver/node';
 import { loadConnectionFile } from '../core/protocol/connectionFile';
 import { connectionFilePath, defaultIpythonDir, listClusters } from '../core/protocol/discovery';
 import type { Targets, TaskInfo } from '../core/client/types';
-import type { ClusterClientLike } from './clientApi';
+import type { ClientFactoryOptions, ClusterClientLike } from './clientApi';
 import { invalidParams, toResponseError, unknownRun } from './errors';
 import {
   AbortRequest,
@@ -153,10 +153,21 @@ function requireRun(server: ClusterServer, params: unknown): RunRecord {
   return r;
 }
 
+/** The SSH options of ipp/connect, in the client's shape (undefined fields when not given). */
+function sshOptions(params: ConnectParams): Pick<ClientFactoryOptions, 'sshServer' | 'ssh'> {
+  const p = paramsObject(params);
+  const sshServer = optionalString(p, 'sshServer') || undefined;
+  const sshPath = optionalString(p, 'sshPath') || undefined;
+  const extraArgs = optionalStrings(p, 'sshArgs');
+  return { sshServer, ssh: sshPath || extraArgs ? { sshPath, extraArgs } : undefined };
+}
+
 async function connect(server: ClusterServer, params: ConnectParams, token: CancellationToken): Promise<ConnectResult> {
   const file = resolveConnectionFile(params);
+  const ssh = sshOptions(params);
+  const key = JSON.stringify([file, ssh]);
   const current = server.client;
-  if (current && current.state === 'connected' && server.connectionFile === file) return connectResult(current, file);
+  if (current && current.state === 'connected' && server.connectKey === key) return connectResult(current, file);
   // Validate the file first: a missing or broken file gives a precise error (file, field) before any socket.
   const info = loadConnectionFile(file);
   await server.closeClient();
@@ -166,8 +177,9 @@ async function connect(server: ClusterServer, params: ConnectParams, token: Canc
     logger: server.logger,
     connectTimeoutMs: settings.connectTimeoutMs,
     requestTimeoutMs: settings.requestTimeoutMs,
+    ...ssh,
   });
-  server.adoptClient(client, file);
+  server.adoptClient(client, file, key);
   try {
     await client.connect({ timeoutMs: settings.connectTimeoutMs, signal: signalOf(token) });
   } catch (e) {
@@ -219,6 +231,7 @@ function execute(server: ClusterServer, params: ExecuteParams) {
     timeout: timeout as number | undefined,
     retries: optionalInt(p, 'retries'),
   });
+  for (const id of server.runs.pruneForgotten()) server.batcher.runRemoved(id);
   const version = uri !== undefined ? server.documents.get(uri)?.version : undefined;
   server.runs.add(run, { uri, line: uri !== undefined ? (line ?? 0) : line, version });
   server.hoverProvider.invalidate();

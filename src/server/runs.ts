@@ -101,6 +101,22 @@ export class RunsTable {
     this.#runs.delete(runId);
   }
 
+  /**
+   * Forgets the oldest runs none of whose tasks the client still tracks (it drops the oldest terminal
+   * tasks past its maxTasks). Stops at the first run with a live task, so the cost is what it removes.
+   */
+  pruneForgotten(): string[] {
+    const client = this.client();
+    if (!client) return [];
+    const removed: string[] = [];
+    for (const [id, r] of this.#runs) {
+      if (this.msgIds(r).some((m) => client.task(m) !== undefined)) break;
+      this.delete(id);
+      removed.push(id);
+    }
+    return removed;
+  }
+
   clear(): void {
     this.#runs.clear();
     this.#taskToRun.clear();

@@ -50,6 +50,7 @@ export class ClusterServer implements FeatureHost {
   #client: ClusterClientLike | undefined;
   #clientSubs: Disposable[] = [];
   #connectionFile: string | undefined;
+  #connectKey: string | undefined;
   #knownEngineIds = '';
   #serial: Promise<unknown> = Promise.resolve();
 
@@ -149,6 +150,11 @@ export class ClusterServer implements FeatureHost {
     return this.#connectionFile;
   }
 
+  /** What the current client was made from (file and SSH options): an identical ipp/connect reuses it. */
+  get connectKey(): string | undefined {
+    return this.#connectKey;
+  }
+
   connectedClient(): ClusterClientLike | undefined {
     return this.#client?.state === 'connected' ? this.#client : undefined;
   }
@@ -201,9 +207,10 @@ export class ClusterServer implements FeatureHost {
   }
 
   /** Makes `client` the window's client: forwards its events. The caller connects it. */
-  adoptClient(client: ClusterClientLike, connectionFile: string): void {
+  adoptClient(client: ClusterClientLike, connectionFile: string, connectKey = connectionFile): void {
     this.#client = client;
     this.#connectionFile = connectionFile;
+    this.#connectKey = connectKey;
     this.#knownEngineIds = '';
     this.#clientSubs = [
       client.onDidChangeState(({ state, error }) => {
@@ -242,6 +249,7 @@ export class ClusterServer implements FeatureHost {
       this.#client = undefined;
       this.batcher.state({ state: 'disconnected', connectionFile: this.#connectionFile });
       this.#connectionFile = undefined;
+      this.#connectKey = undefined;
     }
   }
 

@@ -10,7 +10,8 @@ import { groupValues, hoverMarkdown, truncateRepr } from '../../src/server/hover
 import { DEFAULT_SERVER_SETTINGS, ErrorCodes } from '../../src/server/protocol';
 import { codePointsToUtf16, dottedNameAt, lexicalContext, utf16ToCodePoints } from '../../src/server/pythonText';
 import { resolveConnectionFile } from '../../src/server/requests';
-import { overallState, runTitle, taskSummary, type RunRecord } from '../../src/server/runs';
+import { overallState, RunsTable, runTitle, taskSummary, type RunRecord } from '../../src/server/runs';
+import type { ClusterClientLike } from '../../src/server/clientApi';
 import { mergeSettings } from '../../src/server/settings';
 import { readFixture } from './support/fixtures';
 
@@ -123,6 +124,17 @@ describe('runs', () => {
     assert.equal(overallState([task({ state: 'done' }), task({ state: 'aborted' }), task({ state: 'error' })]), 'error');
     assert.equal(overallState([task({ state: 'lost' }), task({ state: 'done' })]), 'lost');
     assert.equal(overallState([]), 'done');
+  });
+
+  it('forgets the oldest runs whose tasks the client no longer tracks, and stops at the first live one', () => {
+    const tracked = new Map<string, TaskInfo>([['b1', task({ msgId: 'b1' })], ['c1', task({ msgId: 'c1' })]]);
+    const client = { task: (id: string) => tracked.get(id) } as unknown as ClusterClientLike;
+    const table = new RunsTable(() => client);
+    for (const id of ['a', 'b', 'c']) table.add({ id, code: '', targets: 'all', msgIds: [`${id}1`], created: '' }, {});
+    tracked.delete('c1'); // a newer run's task is gone too, but pruning stops at the live 'b'
+    assert.deepEqual(table.pruneForgotten(), ['a']);
+    assert.deepEqual(table.ids(), ['b', 'c']);
+    assert.equal(table.runOf('a1'), undefined);
   });
 
   it('summarizes a task without its outputs and code', () => {
