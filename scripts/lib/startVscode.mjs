@@ -5,10 +5,12 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { codeServerBin, codeServerDir, installedVersion, isolatedEnv, rawServerMain } from './codeServer.mjs';
+import { fileURLToPath } from 'node:url';
+import { buildVsix } from '../package.mjs';
+import { codeServerBin, codeServerDir, ensureAptPackages, ensureCodeServer, installedVersion, isolatedEnv, rawServerMain } from './codeServer.mjs';
 import { freePort, httpStatus, runChecked, spawnGroup, stopGroup, waitFor } from './proc.mjs';
 
-/** User settings read server-side by code-server: no telemetry, updates, tips, trust prompts or chat. */
+/** User settings read server-side by code-server: no telemetry, updates, tips, prompts or chat. */
 export const USER_SETTINGS = {
   'telemetry.telemetryLevel': 'off',
   'update.mode': 'none',
@@ -22,7 +24,27 @@ export const USER_SETTINGS = {
   'chat.commandCenter.enabled': false,
   'chat.disableAIFeatures': true,
   'workbench.secondarySideBar.defaultVisibility': 'hidden',
+  // `npm start` keeps its workspace inside this repository: no "open the parent repository?" prompt.
+  'git.openRepositoryInParentFolders': 'never',
 };
+
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** The sample workspace: a Python file with `# %%` cells. */
+export const WORKSPACE_TEMPLATE = path.join(REPO, 'test', 'e2e', 'workspace-template');
+
+/**
+ * Copy the sample workspace to `dest` (default: a new temp folder), keeping files that already exist
+ * there, and merge `settings` into its .vscode/settings.json. Returns the folder.
+ */
+export function prepareWorkspace({ dest, settings = {} } = {}) {
+  const dir = dest ? path.resolve(dest) : fs.mkdtempSync(path.join(os.tmpdir(), 'ipp-ws-'));
+  fs.cpSync(WORKSPACE_TEMPLATE, dir, { recursive: true, force: false });
+  const file = path.join(dir, '.vscode', 'settings.json');
+  const current = fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : {};
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, `${JSON.stringify({ ...current, ...settings }, null, 2)}\n`);
+  return dir;
+}
 
 /** The folders of one isolated instance under `root`. */
 export function layout(root) {
@@ -154,4 +176,30 @@ export async function startRawServer({ env = {}, root, port, dir = codeServerDir
     cleanup();
     throw err;
   }
+}
+
+/**
+ * For `npm start`: install code-server when missing, build the .vsix, and open a workspace (the sample,
+ * copied once to .cache/npm-start/workspace) whose settings point the extension at the running cluster.
+ * State (user data, extensions) persists in .cache/npm-start/code-server. Returns { url, stop }.
+ */
+export async function startVscodeForCluster({ ipythonDir, profile, python, port, log = console.log }) {
+  await ensureAptPackages({ log, names: ['libkrb5-dev', 'ripgrep'] }); // only what installing code-server needs
+  const cs = await ensureCodeServer({ log });
+  log(`code-server ${cs.version.split(' ')[0]} (${cs.dir})`);
+  log('packaging the extension');
+  const vsix = await buildVsix({ quiet: true });
+  const base = path.join(REPO, '.cache', 'npm-start');
+  const workspace = prepareWorkspace({
+    dest: path.join(base, 'workspace'),
+    settings: {
+      'ipyparallel.ipythonDir': ipythonDir,
+      'ipyparallel.profile': profile,
+      ...(python ? { 'ipyparallel.pythonPath': python } : {}),
+      'ipyparallel.autoConnect': true,
+    },
+  });
+  log(`starting code-server with ${vsix.relPath} on ${workspace}`);
+  const server = await startCodeServer({ workspace, vsix: vsix.path, root: path.join(base, 'code-server'), port });
+  return { url: server.folderUrl, stop: server.stop };
 }

@@ -41,7 +41,7 @@ export interface ExtensionHostOptions {
 /** Run `suiteIndexJs` in an extension host with `workspace` open; always stops what it started. */
 export async function runExtensionHostTests(suiteIndexJs: string, workspace: string,
   opts: ExtensionHostOptions = {}): Promise<ExtensionHostRun> {
-  const timeoutMs = opts.timeoutMs ?? 180_000;
+  const timeoutMs = opts.timeoutMs ?? 300_000;
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ipp-exthost-'));
   const reportFile = path.join(root, 'report.json');
   const lines: string[] = [];

@@ -29,6 +29,7 @@ export interface StartVscodeLib {
   }): Promise<CodeServerInstance>;
   startRawServer(opts: { env?: Record<string, string>; root?: string; readyTimeoutMs?: number }): Promise<ServerInstance & { serverDataDir: string }>;
   listExtensions(opts: { root: string }): Promise<string[]>;
+  prepareWorkspace(opts: { dest?: string; settings?: Record<string, unknown> }): string;
 }
 
 export interface ProcLib {

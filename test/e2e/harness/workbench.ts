@@ -41,7 +41,7 @@ export class Workbench {
   /** Start code-server (vsix installed) and the browser, and open the workspace until the status bar shows. */
   static async start(opts: WorkbenchOptions = {}): Promise<Workbench> {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ipp-e2e-'));
-    const workspace = opts.workspace ?? prepareWorkspace(opts.workspaceSettings, path.join(root, 'workspace'));
+    const workspace = opts.workspace ?? await prepareWorkspace(opts.workspaceSettings, path.join(root, 'workspace'));
     const vsix = opts.vsix === undefined ? (await packageLib()).VSIX_PATH : opts.vsix ?? undefined;
     if (vsix && !fs.existsSync(vsix)) {
       throw new Error(`${vsix} does not exist: run \`node scripts/e2eSetup.mjs\` (or \`npm run package\`) first`);
