@@ -1,15 +1,19 @@
 #!/usr/bin/env node
-// `npm start`: set up, build, and start a local 2-engine ipyparallel cluster, then print what the
-// extension would connect to. Ctrl+C stops the cluster (controller and engines, by pid) and exits.
+// `npm start`: set up, build, and start a local 2-engine ipyparallel cluster, print what the extension
+// would connect to, then package the extension and start code-server on 127.0.0.1 with it installed and a
+// sample workspace (.cache/npm-start/workspace) pointed at the cluster, and print its URL. Ctrl+C stops
+// code-server and the cluster (controller and engines, by pid) and exits.
 //
-//   node scripts/start.mjs [--engines N] [--ipython-dir DIR] [--once]
+//   node scripts/start.mjs [--engines N] [--ipython-dir DIR] [--port N] [--no-vscode] [--once]
 //
 // The cluster lives in a repo-local IPython dir, .cache/ipython (see scripts/lib/cluster.mjs), so your own
-// ~/.ipython profiles are never touched. --once stops the cluster right after printing (for CI and checks).
+// ~/.ipython profiles are never touched. --once stops everything right after printing (for CI and checks);
+// --no-vscode starts only the cluster.
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { bootstrap, BootstrapError, REPO } from './bootstrap.mjs';
 import { LOCAL_IPYTHONDIR, startLocalCluster } from './lib/cluster.mjs';
+import { startVscodeForCluster } from './lib/startVscode.mjs';
 
 function option(name, fallback) {
   const i = process.argv.indexOf(name);
@@ -40,9 +44,15 @@ async function main() {
   say(`starting a local cluster with ${engines} engines in ${ipythonDir}`);
   const cluster = await startLocalCluster({ python, ipythonDir, engines, log: say });
   let stopping = false;
+  let vscode; // a promise of { url, stop } once code-server is starting
   const shutdown = async (why) => {
     if (stopping) return;
     stopping = true;
+    const vs = await vscode?.catch(() => undefined);
+    if (vs) {
+      say(`${why}: stopping code-server`);
+      await vs.stop();
+    }
     say(`${why}: stopping the cluster`);
     await cluster.stop();
     say('cluster stopped');
@@ -66,8 +76,22 @@ async function main() {
   console.log(`  cluster log      ${cluster.logFile}`);
   console.log('');
 
+  if (!process.argv.includes('--no-vscode')) {
+    const port = Number(option('--port', '0')) || undefined;
+    vscode = startVscodeForCluster({ ipythonDir: cluster.ipythonDir, profile: cluster.profile, python, port, log: say });
+    const vs = await vscode.catch(async (err) => {
+      stopping = true;
+      say('code-server did not start: stopping the cluster');
+      await cluster.stop().catch(() => undefined);
+      throw err;
+    });
+    console.log('');
+    console.log(`VS Code (code-server) with the extension: ${vs.url}`);
+    console.log('');
+  }
+
   if (once) await shutdown('--once');
-  else say('cluster running. Press Ctrl+C to stop it.');
+  else say(`running. Press Ctrl+C to stop ${vscode ? 'code-server and ' : ''}the cluster.`);
 }
 
 main().catch((err) => {
