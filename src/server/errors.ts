@@ -22,7 +22,7 @@ export function invalidParams(field: string, problem: string): ResponseError<Ipp
   return new ResponseError(ErrorCodes.InvalidParams, `Invalid params: "${field}" ${problem}.`, { code: 'ERR_INVALID_PARAMS', field });
 }
 
-const CONNECT_CODES = new Set(['ERR_CONNECTION_FILE', 'ERR_CONNECT', 'ERR_SCHEME', 'ERR_ZMQ_LOAD']);
+const CONNECT_CODES = new Set(['ERR_CONNECTION_FILE', 'ERR_CONNECT', 'ERR_SCHEME', 'ERR_ZMQ_LOAD', 'ERR_SSH_TUNNEL']);
 
 /**
  * Maps any thrown value to a ResponseError. `connecting` marks failures of ipp/connect, which all use
@@ -45,6 +45,8 @@ export function toResponseError(e: unknown, connecting = false): ResponseError<I
     case 'ERR_NOT_CONNECTED':
     case 'ERR_CONTROLLER_GONE':
       return new ResponseError(ErrorCodes.NotConnected, `${err.message} Reconnect with ipp/connect.`, data);
+    case 'ERR_UNKNOWN_TASK':
+      return new ResponseError(ErrorCodes.UnknownRun, err.message, data);
     case 'ERR_TIMEOUT':
       return new ResponseError(ErrorCodes.Timeout, err.message, data);
     case 'ERR_ABORTED':
