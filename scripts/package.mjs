@@ -116,7 +116,7 @@ export async function buildVsix({ quiet = false, out = VSIX_PATH } = {}) {
   show(await runChecked('npm', ['run', '--silent', 'build'], opts));
   fs.mkdirSync(path.dirname(out), { recursive: true });
   fs.rmSync(out, { force: true });
-  // stdin is an empty pipe, not a TTY: vsce never stops at its [y/N] prompt. The package is for linux-x64
+  // stdin is /dev/null, not a TTY: vsce never stops at its [y/N] prompt. The package is for linux-x64
   // only (the one zeromq addon it ships), and README links stay relative (no public repository to point at).
   show(await runChecked('npx', ['--no-install', 'vsce', 'package', '--target', 'linux-x64', '--no-rewrite-relative-links',
     '--out', out], opts));

@@ -12,14 +12,18 @@ import net from 'node:net';
  */
 export function run(cmd, args, { cwd, env, timeoutMs = 120_000, logFile, input } = {}) {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    // stdin is /dev/null unless `input` is given: never a TTY, so nothing can stop at a prompt.
+    const child = spawn(cmd, args, { cwd, env, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
     const log = logFile ? fs.createWriteStream(logFile, { flags: 'a' }) : null;
     let stdout = '';
     let stderr = '';
     let timedOut = false;
     child.stdout.on('data', (d) => { stdout += d; log?.write(d); });
     child.stderr.on('data', (d) => { stderr += d; log?.write(d); });
-    child.stdin.end(input ?? '');
+    if (child.stdin) {
+      child.stdin.on('error', () => { /* the child exited without reading its input */ });
+      child.stdin.end(input);
+    }
     const timer = setTimeout(() => {
       timedOut = true;
       child.kill('SIGKILL');
