@@ -57,10 +57,15 @@ export function layout(root) {
   };
 }
 
+const verified = new Set();
+
+/** Throws a helpful error unless the code-server in `dir` works (checked once per process). */
 async function requireCodeServer(dir) {
+  if (verified.has(dir)) return;
   if (!(await installedVersion(dir))) {
     throw new Error(`code-server is not installed in ${dir}: run \`node scripts/e2eSetup.mjs\` first`);
   }
+  verified.add(dir);
 }
 
 function makeRoot(root, prefix) {
