@@ -7,7 +7,7 @@ import type { JsonObject } from '../protocol/message';
 import type { ClientContext } from './context';
 import { AbortedError, EngineGoneError, UnknownTaskError } from './errors';
 import { okContent, withDeadline } from './requests';
-import { expressionValues } from './tasks';
+import { expressionValues, isTerminal } from './tasks';
 import type {
   CompletionResult,
   Dependency,
@@ -19,6 +19,8 @@ import type {
 } from './types';
 
 const EMPTY = Buffer.from('{}', 'ascii');
+/** The metadata of a load-balanced task without constraints (what Python's LoadBalancedView sends). */
+const DEFAULT_BALANCED_METADATA = Buffer.from(JSON.stringify({ after: [], follow: [], timeout: null, targets: [], retries: 0 }), 'utf8');
 
 /** Submits code; the Run and its tasks exist (pending) before this returns. */
 export function execute(ctx: ClientContext, code: string, options: ExecuteOptions = {}): Run {
@@ -39,14 +41,20 @@ export function execute(ctx: ClientContext, code: string, options: ExecuteOption
   const contentBytes = Buffer.from(JSON.stringify(content), 'utf8');
   let sends: { channel: Channel; uuid?: string; engineId?: number; metadata: Buffer }[];
   if (targets === 'balanced') {
-    const metadata = {
-      after: dependency(options.after),
-      follow: dependency(options.follow),
-      timeout: options.timeout ?? null,
-      targets: (options.balancedTargets ?? []).map((id) => ctx.engineUuid(id)),
-      retries: options.retries ?? 0,
-    };
-    sends = [{ channel: 'task', metadata: Buffer.from(JSON.stringify(metadata), 'utf8') }];
+    const plain = !options.after && !options.follow && options.timeout === undefined && !options.balancedTargets?.length && !options.retries;
+    const metadata = plain
+      ? DEFAULT_BALANCED_METADATA
+      : Buffer.from(
+          JSON.stringify({
+            after: dependency(options.after),
+            follow: dependency(options.follow),
+            timeout: options.timeout ?? null,
+            targets: (options.balancedTargets ?? []).map((id) => ctx.engineUuid(id)),
+            retries: options.retries ?? 0,
+          }),
+          'utf8',
+        );
+    sends = [{ channel: 'task', metadata }];
   } else {
     const ids = targets === 'all' ? ctx.engines.ids() : [...new Set(targets)];
     if (ids.length === 0) throw new EngineGoneError(undefined, 'no engines are registered with the controller');
@@ -79,7 +87,10 @@ export function execute(ctx: ClientContext, code: string, options: ExecuteOption
   options.signal?.addEventListener(
     'abort',
     () => {
-      const active = run.msgIds.filter((id) => ctx.tasks.active((t) => t.msgId === id).length > 0);
+      const active = run.msgIds.filter((id) => {
+        const t = ctx.tasks.get(id);
+        return t !== undefined && !isTerminal(t.state);
+      });
       if (active.length > 0) abort(ctx, active).catch((e: Error) => ctx.logger.debug(`aborting ${run.id}: ${e.message}`));
     },
     { once: true },

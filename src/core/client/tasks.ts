@@ -35,6 +35,8 @@ export class TasksModel {
   #sweeper: NodeJS.Timeout | undefined;
   #runCounter = 0;
   #active = 0;
+  /** Size at which the next eviction pass runs (raised when active tasks alone exceed the cap). */
+  #evictAt: number;
   readonly #idleGraceMs: number;
   readonly #maxTasks: number;
   readonly #onDidChangeTask = new Emitter<TaskInfo>();
@@ -47,6 +49,7 @@ export class TasksModel {
   constructor(options: TasksModelOptions = {}) {
     this.#idleGraceMs = options.idleGraceMs ?? 3000;
     this.#maxTasks = options.maxTasks ?? 20000;
+    this.#evictAt = this.#maxTasks;
   }
 
   /** Tasks not yet in a terminal state. */
@@ -88,7 +91,7 @@ export class TasksModel {
   add(info: TaskInfo): void {
     this.#tasks.set(info.msgId, { info, idle: false });
     if (!isTerminal(info.state)) this.#active++;
-    if (this.#tasks.size > this.#maxTasks) this.#evict();
+    if (this.#tasks.size > this.#evictAt) this.#evict();
     this.onAdd?.(info);
     this.#onDidChangeTask.fire(info);
   }
@@ -240,11 +243,16 @@ export class TasksModel {
 
   #evict(): void {
     const target = Math.floor(this.#maxTasks * 0.9);
-    for (const [id, t] of this.#tasks) {
-      if (this.#tasks.size <= target) break;
-      if (isTerminal(t.info.state)) this.#tasks.delete(id);
+    if (this.#tasks.size - this.#active > 0) {
+      for (const [id, t] of this.#tasks) {
+        if (this.#tasks.size <= target) break;
+        if (isTerminal(t.info.state)) this.#tasks.delete(id);
+      }
+      for (const [id, run] of this.#runs) if (!run.msgIds.some((m) => this.#tasks.has(m))) this.#runs.delete(id);
     }
-    for (const [id, run] of this.#runs) if (!run.msgIds.some((m) => this.#tasks.has(m))) this.#runs.delete(id);
+    // Active tasks are never forgotten: when they alone keep us over the cap, scan again only after another
+    // tenth of the cap has been added, so add() stays O(1) amortized.
+    this.#evictAt = Math.max(this.#maxTasks, this.#tasks.size + Math.ceil(this.#maxTasks / 10));
   }
 
   dispose(): void {
