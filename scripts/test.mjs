@@ -42,10 +42,11 @@ function heading(title) {
 }
 
 function run(cmd, args, { env } = {}) {
-  console.log(`$ ${[relative(REPO, cmd) || cmd, ...args].join(' ')}`);
+  const shown = [cmd === process.execPath ? 'node' : relative(REPO, cmd), ...args].join(' ');
+  console.log(`$ ${shown}`);
   const r = spawnSync(cmd, args, { cwd: REPO, stdio: 'inherit', env: env ?? process.env });
-  if (r.error) throw new StageFailed(`${cmd} could not run: ${r.error.message}`);
-  if (r.status !== 0) throw new StageFailed(`${relative(REPO, cmd) || cmd} exited with ${r.status ?? r.signal}`);
+  if (r.error) throw new StageFailed(`${shown} could not run: ${r.error.message}`);
+  if (r.status !== 0) throw new StageFailed(`${shown} exited with ${r.status ?? r.signal}`);
 }
 
 /** Every *.test.js under dir, except in suite/ folders and those whose TypeScript source is gone. */
