@@ -43,15 +43,6 @@ export function ipclusterArgs(o: Pick<LocalClusterOptions, 'engines' | 'profile'
   return args;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 export class LocalCluster {
   readonly #child: ChildProcess;
   readonly #tail: string[] = [];
@@ -171,11 +162,14 @@ export class LocalCluster {
     } catch {
       // already gone
     }
-    for (const p of pids) if (alive(p)) {
-      try {
-        process.kill(p, 'SIGKILL');
-      } catch {
-        // already gone
+    // The controller and each engine lead their own process group (start_new_session): kill the groups.
+    for (const p of pids) {
+      for (const target of [-p, p]) {
+        try {
+          process.kill(target, 'SIGKILL');
+        } catch {
+          // already gone
+        }
       }
     }
     await exited;

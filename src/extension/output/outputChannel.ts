@@ -13,6 +13,7 @@ import { PxStream, type StreamRunInfo } from './pxStream';
 import { stateCounts } from './runInfo';
 
 const FLUSH_MS = 200;
+const RECENT_CHARS = 64 * 1024;
 
 export function streamInfo(r: RunSummary): StreamRunInfo {
   const counts = stateCounts(r);
@@ -59,13 +60,21 @@ export class RunOutput implements vscode.Disposable {
   readonly #stream: PxStream;
   readonly #disposables: vscode.Disposable[] = [];
   #timer: NodeJS.Timeout | undefined;
+  #recent = '';
+  readonly #onDidWrite = new vscode.EventEmitter<string>();
+  /** Text was appended to the channel. */
+  readonly onDidWrite = this.#onDidWrite.event;
 
-  constructor(private readonly model: ClusterModel) {
+  constructor(
+    private readonly model: ClusterModel,
+    private readonly log: vscode.LogOutputChannel,
+  ) {
     this.channel = vscode.window.createOutputChannel(Channels.output);
-    this.#stream = new PxStream((text) => this.channel.append(text));
+    this.#stream = new PxStream((text) => this.#append(text));
     this.#disposables.push(
       this.channel,
       this.images,
+      this.#onDidWrite,
       model.onDidChangeRuns((change) => {
         for (const id of [...change.added, ...change.changed]) {
           const run = model.run(id);
@@ -107,10 +116,21 @@ export class RunOutput implements vscode.Disposable {
     let text = header.replace(/ ──\n$/, `${who} ──\n`);
     text += formatOutputs(items) || '(no output)\n';
     if (run) text += formatRunFooter(streamInfo(run));
-    this.channel.append(text);
+    this.#append(text);
     this.channel.show(true);
     const imgs = imagesOf(items, title);
     if (imgs.length) this.images.add(imgs);
+  }
+
+  /** The last ~64 KB written to the channel (the extension-host tests read it; the API cannot). */
+  get recentText(): string {
+    return this.#recent;
+  }
+
+  #append(text: string): void {
+    this.channel.append(text);
+    this.#recent = (this.#recent + text).slice(-RECENT_CHARS);
+    this.#onDidWrite.fire(text);
   }
 
   reveal(): void {
@@ -120,7 +140,11 @@ export class RunOutput implements vscode.Disposable {
   #schedule(): void {
     if (this.#timer) return;
     this.#timer = setInterval(() => {
-      this.#stream.flush();
+      try {
+        this.#stream.flush();
+      } catch (e) {
+        this.log.error(`writing run output: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+      }
       if (!this.#stream.busy && this.#timer) {
         clearInterval(this.#timer);
         this.#timer = undefined;

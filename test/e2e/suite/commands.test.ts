@@ -1,0 +1,277 @@
+// The extension's commands through the real `vscode` API, inside the extension host (mocha bdd, run by
+// test/e2e/suite/index.ts), against a real 2-engine cluster started by the integration harness.
+// Only type imports and ids.ts (plain constants) come from src/extension: the extension under test is the
+// bundle VS Code loaded (dist/extension.js), reached through its exported API.
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { ExtensionApi } from '../../../src/extension/extension';
+import { ALL_COMMANDS, Commands, ContextKeys, EXTENSION_ID, Views } from '../../../src/extension/ids';
+import type { RunNode, TasksTreeNode } from '../../../src/extension/views/nodes';
+import type { ConnectResult, ExecuteResult, QueueStatus } from '../../../src/server/protocol';
+import { TestCluster } from '../../integration/harness';
+
+type Listen = (listener: () => void) => { dispose(): void };
+
+/** Resolves when `check()` holds (it may be async), re-checking whenever one of `events` fires; fails after `ms`. */
+function until<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, events: Listen[], ms = 20_000): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const subs: { dispose(): void }[] = [];
+    let settled = false;
+    const done = (err?: Error, value?: T) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      for (const s of subs) s.dispose();
+      if (err) reject(err);
+      else resolve(value as T);
+    };
+    const timer = setTimeout(() => done(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+    const test = async () => {
+      try {
+        const v = await check();
+        if (v !== undefined && v !== false) done(undefined, v);
+      } catch (e) {
+        done(e as Error);
+      }
+    };
+    for (const e of events) subs.push(e(() => void test()));
+    void test();
+  });
+}
+
+describe('commands against a real cluster', function () {
+  this.timeout(60_000);
+  let api: ExtensionApi;
+  let cluster: TestCluster | undefined;
+  let workspace: vscode.Uri;
+  const ctx = () => api.ctx;
+  const runs = (l: () => void) => ctx().model.onDidChangeRuns(l);
+  const engines = (l: () => void) => ctx().model.onDidChangeEngines(l);
+  const states = (l: () => void) => ctx().model.onDidChangeState(l);
+
+  async function openScratch(name: string, text: string): Promise<vscode.TextEditor> {
+    const uri = vscode.Uri.joinPath(workspace, name);
+    await vscode.workspace.fs.writeFile(uri, Buffer.from(text, 'utf8'));
+    const doc = await vscode.workspace.openTextDocument(uri);
+    return vscode.window.showTextDocument(doc);
+  }
+
+  function runFinished(runId: string) {
+    return until(`run ${runId} to finish`, () => {
+      const r = ctx().model.run(runId);
+      return r && r.state !== 'running' && r.state !== 'pending' ? r : undefined;
+    }, [runs]);
+  }
+
+  function outputContains(text: string | RegExp) {
+    return until(`the output channel to contain ${text}`, () => {
+      const out = ctx().output.recentText;
+      return (typeof text === 'string' ? out.includes(text) : text.test(out)) ? out : undefined;
+    }, [(l) => ctx().output.onDidWrite(l)], 20_000).catch((e) => {
+      throw new Error(`${(e as Error).message}\n--- output ---\n${ctx().output.recentText.slice(-2000)}`);
+    });
+  }
+
+  before(async function () {
+    this.timeout(150_000);
+    const ext = vscode.extensions.getExtension<ExtensionApi>(EXTENSION_ID);
+    assert.ok(ext, `${EXTENSION_ID} is not loaded`);
+    api = await ext.activate();
+    workspace = vscode.workspace.workspaceFolders![0].uri;
+    cluster = await TestCluster.start({ engines: 2 });
+  });
+
+  after(async function () {
+    this.timeout(60_000);
+    try {
+      if (ctx()?.model.connected) await vscode.commands.executeCommand(Commands.disconnect);
+    } finally {
+      await cluster?.stop();
+    }
+  });
+
+  it('registers exactly the commands package.json contributes', async () => {
+    const all = await vscode.commands.getCommands(true);
+    // VS Code adds `<view id>.focus` and the like for each view: not ours to register.
+    const views = Object.values(Views).map((v) => `${v}.`);
+    const ours = all.filter((c) => c.startsWith('ipyparallel.') && !views.some((v) => c.startsWith(v)));
+    for (const id of ALL_COMMANDS) assert.ok(ours.includes(id), `${id} is not registered`);
+    assert.deepEqual(ours.filter((c) => !(ALL_COMMANDS as readonly string[]).includes(c)), []);
+  });
+
+  it('starts disconnected: context key off, welcome state, status bar says so', async () => {
+    await until('the language server', () => ctx().client?.isRunning(), [states], 30_000).catch(() => ctx().startServer());
+    assert.equal(ctx().model.connected, false);
+    assert.notEqual(ctx().contextValue(ContextKeys.connected), true);
+    assert.deepEqual(ctx().enginesTree.getChildren(), []);
+    assert.match(ctx().statusBar.text, /IPython Parallel/);
+  });
+
+  it('connects with a connection file; the Engines view lists the engines', async () => {
+    const result = await vscode.commands.executeCommand<ConnectResult>(Commands.connect, { connectionFile: cluster!.connectionFile });
+    assert.ok(result, `connect failed: ${api.lastError.message}`);
+    assert.equal(result.security.signed, true);
+    await until('2 engines', () => ctx().model.engines.length === 2, [engines]);
+    assert.equal(ctx().contextValue(ContextKeys.connected), true);
+    const nodes = ctx().enginesTree.getChildren();
+    assert.equal(nodes.length, 2);
+    const item = ctx().enginesTree.getTreeItem(nodes[0]);
+    assert.equal(item.label, 'engine 0');
+    assert.match(String(item.description), /^[0-9a-f]{8} · (idle|busy|unknown|starting) · queue \d+ · \d+ done$/);
+    assert.match(ctx().statusBar.text, /2 engines/);
+  });
+
+  it('runs the selection on all engines and writes %px-style output', async () => {
+    const editor = await openScratch('scratch.py', 'x = 6\nprint("hello from", 7 * x)\n');
+    editor.selection = new vscode.Selection(0, 0, 1, 27);
+    const r = await vscode.commands.executeCommand<ExecuteResult>(Commands.runSelection, { targets: 'all', wait: true });
+    assert.ok(r, `runSelection failed: ${api.lastError.message}`);
+    assert.equal(r.msgIds.length, 2);
+    const run = await runFinished(r.runId);
+    assert.equal(run.state, 'done');
+    await outputContains('[stdout:0,1] hello from 42');
+    const text = ctx().output.recentText;
+    assert.match(text, /── x = 6 {2}· {2}all engines/);
+    assert.match(text, /── done 2\/2 in /);
+  });
+
+  it('runs the current line (empty selection) load-balanced', async () => {
+    const editor = await openScratch('line.py', 'a = 1\n6 * 7\n');
+    editor.selection = new vscode.Selection(1, 0, 1, 0);
+    const r = await vscode.commands.executeCommand<ExecuteResult>(Commands.runSelection, { targets: 'balanced', wait: true });
+    assert.ok(r, api.lastError.message);
+    assert.equal(r.msgIds.length, 1);
+    await outputContains(/Out\[\d:\d+\]: 42/);
+  });
+
+  it('the Tasks view shows the run with one child per task', async () => {
+    const root = ctx().tasksTree.getChildren() as TasksTreeNode[];
+    const runNode = root.find((n): n is RunNode => n.kind === 'run' && ctx().model.run(n.runId)?.title === 'x = 6');
+    assert.ok(runNode, 'the run is in the Tasks view');
+    const item = ctx().tasksTree.getTreeItem(runNode);
+    assert.match(String(item.description), /^all engines · 2\/2 done · /);
+    const children = ctx().tasksTree.getChildren(runNode) as TasksTreeNode[];
+    assert.equal(children.length, 2);
+    const labels = children.map((c) => ctx().tasksTree.getTreeItem(c).label).sort();
+    assert.deepEqual(labels, ['engine 0', 'engine 1']);
+    assert.ok(root.some((n) => n.kind === 'history'), 'a History node while connected');
+  });
+
+  it('runs a # %% cell from its code lens arguments; a failing cell shows [N:execute] tracebacks and a diagnostic', async () => {
+    const sample = vscode.Uri.joinPath(workspace, 'sample.py');
+    const doc = await vscode.workspace.openTextDocument(sample);
+    await vscode.window.showTextDocument(doc);
+    const lenses = await until(
+      'the Run Cell code lenses',
+      async () => {
+        const l = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', sample);
+        return l.some((x) => x.command?.title.includes('Run Cell on Cluster')) ? l : undefined;
+      },
+      [states],
+    );
+    assert.ok(lenses.length >= 4);
+    const failing = doc.getText().split('\n').findIndex((l) => l.startsWith('# %% A failing run'));
+    const diagnostics = new Promise<vscode.Diagnostic[]>((resolve) => {
+      const sub = vscode.languages.onDidChangeDiagnostics((e) => {
+        const d = vscode.languages.getDiagnostics(sample);
+        if (e.uris.some((u) => u.toString() === sample.toString()) && d.length) {
+          sub.dispose();
+          resolve(d);
+        }
+      });
+    });
+    const r = await vscode.commands.executeCommand<ExecuteResult>(Commands.runCell, sample, failing, { targets: 'all', wait: true });
+    assert.ok(r, api.lastError.message);
+    assert.equal((await runFinished(r.runId)).state, 'error');
+    // Engines that ran a different number of cells have different tracebacks ("Cell In [3]"): grouped
+    // as [0,1:execute]: only when identical.
+    const out = await outputContains(/\[1:execute\]:|\[0,1:execute\]:/);
+    assert.match(out, /\[0(,1)?:execute\]:\n-+\nZeroDivisionError +Traceback/);
+    assert.ok(!out.includes('\u001b['), 'ANSI codes are stripped');
+    const diags = await until('a diagnostic on sample.py', () => diagnostics, [], 20_000);
+    const d = diags.find((x) => /ZeroDivisionError/.test(x.message));
+    assert.ok(d, 'a ZeroDivisionError diagnostic');
+  });
+
+  it('interrupts a long run from the Tasks view; aborts what has not started', async () => {
+    const editor = await openScratch('long.py', 'import time; time.sleep(60)\n');
+    editor.selection = new vscode.Selection(0, 0, 0, 0);
+    const long = await vscode.commands.executeCommand<ExecuteResult>(Commands.runSelection, { targets: [0] });
+    const queued = await vscode.commands.executeCommand<ExecuteResult>(Commands.runSelection, { targets: [0] });
+    assert.ok(long && queued, api.lastError.message);
+    await until('the long run to start', () => ctx().model.run(long.runId)?.state === 'running', [runs]);
+    assert.equal(ctx().contextValue(ContextKeys.hasRunningTasks), true);
+    await vscode.commands.executeCommand(Commands.abortTask, ctx().tasksTree.runNode(queued.runId));
+    await vscode.commands.executeCommand(Commands.interruptTask, ctx().tasksTree.runNode(long.runId));
+    assert.equal((await runFinished(long.runId)).state, 'error');
+    assert.equal((await runFinished(queued.runId)).state, 'aborted');
+    await until('no running tasks', () => ctx().contextValue(ContextKeys.hasRunningTasks) === false, [runs]);
+  });
+
+  it('shows queue status, refreshes engines, copies msg_ids, loads the history', async () => {
+    const q = await vscode.commands.executeCommand<QueueStatus>(Commands.showQueueStatus);
+    await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
+    assert.ok(q, api.lastError.message);
+    assert.deepEqual(Object.keys(q.engines).sort(), ['0', '1']);
+    assert.equal(await vscode.commands.executeCommand<number>(Commands.refreshEngines), 2);
+    const first = ctx().model.runs[0];
+    const ids = await vscode.commands.executeCommand<string[]>(Commands.copyMsgId, ctx().tasksTree.runNode(first.runId));
+    assert.deepEqual(ids, first.tasks.map((t) => t.msgId));
+    assert.equal(await vscode.env.clipboard.readText(), ids.join('\n'));
+    const history = (await ctx().tasksTree.getChildren(ctx().tasksTree.historyNode)) as TasksTreeNode[];
+    assert.ok(history.length >= 4, `history has ${history.length} rows`);
+    assert.ok(history.every((n) => n.kind === 'historyTask'));
+  });
+
+  it('shows a run output again on demand, and purges results', async () => {
+    const first = ctx().model.runs.find((r) => r.title === 'x = 6')!;
+    await vscode.commands.executeCommand(Commands.showTaskOutput, ctx().tasksTree.runNode(first.runId));
+    assert.equal(ctx().output.recentText.split('[stdout:0,1] hello from 42').length - 1, 2);
+    const purged = await vscode.commands.executeCommand<{ purged: number }>(Commands.purgeResults);
+    assert.ok(purged, api.lastError.message);
+    assert.ok(purged.purged >= 0);
+  });
+
+  it('disconnects: context key off, Engines view empty', async () => {
+    await vscode.commands.executeCommand(Commands.disconnect);
+    await until('disconnected', () => ctx().model.state === 'disconnected', [states]);
+    assert.equal(ctx().contextValue(ContextKeys.connected), false);
+    assert.deepEqual(ctx().enginesTree.getChildren(), []);
+  });
+});
+
+describe('local cluster from the extension', function () {
+  this.timeout(150_000);
+  let ipythonDir: string;
+
+  before(async () => {
+    ipythonDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ipp-ext-local-'));
+    await vscode.workspace.getConfiguration('ipyparallel').update('ipythonDir', ipythonDir, vscode.ConfigurationTarget.Workspace);
+  });
+
+  after(async () => {
+    await vscode.workspace.getConfiguration('ipyparallel').update('ipythonDir', undefined, vscode.ConfigurationTarget.Workspace);
+    fs.rmSync(ipythonDir, { recursive: true, force: true });
+  });
+
+  it('starts a local cluster, connects once its engine is up, and stops it', async () => {
+    const api = vscode.extensions.getExtension<ExtensionApi>(EXTENSION_ID)!.exports;
+    const started = await vscode.commands.executeCommand<{ clusterId: string; connectionFile: string; engines: number }>(
+      Commands.startLocalCluster,
+      { engines: 1, timeoutMs: 90_000 },
+    );
+    assert.ok(started, `start failed: ${api.lastError.message}`);
+    assert.ok(started.connectionFile.startsWith(ipythonDir), started.connectionFile);
+    assert.equal(started.engines, 1);
+    assert.equal(api.ctx.contextValue(ContextKeys.localClusterRunning), true);
+    assert.equal(api.ctx.model.connected, true);
+    const pid = api.ctx.localCluster!.pid!;
+    await vscode.commands.executeCommand(Commands.stopLocalCluster);
+    assert.equal(api.ctx.contextValue(ContextKeys.localClusterRunning), false);
+    assert.equal(api.ctx.model.connected, false);
+    assert.throws(() => process.kill(pid, 0), 'ipcluster is gone');
+  });
+});
