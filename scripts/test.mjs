@@ -45,8 +45,9 @@ function run(cmd, args, { env } = {}) {
   const shown = [cmd === process.execPath ? 'node' : relative(REPO, cmd), ...args].join(' ');
   console.log(`$ ${shown}`);
   const r = spawnSync(cmd, args, { cwd: REPO, stdio: 'inherit', env: env ?? process.env });
-  if (r.error) throw new StageFailed(`${shown} could not run: ${r.error.message}`);
-  if (r.status !== 0) throw new StageFailed(`${shown} exited with ${r.status ?? r.signal}`);
+  const short = shown.length > 100 ? `${shown.slice(0, 100)}...` : shown;
+  if (r.error) throw new StageFailed(`${short} could not run: ${r.error.message}`);
+  if (r.status !== 0) throw new StageFailed(`${short} exited with ${r.status ?? r.signal}`);
 }
 
 /** Every *.test.js under dir, except in suite/ folders and those whose TypeScript source is gone. */
