@@ -2,6 +2,9 @@
 // file): connect, the engines model, execute on all/chosen/balanced engines with every kind of output,
 // scheduler dependencies, evaluate, complete, timeouts and AbortSignal.
 import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { AbortedError, ClusterClient, EngineGoneError, TimeoutError, type TaskInfo } from '../../src/core/client';
 import { connectedClient, RecordingLogger, streamText, until } from './clientSupport';
@@ -105,7 +108,8 @@ describe('ClusterClient: execution on a real cluster', { timeout: 600_000 }, () 
     assert.equal(failed.state, 'error');
     assert.equal(failed.error?.ename, 'ZeroDivisionError');
     assert.ok(failed.error && failed.error.traceback.length > 1);
-    assert.ok(failed.error.traceback.join('\n').includes('1/0'));
+    const plain = failed.error.traceback.join('\n').replace(/\x1b\[[0-9;]*m/g, '');
+    assert.match(plain, /return 1\/0/);
     const errOut = failed.outputs.find((o) => o.kind === 'error');
     assert.ok(errOut && errOut.kind === 'error' && errOut.ename === 'ZeroDivisionError');
   });
@@ -128,6 +132,22 @@ describe('ClusterClient: execution on a real cluster', { timeout: 600_000 }, () 
     const [tc] = await client.wait(c.id, { timeoutMs: TASK_MS });
     assert.equal(tc.state, 'done');
     assert.equal(tc.engineId, e0.id);
+  });
+
+  it('retries a failed load-balanced task on another engine', async () => {
+    // Fails on whichever engine runs it first (it leaves a marker file), succeeds on the retry.
+    const marker = join(tmpdir(), `ipp-retry-${process.pid}-${Date.now()}`);
+    const code = `import os\nif not os.path.exists(${JSON.stringify(marker)}):\n    open(${JSON.stringify(marker)}, 'w').close()\n    raise RuntimeError('first attempt')\nprint('second attempt')`;
+    try {
+      const run = client.execute(code, { targets: 'balanced', retries: 1 });
+      const [t] = await client.wait(run.id, { timeoutMs: TASK_MS });
+      assert.equal(t.state, 'done', JSON.stringify(t.error));
+      assert.equal(streamText(t.outputs), 'second attempt\n');
+      // The failed attempt's iopub output has the same parent: it is part of the task's outputs.
+      assert.ok(t.outputs.some((o) => o.kind === 'error' && o.evalue === 'first attempt'));
+    } finally {
+      rmSync(marker, { force: true });
+    }
   });
 
   it('ends scheduler-rejected tasks (no routing frame, apply_reply) as error at once', async () => {
