@@ -98,10 +98,21 @@ export class Ctx implements vscode.Disposable {
     return this.#client;
   }
 
-  /** Starts the language server (once); resolves when it is running. */
+  /**
+   * The running language server: starts it if there is none, waits while it is (re)starting, and
+   * replaces one that stopped for good (it crashed too often, or failed to start).
+   */
   startServer(): Promise<LanguageClient> {
-    if (this.#client?.isRunning()) return Promise.resolve(this.#client);
-    this.#starting ??= this.#start().finally(() => (this.#starting = undefined));
+    const client = this.#client;
+    if (client?.isRunning()) return Promise.resolve(client);
+    this.#starting ??= (async () => {
+      if (client && client.state === State.Starting) return whenRunning(client);
+      if (client) {
+        await this.stopServer();
+        this.#policy.reset();
+      }
+      return this.#start();
+    })().finally(() => (this.#starting = undefined));
     return this.#starting;
   }
 
@@ -295,6 +306,25 @@ export class Ctx implements vscode.Disposable {
     await this.stopServer();
     if (cluster) await cluster.stop(10000);
   }
+}
+
+/** Resolves when a starting client is running; rejects if it stops instead. */
+function whenRunning(client: LanguageClient): Promise<LanguageClient> {
+  return new Promise((resolve, reject) => {
+    const sub = client.onDidChangeState((e) => {
+      if (e.newState === State.Running) {
+        sub.dispose();
+        resolve(client);
+      } else if (e.newState === State.Stopped) {
+        sub.dispose();
+        reject(new UserError('The IPython Parallel language server did not start. See "IPython Parallel (Log)".'));
+      }
+    });
+    if (client.isRunning()) {
+      sub.dispose();
+      resolve(client);
+    }
+  });
 }
 
 export function asDisposable(d: { dispose(): void }): vscode.Disposable {

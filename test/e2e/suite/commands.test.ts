@@ -196,6 +196,33 @@ describe('commands against a real cluster', function () {
     assert.ok(d, 'a ZeroDivisionError diagnostic');
   });
 
+  it('runs a file; a run that displays a PNG opens it in the results panel', async () => {
+    const png = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==';
+    await openScratch('plot.py', `import base64\nfrom IPython.display import Image, display\ndisplay(Image(data=base64.b64decode("${png}")))\n`);
+    const before = ctx().output.images.count;
+    const r = await vscode.commands.executeCommand<ExecuteResult>(Commands.runFile, { targets: 'all', wait: true });
+    assert.ok(r, api.lastError.message);
+    assert.equal((await runFinished(r.runId)).state, 'done');
+    await outputContains(/\[output:0,1\] .*\(image\/png: see the results panel\)/);
+    assert.equal(ctx().output.images.count, before + 2);
+  });
+
+  it('code lenses can be switched off', async () => {
+    const sample = vscode.Uri.joinPath(workspace, 'sample.py');
+    const ours = async () =>
+      ((await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', sample)) ?? []).filter((l) =>
+        l.command?.title.includes('on Cluster'),
+      );
+    assert.ok((await ours()).length > 0);
+    const config = vscode.workspace.getConfiguration('ipyparallel');
+    await config.update('codeLens.enabled', false, vscode.ConfigurationTarget.Workspace);
+    try {
+      await until('no code lenses', async () => (await ours()).length === 0, [(l) => vscode.workspace.onDidChangeConfiguration(l)]);
+    } finally {
+      await config.update('codeLens.enabled', undefined, vscode.ConfigurationTarget.Workspace);
+    }
+  });
+
   it('interrupts a long run from the Tasks view; aborts what has not started', async () => {
     const editor = await openScratch('long.py', 'import time; time.sleep(60)\n');
     editor.selection = new vscode.Selection(0, 0, 0, 0);
