@@ -11,13 +11,15 @@ import { SUBSCRIBER_CHANNELS, Transport } from '../transport/transport';
 import { ConnectionWatcher } from './connectionWatcher';
 import type { ClientContext, RequestSpec } from './context';
 import { EnginesModel, parseQueueReply } from './engines';
-import { ConnectError, ControllerGoneError, EngineGoneError, NotConnectedError, TimeoutError } from './errors';
+import { ConnectError, ControllerGoneError, EngineGoneError, NotConnectedError } from './errors';
 import * as exec from './execution';
 import * as hub from './hubOps';
+import { Dispatcher } from './dispatch';
 import { IopubRouter } from './iopubRouter';
+import { LivenessProbe } from './liveness';
 import { hubError, okContent, PendingRequests, seconds } from './requests';
 import { securityPosture } from './security';
-import { replyFacts, TasksModel } from './tasks';
+import { TasksModel } from './tasks';
 import type {
   ClientState,
   ClientStatus,
@@ -62,11 +64,6 @@ export interface ClusterClientOptions {
   ssh?: SshClientOptions;
 }
 
-/** A load-balanced task whose engine left is declared lost if the scheduler has not answered by then. */
-const BALANCED_LOST_AFTER_MS = 15_000;
-
-const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
-
 /** What decides whether a rewritten connection file is a different controller. */
 function fingerprint(info: ConnectionInfo): string {
   return JSON.stringify([info.transport, info.ip, info.ports, info.key, info.signatureScheme, info.curveServerKey]);
@@ -89,13 +86,10 @@ export class ClusterClient implements Disposable {
   #transport: Transport | undefined;
   #opening: Promise<void> | undefined;
   #watcher: ConnectionWatcher | undefined;
-  #probeTimer: NodeJS.Timeout | undefined;
-  #probing = false;
-  #probeFailures = 0;
-  #hubLinkUp = false;
+  #liveness: LivenessProbe | undefined;
   #ownShutdown = false;
   #recheckFile = false;
-  readonly #lostTimers = new Set<NodeJS.Timeout>();
+  readonly #dispatcher: Dispatcher;
   readonly #tunnel: ClientTunnel;
   /** Connect and handshake events of the current transport's sockets: explain silence, await re-subscription. */
   #handshakes = new HandshakeTracker();
@@ -130,6 +124,17 @@ export class ClusterClient implements Disposable {
     this.onDidOutput = this.#tasks.onDidOutput;
     this.#router = new IopubRouter(() => this.#session.id, this.#engines, this.#tasks, (id) => this.#requests.has(id));
     this.#tasks.onAdd = (t) => this.#router.adopt(t.msgId);
+    this.#dispatcher = new Dispatcher({
+      engines: this.#engines,
+      tasks: this.#tasks,
+      requests: this.#requests,
+      router: this.#router,
+      logger: this.#logger,
+      // After our own shutdown_request, its reply (on another socket, maybe later) does the disconnect.
+      onShutdown: () => {
+        if (!this.#ownShutdown) this.#lose('the cluster was shut down');
+      },
+    });
     const currentSession = (): Session => this.#session;
     this.#ctx = {
       get session() {
@@ -231,7 +236,7 @@ export class ClusterClient implements Disposable {
         urls,
         session: this.#session,
         logger: this.#logger,
-        onMessage: (channel, msg) => this.#onMessage(channel, msg),
+        onMessage: (channel, msg) => this.#dispatcher.onMessage(channel, msg),
         onDrop: (channel, reason, detail) => {
           this.#drops.add(channel, reason);
           this.#onDidDrop.fire({ channel, reason, detail });
@@ -268,11 +273,13 @@ export class ClusterClient implements Disposable {
           .catch((e: Error) => this.#logger.debug(`initial queue_request: ${e.message}`)),
       ]);
       if (this.#transport !== transport) throw new ControllerGoneError('the connection was closed while connecting');
-      this.#hubLinkUp = true;
-      this.#probeFailures = 0;
       this.#setState('connected');
       this.#logger.info(`connected to ${url}: ${this.#engines.size} engine(s)`);
-      this.#probeTimer = setInterval(() => void this.#probe(), this.#options.probeIntervalMs ?? 3000);
+      this.#liveness = new LivenessProbe(
+        { url, query: (ms) => this.#probe(transport as Transport, ms), lost: (reason) => this.#lose(reason) },
+        this.#options.probeIntervalMs ?? 3000,
+        this.#options.probeTimeoutMs ?? 5000,
+      );
     } catch (e) {
       if (transport && this.#transport === transport) this.#teardown(`connecting failed: ${(e as Error).message}`);
       if (!this.#transport) void this.#tunnel.close();
@@ -283,10 +290,9 @@ export class ClusterClient implements Disposable {
 
   /** Closes the transport; every pending request and active task fails with `reason`. */
   #teardown(reason: string): void {
-    if (this.#probeTimer) clearInterval(this.#probeTimer);
-    this.#probeTimer = undefined;
-    for (const t of this.#lostTimers) clearTimeout(t);
-    this.#lostTimers.clear();
+    this.#liveness?.dispose();
+    this.#liveness = undefined;
+    this.#dispatcher.clear();
     this.#poller.clear();
     const transport = this.#transport;
     this.#transport = undefined;
@@ -324,7 +330,7 @@ export class ClusterClient implements Disposable {
       info = loadConnectionFile(this.#file);
     } catch {
       // Deleted (a clean controller exit) or half-written: check on the controller now.
-      if (this.#state === 'connected') void this.#probe();
+      if (this.#state === 'connected') void this.#liveness?.probe();
       return;
     }
     if (this.#opening) {
@@ -385,13 +391,12 @@ export class ClusterClient implements Disposable {
       await Promise.all(SUBSCRIBER_CHANNELS.map((c, i) => handshakes.whenHandshaken(c, seen[i] ?? 0, Math.min(5000, timeoutMs))));
       if (transport !== this.#transport || this.#state !== 'reconnecting') return;
       this.#engines.reset((reply.content.engines ?? {}) as Record<string, unknown>);
-      this.#hubLinkUp = true;
-      this.#probeFailures = 0;
+      this.#liveness?.reset();
       this.#setState('connected');
       this.#logger.info(`reconnected through ${this.#tunnel.server}: ${this.#engines.size} engine(s)`);
       // Replies and outputs sent while the tunnel was down are gone: ask the hub for the tasks still in flight.
       for (const t of this.#tasks.active()) this.#poller.add(t.msgId);
-      void this.#probe();
+      void this.#liveness?.probe();
     } catch (e) {
       if (transport !== this.#transport || this.#state !== 'reconnecting') return;
       this.#logger.warn(`reconnecting through ${this.#tunnel.server} failed: ${(e as Error).message}`);
@@ -406,116 +411,23 @@ export class ClusterClient implements Disposable {
   #onSocketEvent(transport: Transport | undefined, channel: Channel, type: string): void {
     if (transport !== this.#transport) return;
     if (type.startsWith('handshake:error')) this.#logger.warn(`${channel}: zeromq handshake failed (${type})`);
-    if (channel !== 'registration') return;
-    if (type === 'handshake') this.#hubLinkUp = true;
-    else if (type === 'disconnect') {
-      this.#hubLinkUp = false;
-      if (this.#state === 'connected') void this.#probe();
-    }
+    if (channel === 'registration') this.#liveness?.socketEvent(type);
   }
 
-  /** A queue_request with a timeout: refreshes the counts, and declares the controller lost when it is. */
-  async #probe(): Promise<void> {
-    if (this.#probing || this.#state !== 'connected') return;
-    this.#probing = true;
-    const transport = this.#transport;
-    let again = false;
-    try {
-      const reply = await this.#request('registration', 'queue_request', { targets: null, verbose: false }, {
-        what: 'the liveness probe (queue_request)',
-        timeoutMs: this.#options.probeTimeoutMs ?? 5000,
-      });
-      this.#probeFailures = 0;
-      this.#engines.applyQueue(parseQueueReply(okContent(reply)));
-    } catch (e) {
-      if (transport !== this.#transport || !(e instanceof TimeoutError)) return;
-      this.#probeFailures++;
-      // A dropped TCP link plus silence means the controller is gone; a live link may be a busy hub.
-      if (!this.#hubLinkUp || this.#probeFailures >= 2) {
-        this.#lose(`the controller at ${transport?.urls.registration} stopped answering`);
-      } else {
-        again = true;
-      }
-    } finally {
-      this.#probing = false;
-    }
-    if (again) void this.#probe();
-  }
-
-  // ---- dispatch ----------------------------------------------------------------------------------
-
-  #onMessage(channel: Channel, msg: Message): void {
-    switch (channel) {
-      case 'iopub':
-        this.#router.route(msg);
-        return;
-      case 'mux':
-      case 'task':
-        this.#onShellReply(msg);
-        return;
-      case 'notification':
-        this.#onNotification(msg);
-        return;
-      default:
-        if (!this.#requests.settle(msg)) this.#logger.trace(`${channel}: unexpected ${msg.header.msg_type}`);
-    }
-  }
-
-  #onShellReply(msg: Message): void {
-    const id = msg.parent.msg_id;
-    if (typeof id === 'string' && this.#tasks.get(id)) {
-      // Engines reply with their uuid as routing frame; the scheduler's own replies have none.
-      const routed = msg.routing.length > 0;
-      const uuid = routed ? msg.routing[0].toString('ascii') : str(msg.metadata.engine);
-      const facts = replyFacts(msg.content, msg.metadata, msg.header.date);
-      if (uuid) {
-        facts.engineUuid = uuid;
-        facts.engineId = this.#engines.idOf(uuid);
-      }
-      this.#tasks.applyReply(id, facts, routed && facts.state !== 'aborted');
-      return;
-    }
-    if (!this.#requests.settle(msg)) this.#logger.trace(`reply to an unknown request ${String(id)}`);
-  }
-
-  #onNotification(msg: Message): void {
-    const c = msg.content;
-    switch (msg.header.msg_type) {
-      case 'registration_notification':
-        if (typeof c.id === 'number' && typeof c.uuid === 'string') {
-          this.#logger.info(`engine ${c.id} registered`);
-          this.#engines.add(c.id, c.uuid);
-        }
-        return;
-      case 'unregistration_notification':
-        if (typeof c.id === 'number') this.#engineGone(c.id, typeof c.uuid === 'string' ? c.uuid : undefined);
-        return;
-      case 'shutdown_notification':
-        // After our own shutdown_request, its reply (on another socket, maybe later) does the disconnect.
-        if (!this.#ownShutdown) this.#lose('the cluster was shut down');
-        return;
-    }
-  }
-
-  #engineGone(id: number, uuidHint: string | undefined): void {
-    const uuid = this.#engines.remove(id)?.uuid ?? uuidHint;
-    this.#logger.info(`engine ${id} unregistered`);
-    if (!uuid) return;
-    const reason = `engine ${id} unregistered`;
-    this.#requests.failEngine(uuid, (what) => new EngineGoneError(id, `engine ${id} unregistered while ${what} was pending`));
-    for (const t of this.#tasks.active((t) => t.engineUuid === uuid)) {
-      if (t.queue === 'mux') {
-        this.#tasks.finish(t.msgId, 'lost', reason);
-        continue;
-      }
-      // The scheduler answers for a load-balanced task whose engine died (or retries it elsewhere).
-      const timer = setTimeout(() => {
-        this.#lostTimers.delete(timer);
-        const now = this.#tasks.get(t.msgId);
-        if (now && now.engineUuid === uuid) this.#tasks.finish(t.msgId, 'lost', reason);
-      }, BALANCED_LOST_AFTER_MS);
-      this.#lostTimers.add(timer);
-    }
+  /** The liveness probe's query: a queue_request that also refreshes the counts and reconciles the engines. */
+  async #probe(transport: Transport, timeoutMs: number): Promise<void> {
+    if (this.#state !== 'connected' || transport !== this.#transport) return;
+    const reply = await this.#request('registration', 'queue_request', { targets: null, verbose: false }, {
+      what: 'the liveness probe (queue_request)',
+      timeoutMs,
+    });
+    const status = parseQueueReply(okContent(reply));
+    this.#engines.applyQueue(status);
+    if (transport !== this.#transport) return;
+    await this.#dispatcher.reconcile(status, async () => {
+      const r = await this.#request('registration', 'connection_request', {}, { what: 'connection_request (engine list)', timeoutMs });
+      return (okContent(r).engines ?? {}) as Record<string, unknown>;
+    });
   }
 
   #requireConnected(): void {
