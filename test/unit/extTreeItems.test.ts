@@ -50,7 +50,7 @@ describe('tree items: Engines view', () => {
     const d = engineItem(engine());
     assert.equal(d.id, 'engine:2');
     assert.equal(d.label, 'engine 2');
-    assert.equal(d.description, '5c9d1f3a · idle · queue 3 · 12 done');
+    assert.equal(d.description, 'idle · queue 3 · 12 done · 5c9d1f3a');
     assert.equal(d.contextValue, TreeItemContexts.engine);
     assert.equal(d.collapsible, 'none');
     assert.match(d.tooltip!, /uuid 5c9d1f3a-0c1e-4b7b-9c4e-1f2a3b4c5d6e/);

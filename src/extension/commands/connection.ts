@@ -24,7 +24,8 @@ function age(ms: number): string {
 export function clusterPickItem(c: FoundCluster): ClusterPick {
   const engines = c.engineCount !== undefined ? `${c.engineCount} engines · ` : '';
   return {
-    label: `$(server-process) ${c.clusterId ? c.clusterId : 'default cluster'}`,
+    label: c.clusterId ? c.clusterId : 'default cluster',
+    iconPath: new vscode.ThemeIcon('server-process'),
     description: `profile ${c.profile} · ${engines}${age(c.modified)}`,
     detail: c.connectionFile,
     params: { connectionFile: c.connectionFile },
@@ -46,11 +47,14 @@ async function pickCluster(ctx: Ctx): Promise<ConnectParams> {
   qp.placeholder = 'Pick a cluster found in your IPython profiles, or browse for a connection file';
   qp.busy = true;
   qp.matchOnDescription = qp.matchOnDetail = true;
-  const fixed: ClusterPick[] = [{ label: '$(folder-opened) Browse for a connection file…', browse: true, alwaysShow: true }];
+  const fixed: ClusterPick[] = [
+    { label: 'Browse for a connection file…', iconPath: new vscode.ThemeIcon('folder-opened'), browse: true, alwaysShow: true },
+  ];
   if (s.connectionFile || s.clusterId || s.profile !== 'default') {
     const params = connectParamsFromSettings(s);
     fixed.unshift({
-      label: '$(settings-gear) From settings',
+      label: 'From settings',
+      iconPath: new vscode.ThemeIcon('settings-gear'),
       description: 'connectionFile' in params ? params.connectionFile : `profile ${s.profile}${s.clusterId ? `, cluster ${s.clusterId}` : ''}`,
       params,
       alwaysShow: true,
@@ -108,24 +112,24 @@ function actionItems(ctx: Ctx): ActionPick[] {
   const m = ctx.model;
   const trusted = vscode.workspace.isTrusted;
   const items: ActionPick[] = [];
-  const add = (when: boolean, label: string, command: string, description?: string) => {
-    if (when) items.push({ label, command, description });
+  const add = (when: boolean, icon: string, label: string, command: string) => {
+    if (when) items.push({ label, iconPath: new vscode.ThemeIcon(icon), command });
   };
-  add(!m.connected, '$(plug) Connect to Cluster…', Commands.connect);
-  add(!ctx.localCluster && trusted, '$(play) Start Local Cluster…', Commands.startLocalCluster);
-  add(m.connected && trusted, '$(run-all) Run Selection or Line', Commands.runSelection);
-  add(m.connected && trusted, '$(run) Run Cell', Commands.runCell);
-  add(m.connected && trusted, '$(file-code) Run File', Commands.runFile);
-  add(m.hasRunningTasks, '$(circle-slash) Abort All', Commands.abortAll);
-  add(m.hasRunningTasks, '$(debug-pause) Interrupt All', Commands.interruptAll);
-  add(m.connected, '$(list-ordered) Show Queue Status', Commands.showQueueStatus);
-  add(m.connected, '$(trash) Purge Results', Commands.purgeResults);
-  add(true, '$(output) Show Output', Commands.showOutput);
-  add(true, '$(list-flat) Show Log', Commands.showLog);
-  add(m.connected, '$(debug-disconnect) Disconnect', Commands.disconnect);
-  add(!!ctx.localCluster, '$(debug-stop) Stop Local Cluster', Commands.stopLocalCluster);
-  add(m.connected && trusted, '$(close-all) Shut Down Cluster…', Commands.shutdownCluster);
-  add(true, '$(refresh) Restart Language Server', Commands.restartServer);
+  add(!m.connected, 'plug', 'Connect to Cluster…', Commands.connect);
+  add(!ctx.localCluster && trusted, 'play', 'Start Local Cluster…', Commands.startLocalCluster);
+  add(m.connected && trusted, 'run-all', 'Run Selection or Line', Commands.runSelection);
+  add(m.connected && trusted, 'run', 'Run Cell', Commands.runCell);
+  add(m.connected && trusted, 'file-code', 'Run File', Commands.runFile);
+  add(m.hasRunningTasks, 'circle-slash', 'Abort All', Commands.abortAll);
+  add(m.hasRunningTasks, 'debug-pause', 'Interrupt All', Commands.interruptAll);
+  add(m.connected, 'list-ordered', 'Show Queue Status', Commands.showQueueStatus);
+  add(m.connected, 'trash', 'Purge Results', Commands.purgeResults);
+  add(true, 'output', 'Show Output', Commands.showOutput);
+  add(true, 'list-flat', 'Show Log', Commands.showLog);
+  add(m.connected, 'debug-disconnect', 'Disconnect', Commands.disconnect);
+  add(!!ctx.localCluster, 'debug-stop', 'Stop Local Cluster', Commands.stopLocalCluster);
+  add(m.connected && trusted, 'close-all', 'Shut Down Cluster…', Commands.shutdownCluster);
+  add(true, 'refresh', 'Restart Language Server', Commands.restartServer);
   return items;
 }
 

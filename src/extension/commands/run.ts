@@ -55,9 +55,9 @@ export async function pickTargets(ctx: Ctx): Promise<Targets> {
   const n = ctx.model.engines.length;
   const pick = await vscode.window.showQuickPick<TargetPick>(
     [
-      { label: '$(layers) All engines', description: `${n} engine${n === 1 ? '' : 's'}, %px style`, targets: 'all' },
-      { label: '$(symbol-event) Load-balanced', description: 'one task, on whichever engine is free', targets: 'balanced' },
-      { label: '$(checklist) Pick engines…', choose: true },
+      { label: 'All engines', iconPath: new vscode.ThemeIcon('layers'), description: `${n} engine${n === 1 ? '' : 's'}, %px style`, targets: 'all' },
+      { label: 'Load-balanced', iconPath: new vscode.ThemeIcon('symbol-event'), description: 'one task, on whichever engine is free', targets: 'balanced' },
+      { label: 'Pick engines…', iconPath: new vscode.ThemeIcon('checklist'), choose: true },
     ],
     { title: 'Run on the cluster', placeHolder: 'Where should the code run?' },
   );

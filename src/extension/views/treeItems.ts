@@ -55,7 +55,7 @@ export function engineItem(e: EngineInfo): ItemDescriptor {
   return {
     id: `engine:${e.id}`,
     label: `engine ${e.id}`,
-    description: [shortUuid(e.uuid), e.status, `queue ${queued}`, `${e.completed} done`].join(' · '),
+    description: [e.status, `queue ${queued}`, `${e.completed} done`, shortUuid(e.uuid)].join(' · '),
     tooltip: [
       `Engine ${e.id}: ${e.status}`,
       `uuid ${e.uuid}`,
