@@ -15,6 +15,10 @@ export interface BenchConfig {
   allExecutes: number;
   /** Tasks tracked by the server in the scale measurement (BENCH_SCALE_TASKS, 10000; 0 skips it). */
   scaleTasks: number;
+  /** Scale runs are submitted in waves of this many, each awaited (BENCH_SCALE_WAVE, 500). */
+  scaleWave: number;
+  /** Idle wait before the settled server RSS is read in the scale measurement (BENCH_SCALE_SETTLE_MS, 10000). */
+  scaleSettleMs: number;
   /** Load-balanced tasks in the soak, one engine killed halfway (BENCH_SOAK_TASKS, 10000; 0 skips it). */
   soakTasks: number;
   /** Clients that run the soak (BENCH_SOAK_CLIENTS, default core,lsp; python is also accepted). */
@@ -67,6 +71,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BenchConfig {
     lbTasks: int(env, 'BENCH_LB_TASKS', 2000, 1),
     allExecutes: int(env, 'BENCH_ALL_EXECUTES', 2000, 1),
     scaleTasks: int(env, 'BENCH_SCALE_TASKS', 10_000, 0),
+    scaleWave: int(env, 'BENCH_SCALE_WAVE', 500, 1),
+    scaleSettleMs: int(env, 'BENCH_SCALE_SETTLE_MS', 10_000, 0),
     soakTasks: int(env, 'BENCH_SOAK_TASKS', 10_000, 0),
     soakClients: soakClients as BenchConfig['soakClients'],
     activationReps: int(env, 'BENCH_ACTIVATION_REPS', reps, 0),

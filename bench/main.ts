@@ -9,10 +9,11 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { TestCluster, findIpyparallelPython } from '../test/integration/harness';
 import type { BenchClient } from './clients/benchClient';
+import { clusterCpu } from './clusterCpu';
 import { CoreClient } from './clients/coreClient';
 import { LspClient, REPO_ROOT, SERVER_JS } from './clients/lspClient';
 import { PythonClient, PythonWorker } from './clients/pythonClient';
-import { loadConfig, wants } from './config';
+import { loadConfig, METRIC_GROUPS, wants } from './config';
 import { machineFacts } from './machine';
 import { measureConnect } from './measures/connect';
 import { measureFirstOutput, measureLatency, measureThroughput, type Context } from './measures/execution';
@@ -50,57 +51,63 @@ async function main(): Promise<void> {
   const machine = machineFacts(python);
   const failures: Failure[] = [];
   const rows: Row[] = [];
+  /** Profile and heap summaries for the report. */
+  const profiles: string[] = [];
   const haveServer = existsSync(SERVER_JS);
   if (!haveServer) failures.push({ metric: 'all', client: 'lsp', message: `${SERVER_JS} is missing: run npm run build` });
 
   const controllerArgs = [`--DictDB.record_limit=${config.recordLimit}`];
-  log(`bench: starting a ${config.engines}-engine cluster (${controllerArgs.join(' ')})`);
-  const cluster = await TestCluster.start({ engines: config.engines, mode: 'separate', controllerArgs, python });
-  closers.push(() => cluster.stop());
-  const connectionFile = cluster.connectionFile;
-  const engineIds = Object.keys(await cluster.registeredEngines()).map(Number).sort((a, b) => a - b);
-  const taskScheme = (JSON.parse(readFileSync(connectionFile, 'utf8')) as { task_scheme?: string }).task_scheme ?? '?';
+  let taskScheme = '?';
+  const clusterGroups = METRIC_GROUPS.filter((g) => g !== 'extension');
+  if (clusterGroups.some((g) => wants(config, g))) {
+    log(`bench: starting a ${config.engines}-engine cluster (${controllerArgs.join(' ')})`);
+    const cluster = await TestCluster.start({ engines: config.engines, mode: 'separate', controllerArgs, python });
+    closers.push(() => cluster.stop());
+    const connectionFile = cluster.connectionFile;
+    const engineIds = Object.keys(await cluster.registeredEngines()).map(Number).sort((a, b) => a - b);
+    taskScheme = (JSON.parse(readFileSync(connectionFile, 'utf8')) as { task_scheme?: string }).task_scheme ?? '?';
 
-  const worker = new PythonWorker(python);
-  closers.push(() => worker.close());
-  const core = new CoreClient(connectionFile, config.engines);
-  closers.push(() => core.close());
-  const lsp = new LspClient(connectionFile, config.engines, { logFile: SERVER_LOG });
-  closers.push(() => lsp.close());
-  const py = new PythonClient('python', worker, connectionFile, config.engines, 'execute');
-  const pyApply = new PythonClient('python (apply)', worker, connectionFile, config.engines, 'apply');
-  const ours: BenchClient[] = haveServer ? [core, lsp] : [core];
-  const ctx: Context = { reps: config.reps, failures, log, engineId: engineIds[0], timeoutMs: config.timeoutMs };
+    const worker = new PythonWorker(python);
+    closers.push(() => worker.close());
+    const core = new CoreClient(connectionFile, config.engines);
+    closers.push(() => core.close());
+    const lsp = new LspClient(connectionFile, config.engines, { logFile: SERVER_LOG });
+    closers.push(() => lsp.close());
+    const py = new PythonClient('python', worker, connectionFile, config.engines, 'execute');
+    const pyApply = new PythonClient('python (apply)', worker, connectionFile, config.engines, 'apply');
+    const ours: BenchClient[] = haveServer ? [core, lsp] : [core];
+    const ctx: Context = { reps: config.reps, failures, log, engineId: engineIds[0], timeoutMs: config.timeoutMs, clusterCpu: () => clusterCpu(cluster) };
 
-  if (wants(config, 'latency')) {
-    log('bench: latency');
-    rows.push(...(await measureLatency(ctx, [...ours, py], config.latencySamples)));
-  }
-  if (wants(config, 'output')) {
-    log('bench: first output');
-    rows.push(...(await measureFirstOutput(ctx, haveServer ? [core, lsp] : [core], config.outputSamples)));
-  }
-  if (wants(config, 'lb')) {
-    log(`bench: ${config.lbTasks} load-balanced tasks`);
-    rows.push(...(await measureThroughput(ctx, [...ours, py, pyApply], { kind: 'lb', n: config.lbTasks, throughputTarget: 1.25 })));
-  }
-  if (wants(config, 'all')) {
-    log(`bench: ${config.allExecutes} executes on all engines`);
-    rows.push(...(await measureThroughput(ctx, [...ours, py], { kind: 'all', n: config.allExecutes, throughputTarget: 1.4 })));
-  }
-  if (wants(config, 'connect')) {
-    log('bench: connect time');
-    rows.push(...(await measureConnect({ reps: config.reps, connectionFile, python, failures, log })));
-  }
-  if (wants(config, 'scale') && config.scaleTasks > 0 && haveServer) {
-    log(`bench: scale, ${config.scaleTasks} tracked tasks in the server`);
-    rows.push(...(await measureScale({ connectionFile, engines: config.engines, tasks: config.scaleTasks, reps: config.reps, timeoutMs: config.timeoutMs, failures, log, logFile: SERVER_LOG })));
-  }
-  if (wants(config, 'soak') && config.soakTasks > 0) {
-    log(`bench: soak, ${config.soakTasks} tasks with an engine killed halfway`);
-    const byName: Record<string, BenchClient | undefined> = { core, lsp: haveServer ? lsp : undefined, python: py };
-    const clients = config.soakClients.map((n) => byName[n]).filter((c): c is BenchClient => c !== undefined);
-    rows.push(...(await measureSoak({ cluster, clients, tasks: config.soakTasks, engines: config.engines, timeoutMs: config.timeoutMs, failures, log })));
+    if (wants(config, 'latency')) {
+      log('bench: latency');
+      rows.push(...(await measureLatency(ctx, [...ours, py], config.latencySamples)));
+    }
+    if (wants(config, 'output')) {
+      log('bench: first output');
+      rows.push(...(await measureFirstOutput(ctx, haveServer ? [core, lsp] : [core], config.outputSamples)));
+    }
+    if (wants(config, 'lb')) {
+      log(`bench: ${config.lbTasks} load-balanced tasks`);
+      rows.push(...(await measureThroughput(ctx, [...ours, py, pyApply], { kind: 'lb', n: config.lbTasks, throughputTarget: 1.25 })));
+    }
+    if (wants(config, 'all')) {
+      log(`bench: ${config.allExecutes} executes on all engines`);
+      rows.push(...(await measureThroughput(ctx, [...ours, py], { kind: 'all', n: config.allExecutes, throughputTarget: 1.4 })));
+    }
+    if (wants(config, 'connect')) {
+      log('bench: connect time');
+      rows.push(...(await measureConnect({ reps: config.reps, connectionFile, python, failures, log })));
+    }
+    if (wants(config, 'scale') && config.scaleTasks > 0 && haveServer) {
+      log(`bench: scale, ${config.scaleTasks} tracked tasks in the server`);
+      rows.push(...(await measureScale({ connectionFile, engines: config.engines, tasks: config.scaleTasks, reps: config.reps, timeoutMs: config.timeoutMs, failures, log, logFile: SERVER_LOG, wave: config.scaleWave, settleMs: config.scaleSettleMs, heap: config.profile, profiles })));
+    }
+    if (wants(config, 'soak') && config.soakTasks > 0) {
+      log(`bench: soak, ${config.soakTasks} tasks with an engine killed halfway`);
+      const byName: Record<string, BenchClient | undefined> = { core, lsp: haveServer ? lsp : undefined, python: py };
+      const clients = config.soakClients.map((n) => byName[n]).filter((c): c is BenchClient => c !== undefined);
+      rows.push(...(await measureSoak({ cluster, clients, tasks: config.soakTasks, engines: config.engines, timeoutMs: config.timeoutMs, failures, log })));
+    }
   }
   // The cluster is no longer needed: free the CPUs for code-server.
   await closeAll();
@@ -112,24 +119,25 @@ async function main(): Promise<void> {
   }
 
   const judged = judge(rows);
-  let profiles: string[] = [];
   const jobs = config.profile === 'never' ? [] : profileJobs(judged, config.profile === 'always').filter((j) => haveServer || j.client === 'core');
   if (jobs.length > 0) {
     log(`bench: profiling ${jobs.length} missed target(s)`);
     const pcluster = await TestCluster.start({ engines: config.engines, mode: 'separate', controllerArgs, python });
     closers.push(() => pcluster.stop());
     const pEngines = Object.keys(await pcluster.registeredEngines()).map(Number).sort((a, b) => a - b);
-    profiles = await runProfiles(jobs, {
+    const summaries = await runProfiles(jobs, {
       connectionFile: pcluster.connectionFile,
       engines: config.engines,
       engineId: pEngines[0],
       sizes: { latency: config.latencySamples, lb: config.lbTasks, all: config.allExecutes },
       log,
     });
+    profiles.push(...summaries);
     await closeAll();
   }
 
   process.stdout.write(`\n${consoleReport(judged, failures)}\n`);
+  if (profiles.length > 0) process.stdout.write(`\n${profiles.join('\n\n')}\n`);
   if (config.write) {
     writeLatest(LATEST, {
       started,

@@ -32,6 +32,13 @@ export interface ReportInput {
   profiles: string[];
 }
 
+/** A failure message on one line, without stack frames, at most 400 characters. */
+export function brief(message: string): string {
+  const lines = message.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('at '));
+  const text = lines.join(' · ');
+  return text.length > 400 ? `${text.slice(0, 397)}...` : text;
+}
+
 /** The notes of the rows, deduplicated, in table order. */
 export function notes(judged: readonly Judged[]): string[] {
   const seen = new Set<string>();
@@ -48,7 +55,7 @@ export function notes(judged: readonly Judged[]): string[] {
 export function consoleReport(judged: readonly Judged[], failures: readonly Failure[]): string {
   const lines = [markdownTable(judged), ''];
   for (const n of notes(judged)) lines.push(`- ${n}`);
-  for (const f of failures) lines.push(`- FAILED ${f.metric} · ${f.client}: ${f.message}`);
+  for (const f of failures) lines.push(`- FAILED ${f.metric} · ${f.client}: ${brief(f.message)}`);
   return lines.join('\n');
 }
 
@@ -88,7 +95,7 @@ export function latestMarkdown(input: ReportInput, findings: string | undefined)
     markdownTable(input.judged),
     '',
     ...notes(input.judged).map((n) => `- ${n}`),
-    ...input.failures.map((f) => `- **failed** ${f.metric} · ${f.client}: ${f.message}`),
+    ...input.failures.map((f) => `- **failed** ${f.metric} · ${f.client}: ${brief(f.message)}`),
     '',
     '## Method',
     '',
@@ -99,15 +106,15 @@ export function latestMarkdown(input: ReportInput, findings: string | undefined)
     '- Client CPU per task: process CPU time (user + system) over the throughput window ÷ tasks: `process.cpuUsage()` for core, `time.process_time()` for Python, and for lsp the server\'s CPU from /proc plus the driving process\'s (the editor side of JSON-RPC).',
     '- Connect: a fresh process per sample, wall time from spawn to connected (Python: interpreter start, `import ipyparallel`, `Client(file)`; core: node start, loading the compiled core, `connect()`; lsp: spawning the server, initialize, ipp/connect answered).',
     '- First output: `print(1)` (not silent) on engine 0, from the execute call to the first output event (core `onDidOutput`, lsp `ipp/output` notification). ipyparallel\'s Client has no output event, so there is no Python row.',
-    `- Scale: a dedicated server runs ${c.scaleTasks.toLocaleString('en')} load-balanced \`print(i)\` tasks and keeps them (with their outputs); memory is its VmRSS from /proc after the run; ipp/tasks is timed ${c.reps} times.`,
+    `- Scale: a dedicated server runs ${c.scaleTasks.toLocaleString('en')} load-balanced \`print(i)\` tasks and keeps them (with their outputs); memory is its VmRSS from /proc ${(c.scaleSettleMs / 1000).toFixed(0)} s after the last task ended (judged; V8 hands garbage pages back only once the heap is idle), with the peak and a heap snapshot (live objects after a full GC) for comparison; ipp/tasks is timed ${c.reps} times.`,
     `- Soak: ${c.soakTasks.toLocaleString('en')} load-balanced tasks per client; when half have ended, the harness SIGKILLs one engine; every task is then awaited. "Never terminal" counts tasks that did not reach done, error, aborted or lost; tasks that ran on the killed engine end as error or lost and are counted in the notes. A replacement engine is started between clients.`,
     '- Activation: `vscode.extensions.getExtension(id).activate()` timed inside a fresh code-server extension host (test/e2e harness), one host per repetition.',
-    `- Settings: BENCH_REPS=${c.reps} BENCH_LATENCY_SAMPLES=${c.latencySamples} BENCH_OUTPUT_SAMPLES=${c.outputSamples} BENCH_LB_TASKS=${c.lbTasks} BENCH_ALL_EXECUTES=${c.allExecutes} BENCH_SCALE_TASKS=${c.scaleTasks} BENCH_SOAK_TASKS=${c.soakTasks} BENCH_SOAK_CLIENTS=${c.soakClients.join(',')} BENCH_ACTIVATION_REPS=${c.activationReps} BENCH_RECORD_LIMIT=${c.recordLimit}${c.only.size ? ` BENCH_ONLY=${[...c.only].join(',')}` : ''}.`,
+    `- Settings: BENCH_REPS=${c.reps} BENCH_LATENCY_SAMPLES=${c.latencySamples} BENCH_OUTPUT_SAMPLES=${c.outputSamples} BENCH_LB_TASKS=${c.lbTasks} BENCH_ALL_EXECUTES=${c.allExecutes} BENCH_SCALE_TASKS=${c.scaleTasks} BENCH_SCALE_SETTLE_MS=${c.scaleSettleMs} BENCH_SOAK_TASKS=${c.soakTasks} BENCH_SOAK_CLIENTS=${c.soakClients.join(',')} BENCH_ACTIVATION_REPS=${c.activationReps} BENCH_RECORD_LIMIT=${c.recordLimit}${c.only.size ? ` BENCH_ONLY=${[...c.only].join(',')}` : ''}.`,
     '',
     '## Profiles',
     '',
     input.profiles.length
-      ? 'Taken automatically for every (client, measurement) that missed a target, in a separate run after the table (`node --cpu-prof`; the core client in a fresh process, the server spawned with the flag). Self time, idle excluded.'
+      ? 'Taken automatically for every (client, measurement) that missed a target: CPU profiles in a separate run after the table, on a fresh cluster (`node --cpu-prof`; the core client in a fresh process, the server spawned with the flag; self time, idle excluded; time inside a native call such as zeromq.js `send` is counted in the calling function), and a heap snapshot of the scale server when its memory target is missed.'
       : 'No profiles were taken in this run (no target of ours was missed, or BENCH_PROFILE=never).',
     '',
     ...input.profiles.flatMap((p) => [p, '']),

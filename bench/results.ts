@@ -91,7 +91,7 @@ export function judge(rows: readonly Row[]): Judged[] {
 export function fmt(n: number | undefined): string {
   if (n === undefined || !Number.isFinite(n)) return '—';
   const a = Math.abs(n);
-  if (Number.isInteger(n) && a >= 1) return String(n);
+  if (Number.isInteger(n)) return String(n);
   if (a >= 100) return n.toFixed(0);
   if (a >= 10) return n.toFixed(1);
   if (a >= 1) return n.toFixed(2);

@@ -10,6 +10,8 @@ export interface Throughput {
   tasks: number;
   /** How cpuMs splits, when it sums several processes. */
   cpuParts?: Record<string, number>;
+  /** CPU time of the cluster's processes over the same window, ms, by role (set by the measurement). */
+  cluster?: Record<string, number>;
 }
 
 export interface SoakResult {

@@ -12,6 +12,8 @@ export interface Context {
   /** The engine that latency samples run on. */
   engineId: number;
   timeoutMs: number;
+  /** CPU time of the cluster's processes by role, ms (for the cluster's share of each task). */
+  clusterCpu?: () => Record<string, number>;
 }
 
 /** Our clients are judged against Python's; Python's own rows carry the 1.00 reference. */
@@ -75,12 +77,20 @@ export interface ThroughputSpec {
   throughputTarget: number;
 }
 
-function cpuNote(results: Throughput[]): string | undefined {
-  const parts = results.map((r) => r.cpuParts).filter((p): p is Record<string, number> => p !== undefined);
+/** "a 0.1 ms, b 0.2 ms": per-task medians of a per-process CPU breakdown. */
+function perTask(results: Throughput[], pick: (r: Throughput) => Record<string, number> | undefined): string | undefined {
+  const parts = results.map((r) => ({ p: pick(r), tasks: r.tasks })).filter((x): x is { p: Record<string, number>; tasks: number } => x.p !== undefined);
   if (parts.length === 0) return undefined;
-  const keys = Object.keys(parts[0]);
-  const tasks = median(results.map((r) => r.tasks));
-  return `CPU split per task: ${keys.map((k) => `${k} ${fmt(median(parts.map((p) => p[k])) / tasks)} ms`).join(', ')}`;
+  return Object.keys(parts[0].p)
+    .map((k) => `${k} ${fmt(median(parts.map((x) => x.p[k] / x.tasks)))} ms`)
+    .join(', ');
+}
+
+function cpuNote(name: ClientName, results: Throughput[]): string | undefined {
+  const split = perTask(results, (r) => r.cpuParts);
+  const cluster = perTask(results, (r) => r.cluster);
+  const parts = [split && `client CPU split per task: ${split}`, cluster && `cluster CPU per task during these runs: ${cluster}`].filter(Boolean);
+  return parts.length ? `${name}: ${parts.join('; ')}` : undefined;
 }
 
 export async function measureThroughput(ctx: Context, clients: BenchClient[], spec: ThroughputSpec): Promise<Row[]> {
@@ -91,7 +101,13 @@ export async function measureThroughput(ctx: Context, clients: BenchClient[], sp
     reps: ctx.reps,
     failures: ctx.failures,
     log: ctx.log,
-    measure: (c) => (spec.kind === 'lb' ? c.lb(spec.n, ctx.timeoutMs) : c.all(spec.n, ctx.timeoutMs)),
+    measure: async (c) => {
+      const before = ctx.clusterCpu?.();
+      const r = await (spec.kind === 'lb' ? c.lb(spec.n, ctx.timeoutMs) : c.all(spec.n, ctx.timeoutMs));
+      const after = ctx.clusterCpu?.();
+      if (before && after) r.cluster = Object.fromEntries(Object.keys(after).map((k) => [k, after[k] - (before[k] ?? 0)]));
+      return r;
+    },
     after: (c) => c.purgeHub(),
     describe: (r) => `${fmt((r.tasks / r.wallMs) * 1000)} tasks/s, ${fmt(r.cpuMs / r.tasks)} ms CPU/task`,
   });
@@ -106,8 +122,7 @@ export async function measureThroughput(ctx: Context, clients: BenchClient[], sp
   for (const c of clients) {
     const results = res.get(c.name) ?? [];
     const row = ratioRow(`client CPU per task, ${spec.kind === 'lb' ? 'load-balanced' : 'all engines'}`, 'ms', c.name, results.map((r) => r.cpuMs / r.tasks), { kind: 'ratio', op: '<=', value: 0.3, vs: 'python' });
-    const split = cpuNote(results);
-    row.note = split ? `${c.name}: ${split}` : undefined;
+    row.note = cpuNote(c.name, results);
     row.profile = spec.kind;
     rows.push(row);
   }

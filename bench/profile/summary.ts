@@ -3,8 +3,9 @@
  * JSON-RPC, our code, node internals), so a missed target can say where the time goes.
  * CLI: node out/bench/profile/summary.js FILE.cpuprofile [top]
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { basename } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 interface CallFrame {
   functionName: string;
@@ -39,9 +40,61 @@ export interface ProfileSummary {
   top: FunctionCost[];
 }
 
+const BASE64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+
+/**
+ * For a bundle with a source map beside it, the original source of each generated line (its first
+ * mapping), so that frames in dist/server.js are attributed to src/core, src/server or a package.
+ */
+export function lineSources(bundle: string): (string | undefined)[] | undefined {
+  const mapFile = `${bundle}.map`;
+  if (!existsSync(mapFile)) return undefined;
+  const map = JSON.parse(readFileSync(mapFile, 'utf8')) as { sources: string[]; mappings: string };
+  const out: (string | undefined)[] = [];
+  let source = 0;
+  for (const line of map.mappings.split(';')) {
+    let first: number | undefined;
+    for (const seg of line.split(',')) {
+      if (!seg) continue;
+      // Decode the segment's VLQ fields: [column, source delta, line delta, column, name].
+      const fields: number[] = [];
+      let value = 0;
+      let shift = 0;
+      for (const ch of seg) {
+        const digit = BASE64.indexOf(ch);
+        value += (digit & 31) << shift;
+        if (digit & 32) shift += 5;
+        else {
+          fields.push(value & 1 ? -(value >>> 1) : value >>> 1);
+          value = 0;
+          shift = 0;
+        }
+      }
+      if (fields.length >= 2) {
+        source += fields[1];
+        first ??= source;
+      }
+    }
+    out.push(first === undefined ? undefined : map.sources[first]);
+  }
+  return out;
+}
+
+const bundleLines = new Map<string, (string | undefined)[] | undefined>();
+
+/** The original file of a frame: through the bundle's source map when there is one. */
+function originalUrl(frame: CallFrame): string {
+  if (!frame.url.includes('/dist/')) return frame.url;
+  const path = frame.url.startsWith('file://') ? fileURLToPath(frame.url) : frame.url;
+  if (!bundleLines.has(path)) bundleLines.set(path, lineSources(path));
+  const src = bundleLines.get(path)?.[frame.lineNumber];
+  return src ? `/${src.replace(/^(\.\.\/)+/, '')}` : frame.url;
+}
+
 /** Which part of the program a frame belongs to, from its URL (compiled tsc output or node_modules). */
 export function areaOf(frame: CallFrame): string {
-  const { functionName: fn, url } = frame;
+  const fn = frame.functionName;
+  const url = frame.url ? originalUrl(frame) : '';
   if (!url) {
     if (fn === '(idle)') return 'idle';
     if (fn === '(garbage collector)') return 'GC';
@@ -81,7 +134,8 @@ export function summarize(file: string, top = 15): ProfileSummary {
     const f = node.callFrame;
     const area = areaOf(f);
     areas.set(area, (areas.get(area) ?? 0) + us);
-    const where = f.url ? `${f.url.replace(/^.*\/(node_modules|src|dist|bench)\//, '$1/').replace(/^file:\/\//, '')}:${f.lineNumber + 1}` : '';
+    const url = f.url ? originalUrl(f) : '';
+    const where = url && url !== f.url ? `${url.replace(/^\//, '')} (${basename(f.url)}:${f.lineNumber + 1})` : f.url ? `${f.url.replace(/^.*\/(node_modules|src|dist|bench)\//, '$1/').replace(/^file:\/\//, '')}:${f.lineNumber + 1}` : '';
     const key = `${f.functionName}@${where}`;
     const cur = fns.get(key) ?? { name: f.functionName || '(anonymous)', where, area, selfMs: 0 };
     cur.selfMs += us / 1000;
