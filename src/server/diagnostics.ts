@@ -89,7 +89,7 @@ export function documentStillMatches(doc: TextDocument, record: RunRecord): bool
   const codeLines = record.run.code.replace(/\r?\n$/, '').split(/\r?\n/);
   const first = record.line ?? 0;
   if (first + codeLines.length > doc.lineCount) return false;
-  return codeLines.every((l, i) => lineText(doc, first + i).trimEnd() === l.trimEnd());
+  return codeLines.every((l, i) => lineText(doc, first + i).trim() === l.trim()); // the editor may dedent
 }
 
 export class DiagnosticsManager {
