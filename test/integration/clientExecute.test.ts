@@ -192,7 +192,7 @@ describe('ClusterClient: execution on a real cluster', { timeout: 600_000 }, () 
 
   it('applies timeouts and AbortSignals to requests and waits', async () => {
     const [e0] = client.engines();
-    const run = client.execute('import time; time.sleep(2)', { targets: [e0.id] });
+    const run = client.execute('import time; time.sleep(30)', { targets: [e0.id] });
     // The engine is busy, so the evaluate queues behind the cell and times out.
     await assert.rejects(client.evaluate({ a: '1' }, { targets: [e0.id], timeoutMs: 200 }), TimeoutError);
     const controller = new AbortController();
@@ -201,20 +201,22 @@ describe('ClusterClient: execution on a real cluster', { timeout: 600_000 }, () 
     await assert.rejects(waiting, AbortedError);
     await assert.rejects(client.queueStatus({ signal: AbortSignal.abort() }), AbortedError);
     await assert.rejects(client.wait(run.id, { timeoutMs: 100 }), TimeoutError);
+    await client.interrupt([e0.id], { timeoutMs: TASK_MS });
     const [t] = await client.wait(run.id, { timeoutMs: TASK_MS });
-    assert.equal(t.state, 'done');
+    assert.equal(t.error?.ename, 'KeyboardInterrupt');
   });
 
   it('announces task changes and outputs as events', async () => {
     const seen: string[] = [];
     const outputs: string[] = [];
+    const code = `print('events ${Date.now()}')\n1`;
     const subs = [
-      client.onDidChangeTask((t: TaskInfo) => seen.push(t.state)),
-      client.onDidOutput(({ output }) => outputs.push(output.kind)),
+      client.onDidChangeTask((t: TaskInfo) => t.code === code && seen.push(t.state)),
+      client.onDidOutput(({ task, output }) => task.code === code && outputs.push(output.kind)),
     ];
     try {
       const [e0] = client.engines();
-      const run = client.execute("print('a')\n1", { targets: [e0.id] });
+      const run = client.execute(code, { targets: [e0.id] });
       await client.wait(run.id, { timeoutMs: TASK_MS });
       await until(client, () => outputs.length >= 2, 5000, 'two outputs');
       assert.equal(seen[0], 'pending');
