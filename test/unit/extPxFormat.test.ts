@@ -146,7 +146,7 @@ describe('PxStream: streaming runs into an append-only channel', () => {
   function harness() {
     let now = 1000;
     const written: string[] = [];
-    const stream = new PxStream((t) => written.push(t), () => now, 150, 1000);
+    const stream = new PxStream((t) => written.push(t), () => now, 150, 1000, 400);
     return { stream, written, text: () => written.join(''), advance: (ms: number) => (now += ms) };
   }
   const info = (state: 'running' | 'done', done = 0) => ({
@@ -167,19 +167,34 @@ describe('PxStream: streaming runs into an append-only channel', () => {
     h.stream.push('r1', 1, stdout('1\n'));
     h.stream.setRun(info('done', 2));
     h.stream.flush();
-    assert.match(h.text(), /^── print\(1\)  ·  all engines ──\n\[stdout:0,1\] 1\n$/);
+    assert.equal(h.text(), '', 'the end waits a moment for outputs still in flight');
     h.advance(200);
     h.stream.flush();
-    assert.ok(h.text().endsWith('── done 2/2 in 300 ms ──\n'));
+    assert.equal(h.text(), '── print(1)  ·  all engines ──\n[stdout:0,1] 1\n── done 2/2 in 300 ms ──\n');
     assert.equal(h.stream.busy, false);
+  });
+
+  it('holds a running run\'s outputs for a moment, so that several engines group', () => {
+    const h = harness();
+    h.stream.setRun(info('running'));
+    h.stream.push('r1', 0, stdout('same\n'));
+    h.advance(300);
+    h.stream.flush();
+    h.stream.push('r1', 1, stdout('same\n'));
+    assert.equal(h.text(), '');
+    h.advance(100);
+    h.stream.flush();
+    assert.equal(h.text(), '── print(1)  ·  all engines ──\n[stdout:0,1] same\n');
   });
 
   it('streams a long run window by window, continuing the same label bare', () => {
     const h = harness();
     h.stream.setRun(info('running'));
     h.stream.push('r1', 0, stdout('tick 1\n'));
+    h.advance(400);
     h.stream.flush();
     h.stream.push('r1', 0, stdout('tick 2\n'));
+    h.advance(400);
     h.stream.flush();
     assert.match(h.text(), /\[stdout:0\] tick 1\ntick 2\n$/);
     assert.equal(h.stream.busy, true);
@@ -190,10 +205,13 @@ describe('PxStream: streaming runs into an append-only channel', () => {
     h.stream.setRun(info('running'));
     h.stream.setRun({ ...info('running'), runId: 'r2', title: 'other()' });
     h.stream.push('r1', 0, stdout('a\n'));
+    h.advance(400);
     h.stream.flush();
     h.stream.push('r2', 0, stdout('b\n'));
+    h.advance(400);
     h.stream.flush();
     h.stream.push('r1', 0, stdout('c\n'));
+    h.advance(400);
     h.stream.flush();
     assert.equal(
       h.text(),

@@ -1,8 +1,8 @@
 /**
- * Streams runs into an append-only channel in %px style. Outputs are buffered per run and written on
- * flush(): identical outputs that arrive within one flush window are grouped across engines (so a short
- * run is grouped exactly as %px groups it), while a long run still streams every window. Pure (the
- * writer and the clock are injected): the vscode side only calls push/setRun/flush on a timer.
+ * Streams runs into an append-only channel in %px style. Outputs are held per run until the run ends or
+ * the oldest has waited `holdMs`, then written together: identical outputs are grouped across engines,
+ * so a short run is grouped exactly as %px groups it, while a long run still streams every `holdMs`.
+ * Pure (the writer and the clock are injected): the vscode side calls push/setRun and flush on a timer.
  */
 import type { OutputItem, Targets, TaskState } from '../../core/client/types';
 import { formatOutputs, formatRunFooter, formatRunHeader, type EngineOutput, type FormatState } from './pxFormat';
@@ -22,6 +22,8 @@ export interface StreamRunInfo {
 interface RunStream {
   info?: StreamRunInfo;
   pending: EngineOutput[];
+  /** When the oldest pending output arrived. */
+  pendingSince: number;
   format: FormatState;
   headerWritten: boolean;
   footerWritten: boolean;
@@ -46,6 +48,8 @@ export class PxStream {
     private readonly graceMs = 150,
     /** How long outputs of a run we know nothing about wait for its summary before a bare header. */
     private readonly headerWaitMs = 1000,
+    /** How long the outputs of a running run are held, to group those of several engines. */
+    private readonly holdMs = 400,
   ) {}
 
   /** Runs that ended before we started watching: never written (their outputs are fetched on demand). */
@@ -56,7 +60,7 @@ export class PxStream {
   #stream(runId: string): RunStream {
     let s = this.#runs.get(runId);
     if (!s) {
-      s = { pending: [], format: {}, headerWritten: false, footerWritten: false, firstSeen: this.now() };
+      s = { pending: [], pendingSince: 0, format: {}, headerWritten: false, footerWritten: false, firstSeen: this.now() };
       this.#runs.set(runId, s);
     }
     return s;
@@ -86,6 +90,7 @@ export class PxStream {
       s.info = this.#finished.get(runId);
       s.headerWritten = s.footerWritten = true;
     }
+    if (!s.pending.length) s.pendingSince = this.now();
     s.pending.push({ engineId, output });
   }
 
@@ -108,12 +113,14 @@ export class PxStream {
         if (s.pending.length) this.#writeChunk(runId, s, `── late output of ${s.info?.title ?? `run ${runId}`} ──\n`);
         continue;
       }
-      const footerDue = s.info !== undefined && s.finishedAt !== undefined && (final || now - s.finishedAt >= this.graceMs);
       const waited = final || now - s.firstSeen >= this.headerWaitMs;
-      // A header waits for the run's summary (unknown run), and for output, the end, or a moment
-      // (a quiet run), so that concurrent runs interleave as little as possible.
-      if (!s.headerWritten && (s.info === undefined ? !waited : !s.pending.length && !footerDue && !waited)) continue;
-      if (s.pending.length || !s.headerWritten) this.#writeChunk(runId, s);
+      // A run we know nothing about yet waits a moment for its summary (its title and targets).
+      if (s.info === undefined && !waited) continue;
+      const footerDue = s.info !== undefined && s.finishedAt !== undefined && (final || now - s.finishedAt >= this.graceMs);
+      const chunkDue = s.pending.length > 0 && (final || footerDue || s.info === undefined || now - s.pendingSince >= this.holdMs);
+      // The header comes with the first output, the end, or after a moment for a quiet run, so that
+      // concurrent runs interleave as little as possible.
+      if (chunkDue || (!s.headerWritten && (footerDue || waited))) this.#writeChunk(runId, s);
       if (footerDue && s.info) {
         this.write(formatRunFooter(s.info));
         s.footerWritten = true;
