@@ -21,6 +21,7 @@ import {
   PurgeRequest,
   QueueStatusRequest,
   ResubmitRequest,
+  ShutdownRequest,
   StatusRequest,
   TasksRequest,
   WaitRequest,
@@ -301,5 +302,15 @@ describe('language server: ipp/* requests against a real cluster', { timeout: 60
     assert.notEqual(status.state, 'connected');
     const e = await rejects(server.connection.sendRequest(ExecuteRequest, { code: '1', targets: 'all' }));
     assert.equal(e.code, ErrorCodes.NotConnected);
+  });
+
+  it('shuts the cluster down on ipp/shutdown and reports the lost connection', async () => {
+    await server.connection.sendRequest(ConnectRequest, { connectionFile: cluster.connectionFile });
+    const seen = server.states.length;
+    assert.equal(await server.connection.sendRequest(ShutdownRequest.method), null);
+    await server.until(() => server.states.slice(seen).some((s) => s.state !== 'connected'), 30_000, 'a state other than connected');
+    const status = (await server.connection.sendRequest(StatusRequest.method)) as { state: string };
+    assert.notEqual(status.state, 'connected');
+    assert.ok(server.running);
   });
 });

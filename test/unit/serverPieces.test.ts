@@ -97,6 +97,16 @@ describe('diagnostics for a run', () => {
     assert.equal(diags[0].message, 'InvalidDependency (on a load-balanced engine)');
   });
 
+  it('makes an interrupted run a warning', () => {
+    const examples = JSON.parse(readFixture('protocol-examples.json')) as { examples: { label: string; content: { traceback: string[] } }[] };
+    const tb = examples.examples.find((e) => e.label === 'execute_reply (interrupted by signal)')?.content.traceback as string[];
+    const code = 'import time\nfor i in range(300): time.sleep(0.1)';
+    const diags = diagnosticsForRun(record(code, 4), [task({ state: 'error', engineId: 1, error: { ename: 'KeyboardInterrupt', evalue: '', traceback: tb } })]);
+    assert.equal(diags[0].severity, 2);
+    assert.equal(diags[0].range.start.line, 5);
+    assert.equal(diags[0].message, 'KeyboardInterrupt (on engine 1)');
+  });
+
   it('says which engines failed', () => {
     assert.equal(enginesPhrase([3]), 'on engine 3');
     assert.equal(enginesPhrase([2, 0, 2]), 'on engines 0, 2');
