@@ -239,6 +239,29 @@ function execute(server: ClusterServer, params: ExecuteParams) {
   return { runId: run.id, msgIds: [...run.msgIds] };
 }
 
+/** True for the hub's refusal to purge a task whose reply it has not recorded yet. */
+function isPendingOnHub(e: unknown): boolean {
+  const err = e as { code?: unknown; ename?: unknown; evalue?: unknown };
+  return err.code === 'ERR_HUB' && err.ename === 'IndexError' && typeof err.evalue === 'string' && err.evalue.startsWith('msg pending');
+}
+
+/**
+ * Purges tasks we saw finish. The hub records a reply a moment after we see it, and refuses (atomically)
+ * to purge a task it still counts as pending, so that refusal is retried briefly with backoff.
+ */
+export async function purgeWhenRecorded(client: Pick<ClusterClientLike, 'purge'>, msgIds: string[], timeoutMs: number, patienceMs = 5000): Promise<void> {
+  const deadline = Date.now() + patienceMs;
+  for (let delay = 25; ; delay = Math.min(delay * 2, 500)) {
+    try {
+      await client.purge(msgIds, { timeoutMs });
+      return;
+    } catch (e) {
+      if (!isPendingOnHub(e) || Date.now() + delay > deadline) throw e;
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+}
+
 export function registerRequests(server: ClusterServer): void {
   const c = server.connection;
   c.onRequest(ConnectRequest, guarded((params, token) => server.serialize(() => connect(server, params, token)), true));
@@ -331,7 +354,7 @@ export function registerRequests(server: ClusterServer): void {
       const tasks = selectTasks(server, p).filter((t) => isTerminal(t.state));
       if (tasks.length === 0) return { purged: 0 };
       const runIds = [...new Set(tasks.map((t) => server.runs.runOf(t.msgId)).filter((x): x is string => x !== undefined))];
-      await client.purge(tasks.map((t) => t.msgId), { timeoutMs });
+      await purgeWhenRecorded(client, tasks.map((t) => t.msgId), timeoutMs);
       purged = tasks.length;
       forget = runIds.filter((id) => server.runs.allTasks(server.runs.get(id) as RunRecord).every((t) => isTerminal(t.state)));
     }

@@ -9,7 +9,7 @@ import { toResponseError } from '../../src/server/errors';
 import { groupValues, hoverMarkdown, truncateRepr } from '../../src/server/hover';
 import { DEFAULT_SERVER_SETTINGS, ErrorCodes } from '../../src/server/protocol';
 import { codePointsToUtf16, dottedNameAt, lexicalContext, utf16ToCodePoints } from '../../src/server/pythonText';
-import { resolveConnectionFile } from '../../src/server/requests';
+import { purgeWhenRecorded, resolveConnectionFile } from '../../src/server/requests';
 import { overallState, RunsTable, runTitle, taskSummary, type RunRecord } from '../../src/server/runs';
 import type { ClusterClientLike } from '../../src/server/clientApi';
 import { mergeSettings } from '../../src/server/settings';
@@ -207,5 +207,27 @@ describe('errors and params', () => {
     assert.equal(resolveConnectionFile({ ipythonDir: '/ip', profile: 'mpi', clusterId: 'c1' }), '/ip/profile_mpi/security/ipcontroller-c1-client.json');
     assert.equal(resolveConnectionFile({ ipythonDir: '/ip' }), '/ip/profile_default/security/ipcontroller-client.json');
     assert.throws(() => resolveConnectionFile({ connectionFile: '' }), (e: ResponseError<unknown>) => e.code === ErrorCodes.InvalidParams);
+  });
+
+  it('retries a purge the hub refuses while it still counts a task as pending, and nothing else', async () => {
+    const hubError = (evalue: string) => Object.assign(new Error(`IndexError: ${evalue}`), { code: 'ERR_HUB', ename: 'IndexError', evalue });
+    /** A client whose purge fails with `error` the first `failures` times. */
+    const failing = (failures: number, error: Error) => {
+      const fake = {
+        calls: 0,
+        async purge() {
+          fake.calls++;
+          if (fake.calls <= failures) throw error;
+        },
+      };
+      return fake;
+    };
+    const pending = failing(2, hubError("msg pending: 'm1'"));
+    await purgeWhenRecorded(pending, ['m1'], 1000);
+    assert.equal(pending.calls, 3);
+    const other = failing(1, hubError('No such engine: 9'));
+    await assert.rejects(purgeWhenRecorded(other, ['m1'], 1000), /No such engine/);
+    assert.equal(other.calls, 1);
+    await assert.rejects(purgeWhenRecorded(failing(99, hubError("msg pending: 'm1'")), ['m1'], 1000, 100), /msg pending/);
   });
 });
