@@ -43,6 +43,8 @@ export interface ServerProcessOptions {
   logFile?: string;
   /** Working directory (where --heapsnapshot-signal writes its snapshots). */
   cwd?: string;
+  /** Extra environment variables. */
+  env?: Record<string, string>;
 }
 
 /** A running server with an initialized LSP connection. */
@@ -64,7 +66,7 @@ export class ServerProcess {
   /** Spawns the server and runs initialize/initialized. `spawnedAt` is performance.now() at spawn time. */
   static async start(opts: ServerProcessOptions = {}): Promise<{ server: ServerProcess; spawnedAt: number }> {
     const spawnedAt = performance.now();
-    const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), SERVER_JS, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'], cwd: opts.cwd });
+    const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), SERVER_JS, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'], cwd: opts.cwd, env: { ...process.env, ...opts.env } });
     if (opts.logFile) {
       mkdirSync(dirname(opts.logFile), { recursive: true });
       child.stderr?.pipe(createWriteStream(opts.logFile, { flags: 'a' }));

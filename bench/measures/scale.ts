@@ -3,7 +3,7 @@
  * load-balanced `print(i)` tasks; we read its memory from /proc, count the notifications it sent, and
  * time ipp/tasks (the whole task list) a few times.
  */
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { LspClient } from '../clients/lspClient';
@@ -11,9 +11,20 @@ import { statusKb } from '../procfs';
 import { ExecuteRequest, TasksRequest, WaitRequest, type WaitResult } from '../../src/server/protocol';
 import type { Row } from '../results';
 import { fmt } from '../results';
+import type { MemStats } from '../probes/memStats';
 import { heapMarkdown, summarizeHeap, waitForSnapshot } from '../profile/heap';
 import { PROFILE_DIR } from '../profile/run';
 import type { Failure } from './repeat';
+
+const mb = (bytes: number): string => fmt(bytes / 1024 / 1024);
+
+function readMemStats(file: string): MemStats | undefined {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as MemStats;
+  } catch {
+    return undefined;
+  }
+}
 
 /** Issue 7: 10,000 tracked tasks cost the server less than this. */
 const MEMORY_TARGET_MB = 150;
@@ -45,7 +56,13 @@ export async function measureScale(opts: {
   const heapDir = join(PROFILE_DIR, 'heap');
   rmSync(heapDir, { recursive: true, force: true });
   mkdirSync(heapDir, { recursive: true });
-  const lsp = new LspClient(opts.connectionFile, opts.engines, { logFile: opts.logFile, cwd: heapDir, nodeArgs: ['--heapsnapshot-signal=SIGUSR2'] });
+  const memFile = join(heapDir, 'memstats.json');
+  const lsp = new LspClient(opts.connectionFile, opts.engines, {
+    logFile: opts.logFile,
+    cwd: heapDir,
+    nodeArgs: ['--heapsnapshot-signal=SIGUSR2', '--require', join(__dirname, '..', 'probes', 'memStats.js')],
+    env: { BENCH_MEMSTATS_FILE: memFile },
+  });
   try {
     await lsp.connect();
     const c = lsp.server.connection;
@@ -84,6 +101,7 @@ export async function measureScale(opts: {
     // has run on an idle heap, so wait a while with nothing happening.
     await new Promise((r) => setTimeout(r, opts.settleMs));
     const rssSettled = statusKb(pid, 'VmRSS');
+    const mem = readMemStats(memFile);
     const hwm = statusKb(pid, 'VmHWM');
     const label = `${n} tracked tasks`;
     const fetchMs: number[] = [];
@@ -121,7 +139,15 @@ export async function measureScale(opts: {
         target: { kind: 'absolute', op: '<', value: MEMORY_TARGET_MB },
         note: `server RSS before the tasks ${fmt(rss0 / 1024)} MB, right after the burst ${fmt(rss1 / 1024)} MB, ${fmt(opts.settleMs / 1000)} s later ${fmt(rssSettled / 1024)} MB (judged), peak ${fmt(hwm / 1024)} MB; ${outputs} outputs tracked; ${notDone} runs not done; ${n} runs took ${fmt(wallMs / 1000)} s`,
       },
-      { metric: `server peak RSS during the ${n}-task burst`, client: 'server', unit: 'MB', values: [hwm / 1024] },
+      {
+        metric: `server peak RSS during the ${n}-task burst`,
+        client: 'server',
+        unit: 'MB',
+        values: [hwm / 1024],
+        note: mem
+          ? `settled server memory (process.memoryUsage / v8): RSS ${mb(mem.rss)} MB = V8 heap committed ${mb(mem.totalPhysical)} MB (used ${mb(mem.heapUsed)} MB) + external ${mb(mem.external)} MB (ArrayBuffers ${mb(mem.arrayBuffers)} MB) + the rest native (node itself, zeromq, malloc arenas) ${mb(mem.rss - mem.totalPhysical - mem.external)} MB`
+          : undefined,
+      },
       { metric: `notifications for ${label}`, client: 'server', unit: 'count', values: [notifications], note: `notifications by method: ${byMethod || 'none'}` },
       { metric: `ipp/tasks with ${label}`, client: 'server', unit: 'ms', values: fetchMs, note: `ipp/tasks returned ${listed} tasks in ${fmt(bytes / 1024)} KiB of JSON` },
     ];

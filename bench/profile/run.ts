@@ -7,6 +7,7 @@ import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFile } from 'node:child_process';
 import { LspClient, REPO_ROOT } from '../clients/lspClient';
+import { bundleCoreProbe } from '../measures/connect';
 import type { Judged } from '../results';
 import { summarize, summaryMarkdown } from './summary';
 
@@ -49,7 +50,7 @@ async function profileOne(job: ProfileJob, ctx: ProfileContext): Promise<string>
   const prof = ['--cpu-prof', '--cpu-prof-dir', dir];
   if (job.client === 'core') {
     if (job.kind === 'connect') {
-      await runNode([...prof, join(__dirname, '..', 'probes', 'connectCore.js'), ctx.connectionFile], 60_000);
+      await runNode([...prof, await bundleCoreProbe(), ctx.connectionFile], 60_000);
     } else {
       await runNode([...prof, join(__dirname, '..', 'probes', 'profileCore.js'), ctx.connectionFile, String(ctx.engines), job.kind, String(ctx.sizes[job.kind])], 600_000);
     }

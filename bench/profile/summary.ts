@@ -120,8 +120,9 @@ export function summarize(file: string, top = 15): ProfileSummary {
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
   const selfUs = new Map<number, number>();
   for (let i = 0; i < p.samples.length; i++) {
-    // timeDeltas[i] is the time since the previous sample: attribute it to this sample's frame.
-    const dt = p.timeDeltas[i] ?? 0;
+    // timeDeltas[i] is the time since the previous sample. As Chrome DevTools does, a sample lasts until
+    // the next one: attribute timeDeltas[i + 1] to sample i (the last sample gets none).
+    const dt = p.timeDeltas[i + 1] ?? 0;
     selfUs.set(p.samples[i], (selfUs.get(p.samples[i]) ?? 0) + dt);
   }
   const fns = new Map<string, FunctionCost>();
