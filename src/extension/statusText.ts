@@ -2,15 +2,10 @@
  * Pure text of the status bar item (no `vscode`): cluster, engine count, running tasks and security
  * posture (signed or not, dropped-message counts when any).
  */
-import type { ClientState, DroppedCounters, SecurityPosture } from '../server/protocol';
+import type { DroppedCounters, StatusResult } from '../server/protocol';
 
-export interface StatusInput {
-  state: ClientState;
-  connectionFile?: string;
-  engines: number;
-  runningTasks: number;
-  security?: SecurityPosture;
-  dropped: DroppedCounters;
+/** ipp/status's result, with what the extension knows besides. */
+export interface StatusInput extends StatusResult {
   /** Why the last state change happened, if because of an error. */
   message?: string;
   localCluster?: boolean;

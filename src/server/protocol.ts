@@ -7,6 +7,7 @@
 import { NotificationType, RequestType, RequestType0 } from 'vscode-languageserver-protocol';
 import type {
   ClientState,
+  ClientStatus,
   DroppedCounters,
   EngineInfo,
   OutputItem,
@@ -165,14 +166,8 @@ export interface PurgeParams extends TaskSelection {
 }
 export const PurgeRequest = new RequestType<PurgeParams, { purged: number }, void>('ipp/purge');
 
-export interface StatusResult {
-  state: ClientState;
-  connectionFile?: string;
-  engines: number;
-  runningTasks: number;
-  security?: SecurityPosture;
-  dropped: DroppedCounters;
-}
+/** ClusterClient.status() as it is: the cluster's state, engine and running-task counts, security, drops. */
+export type StatusResult = ClientStatus;
 export const StatusRequest = new RequestType0<StatusResult, void>('ipp/status');
 export const QueueStatusRequest = new RequestType0<QueueStatus, void>('ipp/queueStatus');
 
