@@ -22,13 +22,24 @@ function selectionOf(ctx: Ctx, node: TasksTreeNode | undefined, nodes: TasksTree
   return sel;
 }
 
+/**
+ * Abort as a user means it: queued tasks never start (abort_request) and running ones stop. 7.x/8.x
+ * engines handle abort_request only between cells, so the running tasks of the selection are also
+ * interrupted (the nanny's SIGINT), which ends them with KeyboardInterrupt.
+ */
+async function abortAndInterrupt(ctx: Ctx, sel: TaskSelection): Promise<{ aborted: string[]; interrupted: number[] }> {
+  const { aborted } = await ctx.request(AbortRequest, sel);
+  const { engineIds } = await ctx.request(InterruptRequest, sel);
+  return { aborted, interrupted: engineIds };
+}
+
 function count(n: number, what: string): string {
   return `${n} ${what}${n === 1 ? '' : 's'}`;
 }
 
 export function registerTaskCommands(ctx: Ctx): void {
   registerCommand(ctx, Commands.abortAll, async () => {
-    const r = await ctx.request(AbortRequest, {});
+    const r = await abortAndInterrupt(ctx, {});
     vscode.window.setStatusBarMessage(`IPython Parallel: aborted ${count(r.aborted.length, 'task')}`, 4000);
     return r;
   });
@@ -59,7 +70,7 @@ export function registerTaskCommands(ctx: Ctx): void {
     return result;
   });
   registerCommand(ctx, Commands.abortTask, (node?: TasksTreeNode, nodes?: TasksTreeNode[]) =>
-    ctx.request(AbortRequest, selectionOf(ctx, node, nodes)),
+    abortAndInterrupt(ctx, selectionOf(ctx, node, nodes)),
   );
   registerCommand(ctx, Commands.interruptTask, (node?: TasksTreeNode, nodes?: TasksTreeNode[]) =>
     ctx.request(InterruptRequest, selectionOf(ctx, node, nodes)),

@@ -126,12 +126,15 @@ export class Workbench {
     return readExtensionHostLog(this.server.userDataDir);
   }
 
-  /** Save a PNG to test-results/screenshots/<name>.png, and to media/screenshots/ with `readme`. */
+  /**
+   * Save a PNG to test-results/screenshots/<name>.png. With `readme`, and when IPP_UPDATE_SCREENSHOTS=1,
+   * also to media/screenshots/ (the README's pictures), so that a plain test run leaves the tree clean.
+   */
   async screenshot(name: string, { readme = false } = {}): Promise<string> {
     fs.mkdirSync(SCREENSHOTS, { recursive: true });
     const file = path.join(SCREENSHOTS, `${name}.png`);
     await this.page.screenshot({ path: file, timeout: 20_000 });
-    if (readme) {
+    if (readme && process.env.IPP_UPDATE_SCREENSHOTS === '1') {
       fs.mkdirSync(README_SCREENSHOTS, { recursive: true });
       fs.copyFileSync(file, path.join(README_SCREENSHOTS, `${name}.png`));
     }

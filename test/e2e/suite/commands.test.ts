@@ -240,6 +240,23 @@ describe('commands against a real cluster', function () {
     await until('no running tasks', () => ctx().contextValue(ContextKeys.hasRunningTasks) === false, [runs]);
   });
 
+  it('aborts a running run from the Tasks view: queued work is aborted and the running cell interrupted', async () => {
+    const editor = await openScratch('long-abort.py', 'import time; time.sleep(60)\n');
+    editor.selection = new vscode.Selection(0, 0, 0, 0);
+    const long = await vscode.commands.executeCommand<ExecuteResult>(Commands.runSelection, { targets: [1] });
+    assert.ok(long, api.lastError.message);
+    await until('the long task to run', () => ctx().model.run(long.runId)?.tasks[0]?.state === 'running', [runs]);
+    const r = await vscode.commands.executeCommand<{ aborted: string[]; interrupted: number[] }>(
+      Commands.abortTask,
+      ctx().tasksTree.runNode(long.runId),
+    );
+    assert.ok(r, api.lastError.message);
+    assert.deepEqual(r.interrupted, [1]);
+    const done = await runFinished(long.runId);
+    assert.equal(done.state, 'error');
+    assert.match(done.tasks[0].error?.ename ?? '', /KeyboardInterrupt/);
+  });
+
   it('shows queue status, refreshes engines, copies msg_ids, loads the history', async () => {
     const q = await vscode.commands.executeCommand<QueueStatus>(Commands.showQueueStatus);
     await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
