@@ -26,6 +26,7 @@ import {
 } from '../server/protocol';
 import { createLanguageClient, sendSettings } from './client';
 import { Config } from './config';
+import { sshOptionsFromSettings } from './settings';
 import { describeError, isResponseError, UserError } from './errors';
 import { Channels, ContextKeys, Views } from './ids';
 import type { LocalCluster } from './localCluster';
@@ -192,7 +193,9 @@ export class Ctx implements vscode.Disposable {
 
   // ---- the cluster connection ----------------------------------------------------------------
 
-  async connect(params: ConnectParams): Promise<ConnectResult> {
+  async connect(target: ConnectParams): Promise<ConnectResult> {
+    // The SSH settings apply to every way of connecting (quick pick, browse, auto-connect, reconnect).
+    const params: ConnectParams = { ...sshOptionsFromSettings(this.config.settings), ...target };
     const file = 'connectionFile' in params ? params.connectionFile : undefined;
     this.model.setState({ state: 'connecting', connectionFile: file });
     let result: ConnectResult;

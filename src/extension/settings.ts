@@ -3,7 +3,7 @@
  * tested in plain Node), defaults, and the mapping to the language server's ServerSettings.
  * config.ts is the thin `vscode.workspace.getConfiguration` wrapper around this.
  */
-import type { ServerSettings } from '../server/protocol';
+import type { ConnectSshOptions, ServerSettings } from '../server/protocol';
 import { DEFAULT_SERVER_SETTINGS } from '../server/protocol';
 
 export type DefaultTargets = 'all' | 'balanced' | 'pick';
@@ -27,6 +27,12 @@ export interface Settings {
   hoverEnabled: boolean;
   completionEnabled: boolean;
   autoConnect: boolean;
+  /** `[user@]host[:port]` to tunnel through ('' = the connection file's `ssh` field, if any). */
+  sshServer: string;
+  /** The ssh executable ('' = `ssh` on PATH). */
+  sshPath: string;
+  /** Extra ssh arguments, e.g. ["-i", "~/.ssh/cluster_key"]. */
+  sshArgs: string[];
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -43,6 +49,9 @@ export const DEFAULT_SETTINGS: Settings = {
   hoverEnabled: true,
   completionEnabled: true,
   autoConnect: false,
+  sshServer: '',
+  sshPath: '',
+  sshArgs: [],
 };
 
 /** Setting keys (under the `ipyparallel.` section) for each field. */
@@ -60,6 +69,9 @@ export const SETTING_KEYS: Record<keyof Settings, string> = {
   hoverEnabled: 'hover.enabled',
   completionEnabled: 'completion.enabled',
   autoConnect: 'autoConnect',
+  sshServer: 'ssh.server',
+  sshPath: 'ssh.path',
+  sshArgs: 'ssh.args',
 };
 
 /** Settings the language server needs (a change is forwarded with workspace/didChangeConfiguration). */
@@ -73,6 +85,8 @@ export const SERVER_KEYS: readonly (keyof Settings)[] = [
 
 const str = (v: unknown, d: string): string => (typeof v === 'string' ? v.trim() : d);
 const bool = (v: unknown, d: boolean): boolean => (typeof v === 'boolean' ? v : d);
+const strings = (v: unknown, d: string[]): string[] =>
+  Array.isArray(v) && v.every((x) => typeof x === 'string') ? v.map((x: string) => x.trim()).filter(Boolean) : d;
 const positive = (v: unknown, d: number): number => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : d);
 
 /** Reads every setting through `get(key)`, falling back to the default for a missing or mistyped value. */
@@ -94,6 +108,9 @@ export function readSettings(get: (key: string) => unknown): Settings {
     hoverEnabled: bool(get(k.hoverEnabled), d.hoverEnabled),
     completionEnabled: bool(get(k.completionEnabled), d.completionEnabled),
     autoConnect: bool(get(k.autoConnect), d.autoConnect),
+    sshServer: str(get(k.sshServer), d.sshServer),
+    sshPath: str(get(k.sshPath), d.sshPath),
+    sshArgs: strings(get(k.sshArgs), d.sshArgs),
   };
 }
 
@@ -114,4 +131,13 @@ export function connectParamsFromSettings(
 ): { connectionFile: string } | { profile: string; clusterId: string; ipythonDir?: string } {
   if (s.connectionFile) return { connectionFile: s.connectionFile };
   return { profile: s.profile, clusterId: s.clusterId, ...(s.ipythonDir ? { ipythonDir: s.ipythonDir } : {}) };
+}
+
+/** The SSH tunnel options of ipp/connect that the settings set (none when all are empty). */
+export function sshOptionsFromSettings(s: Settings): ConnectSshOptions {
+  return {
+    ...(s.sshServer ? { sshServer: s.sshServer } : {}),
+    ...(s.sshPath ? { sshPath: s.sshPath } : {}),
+    ...(s.sshArgs.length ? { sshArgs: s.sshArgs } : {}),
+  };
 }

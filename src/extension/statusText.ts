@@ -4,6 +4,12 @@
  */
 import type { DroppedCounters, StatusResult } from '../server/protocol';
 
+const TRANSPORT_LABEL: Record<'curve' | 'ssh' | 'plain', string> = {
+  curve: 'CurveZMQ-encrypted',
+  ssh: 'SSH tunnel',
+  plain: 'plain TCP',
+};
+
 /** ipp/status's result, with what the extension knows besides. */
 export interface StatusInput extends StatusResult {
   /** Why the last state change happened, if because of an error. */
@@ -69,7 +75,7 @@ export function statusView(s: StatusInput): StatusView {
     `Engines: ${s.engines}; running tasks: ${s.runningTasks}`,
     sec
       ? `Security: ${sec.signed ? `signed (${sec.signatureScheme})` : 'UNSIGNED: messages are not authenticated'}, ` +
-        `${sec.transport === 'plain' ? 'plain TCP' : sec.transport}${sec.loopback ? ' on loopback' : ''}`
+        `${TRANSPORT_LABEL[sec.transport]}${sec.tunnel ? ` via ${sec.tunnel}` : ''}${sec.loopback ? ' on loopback' : ''}`
       : '',
     ...(sec?.warnings ?? []).map((w) => `⚠ ${w}`),
     dropped

@@ -95,6 +95,14 @@ describe('status bar text', () => {
     assert.match(v.tooltip, /signed \(hmac-sha256\), plain TCP on loopback/);
   });
 
+  it('names the SSH tunnel or CURVE encryption the link goes through', () => {
+    const base = { state: 'connected' as const, connectionFile: '/p/profile_default/security/ipcontroller-client.json', engines: 2, runningTasks: 0, dropped: zero };
+    const ssh = statusView({ ...base, security: { ...security, transport: 'ssh', tunnel: 'alice@login.hpc:2222', loopback: false } });
+    assert.match(ssh.tooltip, /signed \(hmac-sha256\), SSH tunnel via alice@login\.hpc:2222/);
+    const curve = statusView({ ...base, security: { ...security, signed: false, transport: 'curve', loopback: false } });
+    assert.match(curve.tooltip, /CurveZMQ-encrypted/);
+  });
+
   it('warns about an unsigned cluster and dropped messages', () => {
     const v = statusView({
       state: 'connected',

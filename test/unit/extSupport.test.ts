@@ -8,7 +8,7 @@ import { renderImagesHtml } from '../../src/extension/output/imagesHtml';
 import { ipclusterArgs } from '../../src/extension/localCluster';
 import { parseShebang, pythonCandidates } from '../../src/extension/python';
 import { RestartPolicy } from '../../src/extension/restartPolicy';
-import { connectParamsFromSettings, DEFAULT_SETTINGS, readSettings, SETTING_KEYS, toServerSettings } from '../../src/extension/settings';
+import { connectParamsFromSettings, DEFAULT_SETTINGS, readSettings, SETTING_KEYS, sshOptionsFromSettings, toServerSettings } from '../../src/extension/settings';
 import { tempDir, writeFile } from './support/tempDir';
 
 describe('settings', () => {
@@ -43,6 +43,10 @@ describe('settings', () => {
   it('connect params: the connection file wins over profile and cluster id', () => {
     assert.deepEqual(connectParamsFromSettings({ ...DEFAULT_SETTINGS, connectionFile: '/f.json', profile: 'x' }), { connectionFile: '/f.json' });
     assert.deepEqual(connectParamsFromSettings({ ...DEFAULT_SETTINGS, clusterId: 'c', ipythonDir: '/ip' }), { profile: 'default', clusterId: 'c', ipythonDir: '/ip' });
+    assert.deepEqual(sshOptionsFromSettings(DEFAULT_SETTINGS), {});
+    const ssh = readSettings((k) => ({ 'ssh.server': ' bob@gw:22 ', 'ssh.args': ['-i', '', '/k'], 'ssh.path': 42 } as Record<string, unknown>)[k]);
+    assert.deepEqual(sshOptionsFromSettings(ssh), { sshServer: 'bob@gw:22', sshArgs: ['-i', '/k'] });
+    assert.deepEqual(readSettings((k) => (k === 'ssh.args' ? ['-i', 3] : undefined)).sshArgs, []);
   });
 
   it('has a key for every field', () => {
