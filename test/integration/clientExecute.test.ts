@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { AbortedError, ClusterClient, EngineGoneError, TimeoutError, type TaskInfo } from '../../src/core/client';
-import { connectedClient, RecordingLogger, streamText, until } from './clientSupport';
-import { TestCluster } from './harness';
+import { RecordingLogger, startClusterAndClient, stopClusterAndClient, streamText, until } from './clientSupport';
+import type { TestCluster } from './harness';
 
 const TASK_MS = 30_000;
 
@@ -18,15 +18,9 @@ describe('ClusterClient: execution on a real cluster', { timeout: 600_000 }, () 
   let log: RecordingLogger;
 
   before(async () => {
-    cluster = await TestCluster.start({ engines: 2 });
-    ({ client, log } = await connectedClient(cluster, 2));
+    ({ cluster, client, log } = await startClusterAndClient(2));
   });
-
-  after(async () => {
-    client?.dispose();
-    log?.assertNoSecrets([cluster?.connection().key ?? '']);
-    await cluster?.stop();
-  });
+  after(() => stopClusterAndClient({ cluster, client, log }));
 
   it('connects, reports its state, security and the engines with queue counts', async () => {
     assert.equal(client.state, 'connected');

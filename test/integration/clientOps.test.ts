@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { ClusterClient, HubError, type TaskInfo } from '../../src/core/client';
-import { connectedClient, eventually, RecordingLogger, streamText, until } from './clientSupport';
-import { TestCluster } from './harness';
+import { eventually, RecordingLogger, startClusterAndClient, stopClusterAndClient, streamText, until } from './clientSupport';
+import type { TestCluster } from './harness';
 
 const TASK_MS = 30_000;
 
@@ -31,15 +31,9 @@ describe('ClusterClient: task operations on a real cluster', { timeout: 600_000 
   let log: RecordingLogger;
 
   before(async () => {
-    cluster = await TestCluster.start({ engines: 2 });
-    ({ client, log } = await connectedClient(cluster, 2));
+    ({ cluster, client, log } = await startClusterAndClient(2));
   });
-
-  after(async () => {
-    client?.dispose();
-    log?.assertNoSecrets([cluster?.connection().key ?? '']);
-    await cluster?.stop();
-  });
+  after(() => stopClusterAndClient({ cluster, client, log }));
 
   it('aborts queued tasks; the running one finishes', async () => {
     const [e0] = client.engines();

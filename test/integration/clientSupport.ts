@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { ClusterClient, type ClusterClientOptions } from '../../src/core/client';
 import type { Disposable } from '../../src/core/event';
 import type { Logger } from '../../src/core/log';
-import type { TestCluster } from './harness';
+import { TestCluster } from './harness';
 
 /** A Logger that keeps every line, for assertions (and for printing when a test fails). */
 export class RecordingLogger implements Logger {
@@ -80,6 +80,31 @@ export async function connectedClient(
     throw e;
   }
   return { client, log };
+}
+
+/** A harness cluster and a client connected to it, shared by the tests of one file. */
+export interface ClusterAndClient {
+  cluster: TestCluster;
+  client: ClusterClient;
+  log: RecordingLogger;
+}
+
+/** Starts a cluster with `engines` engines and connects a client; stops the cluster again if the client cannot connect. */
+export async function startClusterAndClient(engines: number): Promise<ClusterAndClient> {
+  const cluster = await TestCluster.start({ engines });
+  try {
+    return { cluster, ...(await connectedClient(cluster, engines)) };
+  } catch (e) {
+    await cluster.stop();
+    throw e;
+  }
+}
+
+/** Disposes the client, checks that its log never held the key, stops the cluster (any part may be missing after a failed start). */
+export async function stopClusterAndClient({ cluster, client, log }: Partial<ClusterAndClient>): Promise<void> {
+  client?.dispose();
+  log?.assertNoSecrets([cluster?.connection().key ?? '']);
+  await cluster?.stop();
 }
 
 /** Plain text of a task's stream outputs. */
