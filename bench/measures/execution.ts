@@ -1,4 +1,5 @@
 /** Latency, first output and throughput: the same operations through every client, on one cluster. */
+import { availableParallelism } from 'node:os';
 import type { BenchClient, Throughput } from '../clients/benchClient';
 import type { ClientName, Row, Target } from '../results';
 import { fmt } from '../results';
@@ -125,6 +126,18 @@ export async function measureThroughput(ctx: Context, clients: BenchClient[], sp
     row.note = cpuNote(c.name, results);
     row.profile = spec.kind;
     rows.push(row);
+  }
+  // Wall-clock throughput on a shared machine moves with everyone else's load; CPU time does not. If the
+  // run were CPU-bound on a machine of its own, it would take (client + cluster CPU per task) / cores.
+  const cores = availableParallelism();
+  for (const c of clients) {
+    const results = (res.get(c.name) ?? []).filter((r) => r.cluster);
+    if (results.length === 0) continue;
+    const projected = results.map((r) => {
+      const cluster = Object.values(r.cluster ?? {}).reduce((a, b) => a + b, 0);
+      return (cores * 1000 * r.tasks) / (r.cpuMs + cluster);
+    });
+    rows.push(ratioRow(`CPU-bound projection, ${label}`, `tasks/s on ${cores} dedicated cores`, c.name, projected, undefined));
   }
   return rows;
 }
