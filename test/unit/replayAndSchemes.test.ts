@@ -34,6 +34,14 @@ describe('ReplayGuard', () => {
     assert.equal(guard.checkAndRemember('s0'), false); // the oldest was forgotten (and is now remembered again)
   });
 
+  it('never culls the signature it has just added, even when the random source points at it', () => {
+    const guard = new ReplayGuard(10, () => 0.999999);
+    for (let i = 0; i < 200; i++) {
+      guard.checkAndRemember(`s${i}`);
+      assert.equal(guard.checkAndRemember(`s${i}`), true, `s${i} was forgotten as soon as it was added`);
+    }
+  });
+
   it('default capacity is 65,536 like jupyter_client and culls 6,553 when full', () => {
     const guard = new ReplayGuard();
     assert.equal(guard.capacity, 65536);
@@ -61,7 +69,19 @@ describe('ReplayGuard', () => {
     const receiver = new Session({ key: 'k', replayHistory: 10 });
     const sent = Array.from({ length: 50 }, (_, i) => sender.build('t', { i }).frames);
     for (const f of sent) receiver.decode(f);
+    // The newest signature is never the one culled, so its replay is always caught...
     assert.throws(() => receiver.decode(sent[49]), ReplayError);
+    // ...while at most 10 are remembered at any time, so at least 30 of the 40 oldest are forgotten.
+    let accepted = 0;
+    for (const f of sent.slice(0, 40)) {
+      try {
+        receiver.decode(f);
+        accepted++;
+      } catch (e) {
+        assert.ok(e instanceof ReplayError);
+      }
+    }
+    assert.ok(accepted >= 30, `only ${accepted} of 40 old signatures were forgotten`);
   });
 });
 

@@ -1,7 +1,7 @@
 /**
  * Remembers accepted signatures and rejects a second sight of one, as jupyter_client's
  * `Session.digest_history` does: at most `capacity` entries (65,536 by default); when full, a random
- * 10 % are forgotten.
+ * 10 % of the older ones are forgotten.
  */
 export class ReplayGuard {
   #seen = new Set<string>();
@@ -25,7 +25,10 @@ export class ReplayGuard {
 
   #cull(): void {
     const drop = Math.max(1, Math.floor(this.capacity / 10));
+    // Never forget the signature just added (the last in insertion order): it is the one most likely to
+    // be replayed next. jupyter_client samples from all entries; this differs only in that.
     const all = [...this.#seen];
+    all.pop();
     // Partial Fisher-Yates: choose `drop` random entries to forget.
     for (let i = 0; i < drop; i++) {
       const j = i + Math.floor(this.random() * (all.length - i));
