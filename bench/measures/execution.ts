@@ -110,7 +110,7 @@ export async function measureThroughput(ctx: Context, clients: BenchClient[], sp
       return r;
     },
     after: (c) => c.purgeHub(),
-    describe: (r) => `${fmt((r.tasks / r.wallMs) * 1000)} tasks/s, ${fmt(r.cpuMs / r.tasks)} ms CPU/task`,
+    describe: (r) => `${fmt((r.tasks / r.wallMs) * 1000)} tasks/s, ${fmt(r.cpuMs / r.tasks)} ms CPU/task${r.cluster ? ` (cluster ${Object.entries(r.cluster).map(([k, v]) => `${k} ${fmt(v / r.tasks)}`).join(', ')})` : ''}`,
   });
   // Python's LoadBalancedView.apply is shown for reference; ratios are against the like-for-like execute.
   const rows: Row[] = [];
