@@ -8,6 +8,10 @@
  * - output: every item, concatenated in arrival order.
  * A flush sends, in this order: state, engines, output, tasks, so that a run reported finished has
  * already had its output delivered.
+ *
+ * The window is a rate limit, not a delay: after a quiet window, the first events go out on the next
+ * turn of the event loop (with everything else of that turn), so a keypress's first output is not held
+ * back; events that follow within the window wait for its end. So there is at most one flush a window.
  */
 import type { Disposable } from '../core/event';
 import type { EngineInfo, OutputParamsItem, StateChangedParams } from './protocol';
@@ -23,11 +27,14 @@ export interface BatchSink {
 export interface Timers {
   setTimeout(fn: () => void, ms: number): unknown;
   clearTimeout(handle: unknown): void;
+  /** Milliseconds on a monotonic clock. */
+  now(): number;
 }
 
 const realTimers: Timers = {
   setTimeout: (fn, ms) => setTimeout(fn, ms),
   clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+  now: () => performance.now(),
 };
 
 export class NotificationBatcher implements Disposable {
@@ -37,6 +44,7 @@ export class NotificationBatcher implements Disposable {
   #removed = new Set<string>();
   #output: OutputParamsItem[] = [];
   #timer: unknown;
+  #lastFlush = -Infinity;
   #disposed = false;
 
   constructor(
@@ -88,6 +96,8 @@ export class NotificationBatcher implements Disposable {
       this.#timer = undefined;
     }
     const state = this.#state;
+    if (!state && !this.#engines && this.#output.length === 0 && this.#changed.size === 0 && this.#removed.size === 0) return;
+    this.#lastFlush = this.timers.now();
     const engines = this.#engines;
     const output = this.#output;
     const changed = [...this.#changed];
@@ -117,9 +127,10 @@ export class NotificationBatcher implements Disposable {
 
   #schedule(): void {
     if (this.#disposed || this.#timer !== undefined) return;
+    const delay = Math.max(0, this.#lastFlush + this.windowMs - this.timers.now());
     this.#timer = this.timers.setTimeout(() => {
       this.#timer = undefined;
       this.flush();
-    }, this.windowMs);
+    }, delay);
   }
 }

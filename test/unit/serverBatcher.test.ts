@@ -5,13 +5,13 @@ import type { EngineInfo, OutputParamsItem, StateChangedParams } from '../../src
 
 /** A manual clock: timers fire only when the test advances it. */
 class FakeTimers implements Timers {
-  now = 0;
+  time = 0;
   #next = 1;
   #timers = new Map<number, { at: number; fn: () => void }>();
 
   setTimeout(fn: () => void, ms: number): unknown {
     const id = this.#next++;
-    this.#timers.set(id, { at: this.now + ms, fn });
+    this.#timers.set(id, { at: this.time + ms, fn });
     return id;
   }
 
@@ -23,10 +23,14 @@ class FakeTimers implements Timers {
     return this.#timers.size;
   }
 
+  now(): number {
+    return this.time;
+  }
+
   advance(ms: number): void {
-    this.now += ms;
+    this.time += ms;
     for (const [id, t] of [...this.#timers].sort((a, b) => a[1].at - b[1].at)) {
-      if (t.at > this.now) continue;
+      if (t.at > this.time) continue;
       this.#timers.delete(id);
       t.fn();
     }
@@ -56,20 +60,43 @@ const engine = (id: number, status: EngineInfo['status'] = 'idle'): EngineInfo =
 const out = (runId: string, text: string): OutputParamsItem => ({ runId, msgId: `${runId}-m`, engineId: 0, output: { kind: 'stream', name: 'stdout', text } });
 
 describe('NotificationBatcher', () => {
-  it('sends nothing before the window ends, then everything once', () => {
+  it('after a quiet window, sends the first events on the next turn, not synchronously and not a window later', () => {
     const clock = new FakeTimers();
     const { sink, sent } = recorder();
     const b = new NotificationBatcher(sink, 50, clock);
     b.runChanged('r1');
     b.output(out('r1', 'a'));
-    clock.advance(49);
     assert.equal(sent.length, 0);
-    clock.advance(1);
+    clock.advance(0);
     assert.deepEqual(
       sent.map((s) => s.kind),
       ['output', 'tasks'],
     );
     assert.equal(clock.pending, 0);
+  });
+
+  it('holds what follows a flush until the window since that flush ends, then sends it once', () => {
+    const clock = new FakeTimers();
+    const { sink, sent } = recorder();
+    const b = new NotificationBatcher(sink, 50, clock);
+    b.output(out('r1', 'a'));
+    clock.advance(0);
+    assert.equal(sent.length, 1);
+    clock.advance(10);
+    b.output(out('r1', 'b'));
+    b.runChanged('r1');
+    clock.advance(39);
+    assert.equal(sent.length, 1);
+    clock.advance(1);
+    assert.deepEqual(
+      sent.slice(1).map((s) => s.kind),
+      ['output', 'tasks'],
+    );
+    // quiet for a whole window again: the next event goes out at once
+    clock.advance(100);
+    b.runChanged('r2');
+    clock.advance(0);
+    assert.equal(sent.length, 4);
   });
 
   it('coalesces 10,000 finishing tasks of 10,000 runs into one tasks and one output notification', () => {
@@ -160,12 +187,15 @@ describe('NotificationBatcher', () => {
     const clock = new FakeTimers();
     const { sink, sent } = recorder();
     const b = new NotificationBatcher(sink, 10, clock);
+    b.runChanged('r0');
+    clock.advance(0);
+    assert.equal(sent.length, 1);
     b.setWindow(100);
     b.runChanged('r1');
     clock.advance(99);
-    assert.equal(sent.length, 0);
-    clock.advance(1);
     assert.equal(sent.length, 1);
+    clock.advance(1);
+    assert.equal(sent.length, 2);
   });
 
   it('drops what is pending when disposed and ignores later events', () => {
