@@ -115,7 +115,7 @@ export function latestMarkdown(input: ReportInput, findings: string | undefined)
     '## Profiles',
     '',
     input.profiles.length
-      ? 'Taken automatically for every (client, measurement) that missed a target: CPU profiles in a separate run after the table, on a fresh cluster (`node --cpu-prof`; the core client in a fresh process, the server spawned with the flag; self time, idle excluded; time inside a native call such as zeromq.js `send` is counted in the calling function), and in every run a heap snapshot of the scale server (unless BENCH_PROFILE=never).'
+      ? 'Taken automatically for every (client, measurement) that missed a target: CPU profiles in a separate half-size run after the table, on a fresh cluster (`node --cpu-prof`; the core client in a fresh process, the server spawned with the flag; self time, idle excluded; time inside a native call such as zeromq.js `send` is counted in the calling function), and in every run a heap snapshot of the scale server (unless BENCH_PROFILE=never).'
       : 'No profiles were taken in this run (no target of ours was missed, or BENCH_PROFILE=never).',
     '',
     ...input.profiles.flatMap((p) => [p, '']),
