@@ -18,6 +18,7 @@ import {
   type ProtocolConnection,
 } from 'vscode-languageserver-protocol/node';
 import {
+  SERVER_NODE_ARGS,
   ConnectRequest,
   DisconnectRequest,
   EnginesRequest,
@@ -66,7 +67,8 @@ export class ServerProcess {
   /** Spawns the server and runs initialize/initialized. `spawnedAt` is performance.now() at spawn time. */
   static async start(opts: ServerProcessOptions = {}): Promise<{ server: ServerProcess; spawnedAt: number }> {
     const spawnedAt = performance.now();
-    const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), SERVER_JS, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'], cwd: opts.cwd, env: { ...process.env, ...opts.env } });
+    // Started as the extension starts it (SERVER_NODE_ARGS), plus the bench's own probes.
+    const child = spawn(process.execPath, [...SERVER_NODE_ARGS, ...(opts.nodeArgs ?? []), SERVER_JS, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'], cwd: opts.cwd, env: { ...process.env, ...opts.env } });
     if (opts.logFile) {
       mkdirSync(dirname(opts.logFile), { recursive: true });
       child.stderr?.pipe(createWriteStream(opts.logFile, { flags: 'a' }));

@@ -13,7 +13,7 @@ import {
   type LanguageClientOptions,
   type ServerOptions,
 } from 'vscode-languageclient/node';
-import type { ServerSettings } from '../server/protocol';
+import { SERVER_NODE_ARGS, type ServerSettings } from '../server/protocol';
 import { RestartPolicy } from './restartPolicy';
 
 export const SERVER_NAME = 'IPython Parallel Language Server';
@@ -27,12 +27,11 @@ export interface ClientDeps {
 
 export function createLanguageClient(deps: ClientDeps): LanguageClient {
   const serverOptions: ServerOptions = {
-    // A small young generation keeps a server tracking 10,000 tasks under 150 MB (docs/server-protocol.md).
-    run: { module: deps.serverModule, transport: TransportKind.ipc, options: { execArgv: ['--max-semi-space-size=1'] } },
+    run: { module: deps.serverModule, transport: TransportKind.ipc, options: { execArgv: [...SERVER_NODE_ARGS] } },
     debug: {
       module: deps.serverModule,
       transport: TransportKind.ipc,
-      options: { execArgv: ['--max-semi-space-size=1', '--nolazy', '--inspect=6019'] },
+      options: { execArgv: [...SERVER_NODE_ARGS, '--nolazy', '--inspect=6019'] },
     },
   };
   const clientOptions: LanguageClientOptions = {
