@@ -5,9 +5,19 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { bootstrap, BootstrapError } from './bootstrap.mjs';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const MAIN = path.join(REPO, 'out', 'bench', 'main.js');
+
+// From a clean clone: the npm packages and a Python with ipyparallel, as `npm test` installs them.
+try {
+  const { python } = bootstrap({ python: true });
+  if (python && !process.env.IPP_PYTHON) process.env.IPP_PYTHON = python;
+} catch (err) {
+  console.error(`bench: ${err instanceof BootstrapError ? err.message : err.stack}`);
+  process.exit(1);
+}
 
 /** Newest mtime (ms) of files under `dirs` whose names pass `filter`; 0 when there are none. */
 function newest(dirs, filter) {
@@ -45,6 +55,12 @@ function step(what, cmd, args) {
   const res = spawnSync(cmd, args, { cwd: REPO, stdio: 'inherit' });
   if (res.error) throw res.error;
   return res.status ?? 1;
+}
+
+// The activation measure runs a real code-server extension host in headless Chromium.
+if (process.env.BENCH_ACTIVATION_REPS !== '0') {
+  const code = step('e2e set-up for the activation measure', process.execPath, [path.join(REPO, 'scripts', 'e2eSetup.mjs'), '--no-package']);
+  if (code !== 0) process.stderr.write('bench: e2e set-up failed (above); the activation measure will report the failure\n');
 }
 
 const ts = (n) => n.endsWith('.ts') && !n.endsWith('.d.ts');
