@@ -5,7 +5,8 @@
 //   1. $IPP_PYTHON;
 //   2. the interpreter in the `#!` line of `ipcluster` on PATH (`#!/usr/bin/python3`, `#!/usr/bin/env python3`);
 //   3. /usr/bin/python3 (where Debian's python3-ipyparallel installs).
-// The TypeScript twin for tests is test/integration/harness/python.ts; keep the two orders the same.
+// The TypeScript twins are src/core/python.ts (PATH and shebang lookup) and test/integration/harness/python.ts
+// (the search order); keep the order the same.
 import { spawnSync } from 'node:child_process';
 import { accessSync, closeSync, constants, openSync, readSync } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';

@@ -5,8 +5,11 @@
  * The python3 first on PATH is deliberately not a candidate: it is often a different environment.
  */
 import { execFile } from 'node:child_process';
-import { accessSync, constants, openSync, readSync, closeSync } from 'node:fs';
-import { delimiter, isAbsolute, join } from 'node:path';
+import { accessSync, constants } from 'node:fs';
+import { isAbsolute } from 'node:path';
+import { shebangInterpreter, which } from '../core/python';
+
+export { parseShebang } from '../core/python';
 
 export interface PythonCandidate {
   /** An absolute path, or a command name resolved on PATH. */
@@ -30,61 +33,14 @@ export class PythonNotFoundError extends Error {
   }
 }
 
-/** The first executable named `name` on PATH. */
-export function which(name: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
-  for (const dir of (env.PATH ?? '').split(delimiter)) {
-    if (!dir) continue;
-    const p = join(dir, name);
-    try {
-      accessSync(p, constants.X_OK);
-      return p;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
-}
-
-/**
- * The interpreter of a `#!` line: `#!/usr/bin/python3 -E` -> `/usr/bin/python3`,
- * `#!/usr/bin/env python3` -> `python3`. undefined when the line is not a shebang.
- */
-export function parseShebang(firstLine: string): string | undefined {
-  const m = /^#!\s*(\S+)(?:\s+(.*))?$/.exec(firstLine.trim());
-  if (!m) return undefined;
-  const [, prog, rest] = m;
-  if (/(^|\/)env$/.test(prog)) {
-    const args = (rest ?? '').split(/\s+/).filter((a) => a && !a.startsWith('-') && !a.includes('='));
-    return args[0];
-  }
-  return prog;
-}
-
-function readFirstLine(path: string): string {
-  const fd = openSync(path, 'r');
-  try {
-    const buf = Buffer.alloc(512);
-    const n = readSync(fd, buf, 0, buf.length, 0);
-    return buf.subarray(0, n).toString('utf8').split('\n')[0];
-  } finally {
-    closeSync(fd);
-  }
-}
-
 /** The candidates, in order, without duplicates. */
 export function pythonCandidates(setting: string, env: NodeJS.ProcessEnv = process.env): PythonCandidate[] {
   if (setting) return [{ command: setting, source: 'setting' }];
   const out: PythonCandidate[] = [];
   if (env.IPP_PYTHON) out.push({ command: env.IPP_PYTHON, source: 'IPP_PYTHON' });
-  const ipcluster = which('ipcluster', env);
-  if (ipcluster) {
-    try {
-      const interp = parseShebang(readFirstLine(ipcluster));
-      if (interp) out.push({ command: interp, source: 'ipcluster' });
-    } catch {
-      // unreadable: skip
-    }
-  }
+  const ipcluster = which('ipcluster', env.PATH ?? '');
+  const interp = ipcluster && shebangInterpreter(ipcluster);
+  if (interp) out.push({ command: interp, source: 'ipcluster' });
   out.push({ command: '/usr/bin/python3', source: 'default' });
   return out.filter((c, i) => out.findIndex((o) => o.command === c.command) === i);
 }

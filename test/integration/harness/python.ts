@@ -1,8 +1,8 @@
 // Finds the Python interpreter that has ipyparallel. The python3 first on PATH often does not (a pyenv or
 // venv python); Debian's python3-ipyparallel lives under /usr/bin/python3, and `ipcluster`'s shebang names it.
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, openSync, readSync, closeSync } from 'node:fs';
-import { delimiter, isAbsolute, join } from 'node:path';
+import { isAbsolute } from 'node:path';
+import { shebangInterpreter, which } from '../../../src/core/python';
 
 export const INSTALL_HINT =
   'Install ipyparallel for a Python 3 (Debian/Ubuntu: sudo apt-get install python3-ipyparallel; ' +
@@ -13,52 +13,6 @@ interface Tried {
   source: string;
   python?: string;
   problem?: string;
-}
-
-function isExecutable(file: string): boolean {
-  try {
-    accessSync(file, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Resolves a command name through PATH, like `which`. */
-export function which(command: string, pathEnv = process.env.PATH ?? ''): string | undefined {
-  if (isAbsolute(command)) return isExecutable(command) ? command : undefined;
-  for (const dir of pathEnv.split(delimiter)) {
-    if (!dir) continue;
-    const file = join(dir, command);
-    if (isExecutable(file)) return file;
-  }
-  return undefined;
-}
-
-/** The interpreter named by a script's `#!` line (`#!/usr/bin/python3`, `#!/usr/bin/env python3`, ...). */
-export function shebangInterpreter(script: string): string | undefined {
-  let first: string;
-  try {
-    const fd = openSync(script, 'r');
-    try {
-      const buf = Buffer.alloc(512);
-      const n = readSync(fd, buf, 0, buf.length, 0);
-      first = buf.subarray(0, n).toString('utf8').split('\n')[0];
-    } finally {
-      closeSync(fd);
-    }
-  } catch {
-    return undefined;
-  }
-  if (!first.startsWith('#!')) return undefined;
-  const words = first.slice(2).trim().split(/\s+/).filter(Boolean);
-  if (words.length === 0) return undefined;
-  if (/(^|\/)env$/.test(words[0])) {
-    // `#!/usr/bin/env [-S] [VAR=x] python3 ...`: the first word that is neither an option nor an assignment.
-    const name = words.slice(1).find((w) => !w.startsWith('-') && !w.includes('='));
-    return name ? which(name) : undefined;
-  }
-  return words[0];
 }
 
 function importsIpyparallel(python: string): string | undefined {
@@ -89,7 +43,9 @@ export function findIpyparallelPython(
   else tried.push({ source: 'IPP_PYTHON', problem: 'not set' });
   const ipcluster = which('ipcluster', env.PATH ?? '');
   if (ipcluster) {
-    const interp = shebangInterpreter(ipcluster);
+    // `#!/usr/bin/env python3` names a command: resolve it as env would.
+    const named = shebangInterpreter(ipcluster);
+    const interp = named && (isAbsolute(named) ? named : which(named, env.PATH ?? ''));
     if (interp) candidates.push({ source: `shebang of ${ipcluster}`, python: interp });
     else tried.push({ source: `shebang of ${ipcluster}`, problem: 'no #! interpreter line' });
   } else {

@@ -1,0 +1,59 @@
+/**
+ * Locating the Python that runs a cluster's `ipcluster`: PATH lookup and the interpreter named by a
+ * script's `#!` line. Plain Node; used by the extension's Start Local Cluster and the test harness.
+ * (scripts/lib/python.mjs runs before anything is compiled and keeps its own copy of the same order.)
+ */
+import { accessSync, closeSync, constants, openSync, readSync } from 'node:fs';
+import { delimiter, isAbsolute, join } from 'node:path';
+
+function isExecutable(file: string): boolean {
+  try {
+    accessSync(file, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Resolves a command through PATH, like `which`; an absolute path is returned if it is executable. */
+export function which(command: string, pathEnv = process.env.PATH ?? ''): string | undefined {
+  if (isAbsolute(command)) return isExecutable(command) ? command : undefined;
+  for (const dir of pathEnv.split(delimiter)) {
+    if (!dir) continue;
+    const file = join(dir, command);
+    if (isExecutable(file)) return file;
+  }
+  return undefined;
+}
+
+/**
+ * The interpreter of a `#!` line: `#!/usr/bin/python3 -E` -> `/usr/bin/python3`,
+ * `#!/usr/bin/env python3` -> `python3`. undefined when the line is not a shebang.
+ */
+export function parseShebang(firstLine: string): string | undefined {
+  const m = /^#!\s*(\S+)(?:\s+(.*))?$/.exec(firstLine.trim());
+  if (!m) return undefined;
+  const [, prog, rest] = m;
+  if (/(^|\/)env$/.test(prog)) {
+    // `#!/usr/bin/env [-S] [VAR=x] python3 ...`: the first word that is neither an option nor an assignment.
+    const args = (rest ?? '').split(/\s+/).filter((a) => a && !a.startsWith('-') && !a.includes('='));
+    return args[0];
+  }
+  return prog;
+}
+
+/** The interpreter named by a script's `#!` line, as written; undefined when unreadable or none. */
+export function shebangInterpreter(script: string): string | undefined {
+  try {
+    const fd = openSync(script, 'r');
+    try {
+      const buf = Buffer.alloc(512);
+      const n = readSync(fd, buf, 0, buf.length, 0);
+      return parseShebang(buf.subarray(0, n).toString('utf8').split('\n')[0]);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return undefined;
+  }
+}
