@@ -2,7 +2,8 @@
 // `npm run build`: bundles the extension and the language server with esbuild.
 //   src/extension/extension.ts -> dist/extension.js   (loaded by VS Code)
 //   src/server/main.ts         -> dist/server.js      (the language server, started by the extension)
-// CommonJS for Node 20, with source maps. `vscode` is provided by the editor and `zeromq` loads its native
+// CommonJS for Node 20, minified with names kept (stack traces and error class names stay readable), with
+// source maps beside the bundles for debugging (.vscodeignore keeps them out of the .vsix). `vscode` is provided by the editor and `zeromq` loads its native
 // addon relative to its own files, so both stay external (zeromq ships in the .vsix's node_modules).
 // An entry whose source does not exist yet is skipped with a note. Usage: node scripts/build.mjs [--watch]
 import { existsSync } from 'node:fs';
@@ -28,6 +29,8 @@ function options(entry) {
     platform: 'node',
     target: 'node20',
     sourcemap: true,
+    minify: true,
+    keepNames: true,
     logLevel: 'warning',
   };
 }

@@ -1,26 +1,46 @@
 #!/usr/bin/env node
-// `npm run package`: build, then `vsce package` into dist-vsix/ipyparallel-vscode.vsix (gitignored), never
-// waiting on a prompt. Afterwards the archive is checked: it must hold the entry point and zeromq's
-// linux-x64-glibc addon with its loader, and none of sources, tests, source maps or other platforms' addons;
-// the packaged zeromq is extracted and loaded with this Node to prove it works.
-// Usage: node scripts/package.mjs [--list]   (--list prints every file in the .vsix)
+// `npm run package`: build once, then `vsce package --target T` for every target into
+// dist-vsix/ipyparallel-vscode-T.vsix (gitignored), never waiting on a prompt. Each package holds exactly
+// the zeromq addon that zeromq's own loader picks on T (scripts/lib/zeromqAddon.mjs runs the loader for
+// T's os, arch and libc), added to the .vscodeignore allowlist for that package alone. Afterwards each
+// archive is checked: it must hold the entry point, that addon and its loader, and none of sources, tests,
+// source maps or other addons; the loader run against the archive's file list must resolve to the packaged
+// addon; and the host's own package is extracted and its zeromq loaded with this Node to prove it works.
+// Usage: node scripts/package.mjs [--target T ...] [--list] [--verbose]
+//   --target T   only these targets (repeatable), e.g. `npm run package -- --target linux-x64`
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import zlib from 'node:zlib';
 import { runChecked } from './lib/proc.mjs';
+import { addonsIn, loaderPick, TARGETS } from './lib/zeromqAddon.mjs';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-export const VSIX_PATH = path.join(REPO, 'dist-vsix', 'ipyparallel-vscode.vsix');
+const NODE_MODULES = path.join(REPO, 'node_modules');
+export { TARGETS };
 
-/** What the extension cannot run without (relative to the archive's `extension/` folder). */
+/** The target of the machine this runs on (the platform zeromq's loader sees here). */
+export function hostTarget() {
+  const libc = process.platform === 'linux' ? (fs.existsSync('/etc/alpine-release') ? 'musl' : 'glibc') : undefined;
+  const name = Object.keys(TARGETS).find((t) => {
+    const p = TARGETS[t];
+    return p.os === process.platform && p.arch === process.arch && (libc === undefined || p.libc === libc);
+  });
+  if (!name) throw new Error(`no package target for ${process.platform}-${process.arch}${libc ? ` (${libc})` : ''}`);
+  return name;
+}
+
+export const vsixPath = (target) => path.join(REPO, 'dist-vsix', `ipyparallel-vscode-${target}.vsix`);
+/** The package for this machine (what the e2e tests and `npm start` install). */
+export const VSIX_PATH = vsixPath(hostTarget());
+
+/** What the extension cannot run without (relative to the archive's `extension/` folder), but the addon. */
 const REQUIRED = [
   'package.json',
   'node_modules/zeromq/package.json',
   'node_modules/zeromq/lib/index.js',
   'node_modules/zeromq/build/manifest.json',
-  'node_modules/zeromq/build/linux/x64/node/glibc-127-Release/addon.node',
   'node_modules/cmake-ts/package.json',
   'node_modules/cmake-ts/build/loader.js',
 ];
@@ -30,7 +50,6 @@ const FORBIDDEN = [
   [/\.map$/, 'source maps'],
   [/\.(ts|mts|cts)$/, 'TypeScript sources and declarations'],
   [/^node_modules\/zeromq\/(src|script)\//, 'zeromq build sources'],
-  [/^node_modules\/zeromq\/build\/(?!manifest\.json$|linux\/x64\/node\/glibc-127-Release\/)/, 'zeromq addons for other platforms'],
   [/^node_modules\/node-addon-api\//, 'node-addon-api (build-time headers)'],
   [/^node_modules\/(@types|typescript|esbuild|mocha|eslint|playwright-core|@vscode\/vsce)\//, 'dev dependencies'],
 ];
@@ -89,8 +108,12 @@ async function checkZeromqLoads(vsix) {
   }
 }
 
-/** Problems with the archive's contents (empty when it is fine). */
-export function checkVsixContents(names, main) {
+/**
+ * Problems with a target's archive (empty when it is fine): what must ship and must not, exactly one
+ * zeromq addon, the one zeromq's loader picks on the target from a full install, and the loader run
+ * against the archive's own files resolves to it.
+ */
+export function checkVsixContents(names, main, target, nodeModules = NODE_MODULES) {
   const ext = names.filter((n) => n.startsWith('extension/')).map((n) => n.slice('extension/'.length));
   const have = new Set(ext);
   const problems = [];
@@ -102,40 +125,93 @@ export function checkVsixContents(names, main) {
     const bad = ext.filter((n) => re.test(n));
     if (bad.length) problems.push(`${what} must not ship: ${bad.slice(0, 5).join(', ')}${bad.length > 5 ? ` (+${bad.length - 5})` : ''}`);
   }
+  const want = loaderPick(target, nodeModules);
+  const addons = addonsIn(names);
+  if (addons.length !== 1 || addons[0] !== want) {
+    problems.push(`${target} must ship exactly zeromq's ${want} (its loader's pick), not [${addons.join(', ')}]`);
+  }
+  try {
+    const picked = loaderPick(target, nodeModules, (rel) => addons.includes(rel));
+    if (picked !== want) problems.push(`on ${target} zeromq's loader would load ${picked} from the package, not ${want}`);
+  } catch (e) {
+    problems.push(e.message);
+  }
   return problems;
 }
 
+/** The allowlist for one target: .vscodeignore plus the addon zeromq's loader picks there. */
+export function ignoreFileFor(target, nodeModules = NODE_MODULES) {
+  const base = fs.readFileSync(path.join(REPO, '.vscodeignore'), 'utf8');
+  return `${base.trimEnd()}\n!node_modules/zeromq/${loaderPick(target, nodeModules)}\n`;
+}
+
+const cliOpts = () => ({ cwd: REPO, timeoutMs: 5 * 60_000, env: { ...process.env, npm_config_yes: 'true' } });
+
 /**
- * Build and package, then check the archive. Returns { path, relPath, bytes, files, names, zeromq }
- * (zeromq: the libzmq version the packaged addon reports). With quiet, the output of the build
- * and of vsce is only shown when they fail.
+ * Package one target (after `npm run build`, which `build` runs first unless false), then check the
+ * archive. Returns { target, path, relPath, bytes, files, names, addon, addonBytes, zeromq } (zeromq: the
+ * libzmq version the packaged addon reports, for the host's target only).
  */
-export async function buildVsix({ quiet = false, out = VSIX_PATH } = {}) {
-  const opts = { cwd: REPO, timeoutMs: 5 * 60_000, env: { ...process.env, npm_config_yes: 'true' } };
+export async function buildVsix({ quiet = false, target = hostTarget(), out = vsixPath(target), build = true } = {}) {
   const show = (res) => { if (!quiet) process.stdout.write(res.stdout + res.stderr); };
-  show(await runChecked('npm', ['run', '--silent', 'build'], opts));
+  if (build) show(await runChecked('npm', ['run', '--silent', 'build'], cliOpts()));
   fs.mkdirSync(path.dirname(out), { recursive: true });
   fs.rmSync(out, { force: true });
-  // stdin is /dev/null, not a TTY: vsce never stops at its [y/N] prompt. The package is for linux-x64
-  // only (the one zeromq addon it ships), and README links stay relative (no public repository to point at).
-  show(await runChecked('npx', ['--no-install', 'vsce', 'package', '--target', 'linux-x64', '--no-rewrite-relative-links',
-    '--out', out], opts));
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ipp-vsce-'));
+  try {
+    const ignoreFile = path.join(tmp, '.vscodeignore');
+    fs.writeFileSync(ignoreFile, ignoreFileFor(target));
+    // stdin is /dev/null, not a TTY: vsce never stops at its [y/N] prompt. README links stay relative
+    // (no public repository to point at).
+    show(await runChecked('npx', ['--no-install', 'vsce', 'package', '--target', target, '--ignoreFile', ignoreFile,
+      '--no-rewrite-relative-links', '--out', out], cliOpts()));
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
   const names = listZip(out);
   const pkg = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8'));
-  const problems = checkVsixContents(names, pkg.main ?? '');
+  const problems = checkVsixContents(names, pkg.main ?? '', target);
   if (problems.length) {
     throw new Error(`${path.relative(REPO, out)} is not right (fix .vscodeignore or the build):\n  ${problems.join('\n  ')}`);
   }
-  const zeromq = await checkZeromqLoads(out);
+  const addon = addonsIn(names)[0];
+  const addonBytes = readZip(out).find((e) => e.name === `extension/node_modules/zeromq/${addon}`).read().length;
+  const zeromq = target === hostTarget() ? await checkZeromqLoads(out) : undefined;
   const files = names.filter((n) => !n.endsWith('/')).length;
-  return { path: out, relPath: path.relative(REPO, out), bytes: fs.statSync(out).size, files, names, zeromq };
+  return { target, path: out, relPath: path.relative(REPO, out), bytes: fs.statSync(out).size, files, names, addon, addonBytes, zeromq };
+}
+
+/** Build once (unless build is false) and package every target given (default: all), in order. */
+export async function buildAll({ targets = Object.keys(TARGETS), quiet = true, outDir, build = true } = {}) {
+  if (build) await runChecked('npm', ['run', '--silent', 'build'], cliOpts());
+  const done = [];
+  for (const target of targets) {
+    const out = outDir ? path.join(outDir, `ipyparallel-vscode-${target}.vsix`) : vsixPath(target);
+    done.push(await buildVsix({ quiet, target, out, build: false }));
+  }
+  return done;
+}
+
+function targetsFromArgs(argv) {
+  const targets = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--target') targets.push(argv[++i]);
+    else if (argv[i].startsWith('--target=')) targets.push(argv[i].slice('--target='.length));
+  }
+  const unknown = targets.filter((t) => !TARGETS[t]);
+  if (unknown.length) throw new Error(`unknown target ${unknown.join(', ')}: use ${Object.keys(TARGETS).join(', ')}`);
+  return targets.length ? targets : Object.keys(TARGETS);
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  buildVsix({ quiet: !process.argv.includes('--verbose') }).then((v) => {
-    if (process.argv.includes('--list')) for (const n of v.names) console.log(`  ${n}`);
-    console.log(`${v.relPath}: ${(v.bytes / 1e6).toFixed(2)} MB, ${v.files} files; packaged zeromq loads (libzmq ${v.zeromq})`);
-  }, (err) => {
+  (async () => {
+    const all = await buildAll({ targets: targetsFromArgs(process.argv.slice(2)), quiet: !process.argv.includes('--verbose') });
+    for (const v of all) {
+      if (process.argv.includes('--list')) for (const n of v.names) console.log(`  ${n}`);
+      const loads = v.zeromq ? `; packaged zeromq loads here (libzmq ${v.zeromq})` : '';
+      console.log(`${v.relPath}: ${(v.bytes / 1e6).toFixed(2)} MB, ${v.files} files, addon ${v.addon} (${(v.addonBytes / 1024).toFixed(0)} KiB)${loads}`);
+    }
+  })().catch((err) => {
     console.error(`package: ${err.message}`);
     process.exit(1);
   });

@@ -16,7 +16,7 @@ export const SCREENSHOTS = path.join(REPO, 'test-results', 'screenshots');
 export const README_SCREENSHOTS = path.join(REPO, 'media', 'screenshots');
 
 export interface WorkbenchOptions {
-  /** The .vsix to install; default dist-vsix/ipyparallel-vscode.vsix; null installs nothing. */
+  /** The .vsix to install; default this machine's, dist-vsix/ipyparallel-vscode-<target>.vsix; null installs nothing. */
   vsix?: string | null;
   /** Workspace folder to open (left in place); default a fresh copy of the template with `workspaceSettings`. */
   workspace?: string;
