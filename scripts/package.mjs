@@ -109,16 +109,17 @@ async function checkZeromqLoads(vsix) {
 }
 
 /**
- * Problems with a target's archive (empty when it is fine): what must ship and must not, exactly one
+ * Problems with a target's archive (empty when it is fine): what must ship (the entry point, the zeromq
+ * loader, the walkthroughs' media) and must not, exactly one
  * zeromq addon, the one zeromq's loader picks on the target from a full install, and the loader run
  * against the archive's own files resolves to it.
  */
-export function checkVsixContents(names, main, target, nodeModules = NODE_MODULES) {
+export function checkVsixContents(names, pkg, target, nodeModules = NODE_MODULES) {
   const ext = names.filter((n) => n.startsWith('extension/')).map((n) => n.slice('extension/'.length));
   const have = new Set(ext);
   const problems = [];
-  const entry = path.posix.normalize(main.replace(/^\.\//, ''));
-  for (const req of [...REQUIRED, entry.endsWith('.js') ? entry : `${entry}.js`]) {
+  const entry = path.posix.normalize((pkg.main ?? '').replace(/^\.\//, ''));
+  for (const req of [...REQUIRED, entry.endsWith('.js') ? entry : `${entry}.js`, ...walkthroughMedia(pkg)]) {
     if (!have.has(req)) problems.push(`missing ${req}`);
   }
   for (const [re, what] of FORBIDDEN) {
@@ -137,6 +138,14 @@ export function checkVsixContents(names, main, target, nodeModules = NODE_MODULE
     problems.push(e.message);
   }
   return problems;
+}
+
+/** Every file the manifest's walkthroughs show (images and markdown pages). */
+export function walkthroughMedia(pkg) {
+  return (pkg.contributes?.walkthroughs ?? []).flatMap((w) => w.steps.flatMap((s) => {
+    const m = s.media ?? {};
+    return [m.image, m.markdown, m.svg].filter((f) => typeof f === 'string');
+  }));
 }
 
 /** The allowlist for one target: .vscodeignore plus the addon zeromq's loader picks there. */
@@ -170,7 +179,7 @@ export async function buildVsix({ quiet = false, target = hostTarget(), out = vs
   }
   const names = listZip(out);
   const pkg = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8'));
-  const problems = checkVsixContents(names, pkg.main ?? '', target);
+  const problems = checkVsixContents(names, pkg, target);
   if (problems.length) {
     throw new Error(`${path.relative(REPO, out)} is not right (fix .vscodeignore or the build):\n  ${problems.join('\n  ')}`);
   }

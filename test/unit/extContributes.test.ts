@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ALL_COMMANDS, CATEGORY, Commands, ContextKeys, TreeItemContexts, ViewContainers, Views } from '../../src/extension/ids';
@@ -154,5 +154,30 @@ describe('package.json: views, context keys, keybinding, settings', () => {
   it('activation stays minimal', () => {
     assert.deepEqual(pkg.activationEvents, ['onLanguage:python']);
     assert.equal(pkg.main, './dist/extension.js');
+  });
+
+  it('the walkthrough has four steps, each ending on a real event, with links to real commands and media that exist', () => {
+    const [walk] = contributes.walkthroughs;
+    assert.equal(walk.steps.length, 4);
+    const contexts = new Set<string>(Object.values(ContextKeys));
+    const viewIds = new Set<string>(Object.values(Views));
+    const commands = new Set<string>(contributed.map((c) => c.command));
+    for (const step of walk.steps as { id: string; description: string; completionEvents: string[]; media: Record<string, string> }[]) {
+      assert.ok(step.completionEvents.length > 0, `${step.id} completes on an event`);
+      for (const ev of step.completionEvents) {
+        const [kind, arg] = ev.split(':');
+        if (kind === 'onContext') assert.ok(contexts.has(arg), `${step.id}: ${arg} is not a context key`);
+        else if (kind === 'onView') assert.ok(viewIds.has(arg), `${step.id}: ${arg} is not a view`);
+        else if (kind === 'onCommand') assert.ok(commands.has(arg), `${step.id}: ${arg} is not a command`);
+        else assert.fail(`${step.id}: unexpected completion event ${ev}`);
+      }
+      const links = [...step.description.matchAll(/\(command:([\w.]+)\)/g)].map((m) => m[1]);
+      assert.ok(links.length > 0, `${step.id} has a button`);
+      for (const id of links) assert.ok(commands.has(id) || viewIds.has(id.replace(/\.focus$/, '')), `${step.id}: ${id}`);
+      const files = [step.media.image, step.media.markdown].filter(Boolean);
+      assert.ok(files.length > 0, `${step.id} has media`);
+      for (const f of files) assert.ok(existsSync(join(repoRoot, f)), `${step.id}: ${f} is missing`);
+      if (step.media.image) assert.ok(step.media.altText, `${step.id}: the image has alt text`);
+    }
   });
 });

@@ -14,7 +14,7 @@ interface AddonLib {
   addonsIn(names: string[]): string[];
 }
 interface PackageLib {
-  checkVsixContents(names: string[], main: string, target: string): string[];
+  checkVsixContents(names: string[], pkg: { main: string }, target: string): string[];
   ignoreFileFor(target: string): string;
 }
 const load = <T>(rel: string): Promise<T> => import(pathToFileURL(join(repoRoot, rel)).href) as Promise<T>;
@@ -61,11 +61,11 @@ describe('per-target packages: the zeromq addon is the loader\'s pick', () => {
     const { loaderPick } = await load<AddonLib>('scripts/lib/zeromqAddon.mjs');
     const { checkVsixContents } = await load<PackageLib>('scripts/package.mjs');
     const pick = loaderPick('darwin-arm64', nodeModules);
-    assert.deepEqual(checkVsixContents(withAddons(pick), './dist/extension.js', 'darwin-arm64'), []);
+    assert.deepEqual(checkVsixContents(withAddons(pick), { main: './dist/extension.js' }, 'darwin-arm64'), []);
     const other = loaderPick('darwin-x64', nodeModules);
-    assert.match(checkVsixContents(withAddons(other), './dist/extension.js', 'darwin-arm64').join('\n'), /must ship exactly zeromq's/);
-    assert.match(checkVsixContents(withAddons(pick, other), './dist/extension.js', 'darwin-arm64').join('\n'), /not \[.*, .*\]/);
-    assert.match(checkVsixContents(withAddons(), './dist/extension.js', 'darwin-arm64').join('\n'), /finds no addon/);
+    assert.match(checkVsixContents(withAddons(other), { main: './dist/extension.js' }, 'darwin-arm64').join('\n'), /must ship exactly zeromq's/);
+    assert.match(checkVsixContents(withAddons(pick, other), { main: './dist/extension.js' }, 'darwin-arm64').join('\n'), /not \[.*, .*\]/);
+    assert.match(checkVsixContents(withAddons(), { main: './dist/extension.js' }, 'darwin-arm64').join('\n'), /finds no addon/);
   });
 
   it('adds the target\'s addon, and only it, to the allowlist', async () => {
