@@ -140,6 +140,20 @@ export function checkVsixContents(names, pkg, target, nodeModules = NODE_MODULES
   return problems;
 }
 
+/**
+ * The README as the package ships it: its PNG images inlined as data: URLs. The extension's details page
+ * renders the README in a webview that resolves no relative link (and loads only https: and data:
+ * images), and there is no public https host to point --baseImagesUrl at; once there is, that is the
+ * lighter choice.
+ */
+export function packagedReadme(text, repo = REPO) {
+  return text.replace(/(!\[[^\]]*\]\()([^)\s]+\.png)(\))/g, (all, open, rel, close) => {
+    const file = path.join(repo, rel);
+    if (/^[a-z]+:/i.test(rel) || !fs.existsSync(file)) return all;
+    return `${open}data:image/png;base64,${fs.readFileSync(file).toString('base64')}${close}`;
+  });
+}
+
 /** Every file the manifest's walkthroughs show (images and markdown pages). */
 export function walkthroughMedia(pkg) {
   return (pkg.contributes?.walkthroughs ?? []).flatMap((w) => w.steps.flatMap((s) => {
@@ -166,14 +180,18 @@ export async function buildVsix({ quiet = false, target = hostTarget(), out = vs
   if (build) show(await runChecked('npm', ['run', '--silent', 'build'], cliOpts()));
   fs.mkdirSync(path.dirname(out), { recursive: true });
   fs.rmSync(out, { force: true });
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ipp-vsce-'));
+  // vsce takes the README only from inside the project: the work folder is under the gitignored .cache/.
+  fs.mkdirSync(path.join(REPO, '.cache'), { recursive: true });
+  const tmp = fs.mkdtempSync(path.join(REPO, '.cache', 'vsce-'));
   try {
     const ignoreFile = path.join(tmp, '.vscodeignore');
     fs.writeFileSync(ignoreFile, ignoreFileFor(target));
-    // stdin is /dev/null, not a TTY: vsce never stops at its [y/N] prompt. README links stay relative
+    const readme = path.join(tmp, 'README.md');
+    fs.writeFileSync(readme, packagedReadme(fs.readFileSync(path.join(REPO, 'README.md'), 'utf8')));
+    // stdin is /dev/null, not a TTY: vsce never stops at its [y/N] prompt. Other README links stay relative
     // (no public repository to point at).
     show(await runChecked('npx', ['--no-install', 'vsce', 'package', '--target', target, '--ignoreFile', ignoreFile,
-      '--no-rewrite-relative-links', '--out', out], cliOpts()));
+      '--readme-path', path.relative(REPO, readme), '--no-rewrite-relative-links', '--out', out], cliOpts()));
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }

@@ -8,6 +8,7 @@ import { REPO, Workbench, waitFor } from './harness';
 
 interface Manifest {
   publisher: string;
+  displayName: string;
   name: string;
   version: string;
 }
@@ -60,4 +61,38 @@ test('opening a Python file activates the extension without errors', async () =>
     return new RegExp(`_doActivateExtension ${ID_PATTERN}\\b`).test(text) ? text : '';
   }, 30_000, `activation of ${EXTENSION_ID}`);
   assert.doesNotMatch(log, new RegExp(`Activating extension '?${ID_PATTERN}'? failed`, 'i'));
+});
+
+test('the extension\'s details page shows the README with its screenshots loaded', async () => {
+  // The Extensions view, filtered to installed extensions, then our row: its details page opens.
+  await wb.page.keyboard.press('Control+Shift+X');
+  const search = wb.page.locator('.extensions-viewlet .suggest-input-container textarea, .extensions-viewlet .suggest-input-container .inputarea').first();
+  await search.waitFor({ state: 'visible', timeout: 30_000 });
+  await search.focus();
+  await wb.page.keyboard.type(`@installed ${pkg.displayName}`);
+  const row = wb.page.locator(`.extensions-viewlet .monaco-list-row[aria-label^="${pkg.displayName}"]`).first();
+  await row.waitFor({ state: 'visible', timeout: 30_000 });
+  await row.click();
+  // The README renders in a webview (an iframe holding the active frame with the markdown). The page
+  // script is a string so that this Node-side file needs no DOM types.
+  const probe = `(() => {
+    const h = document.querySelector('h1, h2');
+    if (!h || !h.textContent.includes('IPython Parallel')) return null;
+    return [...document.images].map((i) => ({ src: (i.getAttribute('src') || '').slice(0, 40), loaded: i.complete && i.naturalWidth > 0 }));
+  })()`;
+  let seen = 'no frame with the README';
+  const images = await waitFor(async () => {
+    for (const frame of wb.page.frames()) {
+      const found = (await frame.evaluate(probe).catch(() => null)) as { src: string; loaded: boolean }[] | null;
+      if (!found) continue;
+      seen = `README frame, images: ${JSON.stringify(found)}`;
+      if (found.length > 0 && found.every((i) => i.loaded)) return found;
+    }
+    return undefined;
+  }, 60_000, 'the README in the details page with every screenshot loaded').catch(async (e: Error) => {
+    await wb.screenshot('extension-details-failed');
+    throw new Error(`${e.message} (last seen: ${seen})`);
+  });
+  assert.ok(images.length >= 3, `screenshots shown: ${images.map((i) => i.src).join(', ')}`);
+  await wb.screenshot('extension-details');
 });

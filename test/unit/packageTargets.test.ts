@@ -2,7 +2,7 @@
 // (scripts/lib/zeromqAddon.mjs runs cmake-ts's loader.js for the target's os, arch and libc), and
 // checkVsixContents rejects a package that ships another addon, two addons or none.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
@@ -16,6 +16,7 @@ interface AddonLib {
 interface PackageLib {
   checkVsixContents(names: string[], pkg: { main: string }, target: string): string[];
   ignoreFileFor(target: string): string;
+  packagedReadme(text: string): string;
 }
 const load = <T>(rel: string): Promise<T> => import(pathToFileURL(join(repoRoot, rel)).href) as Promise<T>;
 const nodeModules = join(repoRoot, 'node_modules');
@@ -74,5 +75,14 @@ describe('per-target packages: the zeromq addon is the loader\'s pick', () => {
     const text = ignoreFileFor('win32-arm64');
     const addonLines = text.split('\n').filter((l) => l.includes('addon.node'));
     assert.deepEqual(addonLines, [`!node_modules/zeromq/${loaderPick('win32-arm64', nodeModules)}`]);
+  });
+
+  it('inlines the README\'s PNG screenshots for the details page, and leaves other links alone', async () => {
+    const { packagedReadme } = await load<PackageLib>('scripts/package.mjs');
+    const text = '![Tasks view](media/screenshots/tasks.png)\n[docs](docs/api.md) ![x](https://example.org/a.png) ![gone](media/none.png)';
+    const out = packagedReadme(text);
+    const png = readFileSync(join(repoRoot, 'media/screenshots/tasks.png')).toString('base64');
+    assert.ok(out.startsWith(`![Tasks view](data:image/png;base64,${png})\n`));
+    assert.ok(out.endsWith('[docs](docs/api.md) ![x](https://example.org/a.png) ![gone](media/none.png)'));
   });
 });
