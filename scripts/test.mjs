@@ -10,12 +10,18 @@
 //                    out/test/{unit,integration,e2e}, so the closing summary counts every level. Files
 //                    under a `suite/` folder are skipped: those are mocha suites that run inside the VS
 //                    Code extension host (test/e2e/suite), driven by a test file one level up.
-// Environment: TEST_LEVELS=unit,integration (default: unit,integration,e2e) restricts the levels.
+//                    The same run holds the ipyparallel version matrix (scripts/lib/ippMatrix.mjs): the
+//                    integration files, and the GUI flow, a second time against the vendored ipyparallel
+//                    9.x (../shared/vendor/ipyparallel-9/site, or $IPP9_SITE), every result labelled
+//                    "[ipp <version>] ..."; the closing note gives the counts per version.
+// Environment: TEST_LEVELS=unit,integration (default: unit,integration,e2e) restricts the levels;
+// TEST_IPP9=0 leaves out the 9.x pass (it is skipped, with one line saying why, when 9.x is missing).
 // Arguments after `--` go to node --test, e.g. `npm test -- --test-name-pattern=replay`.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { bootstrap, BootstrapError, REPO } from './bootstrap.mjs';
+import { countReporterArgs, ipp9Unavailable, ipp9Wrappers } from './lib/ippMatrix.mjs';
 // build.mjs needs esbuild from node_modules: it is imported after bootstrap has installed the packages.
 
 const ALL_LEVELS = ['unit', 'integration', 'e2e'];
@@ -100,7 +106,42 @@ async function main() {
     return found;
   });
   if (files.length === 0) throw new StageFailed('no test files found');
-  run(process.execPath, ['--test', '--test-concurrency=1', '--test-reporter=spec', ...passThrough, ...files.map((f) => relative(REPO, f))]);
+  const again = ipp9Files(files);
+  const countsFile = join(REPO, 'out', 'test-counts-per-ipp-version.json');
+  rmSync(countsFile, { force: true });
+  const all = [...files, ...again].map((f) => relative(REPO, f));
+  const testStarted = Date.now();
+  try {
+    run(process.execPath, ['--test', '--test-concurrency=1', ...countReporterArgs(REPO, countsFile), ...passThrough, ...all]);
+  } finally {
+    closingNote(countsFile, testStarted);
+  }
+}
+
+/** The 9.x pass: wrappers of the integration files and of the GUI flow, or [] with one line saying why not. */
+function ipp9Files(files) {
+  const integration = join(REPO, 'out', 'test', 'integration');
+  const chosen = files.filter((f) => f.startsWith(integration) || f.endsWith(join('e2e', 'gui.test.js')));
+  if (chosen.length === 0) return [];
+  const why = ipp9Unavailable(REPO);
+  if (why) {
+    console.log(`ipyparallel 9.x pass: SKIPPED (${why}); only the interpreter's own ipyparallel is tested`);
+    return [];
+  }
+  console.log(`ipyparallel 9.x pass: ${chosen.length} test file(s) again with IPP_VERSION_UNDER_TEST=9 (out/test/ipp9/)`);
+  return ipp9Wrappers(REPO, chosen);
+}
+
+/** Tests per ipyparallel version, from the count reporter, after node --test's own summary. */
+function closingNote(countsFile, testStarted) {
+  if (!existsSync(countsFile)) return;
+  const counts = JSON.parse(readFileSync(countsFile, 'utf8').trim() || '{}');
+  console.log(`\nTests per ipyparallel version (${((Date.now() - testStarted) / 1000).toFixed(0)} s of tests):`);
+  for (const [label, c] of Object.entries(counts).sort()) {
+    const name = label === 'unlabelled' ? 'no cluster version (unit, e2e setup)' : `ipyparallel ${label}`;
+    const secs = `${(c.ms / 1000).toFixed(0)} s`;
+    console.log(`  ${name}: ${c.pass + c.fail + c.skip} tests, ${c.pass} passed, ${c.fail} failed, ${c.skip} skipped, ${secs}`);
+  }
 }
 
 main().then(

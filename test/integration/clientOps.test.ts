@@ -16,7 +16,7 @@ function python(cluster: TestCluster, script: string, args: string[]): Promise<R
     execFile(
       cluster.python,
       ['-c', script, ...args],
-      { timeout: 60_000, env: { ...process.env, IPYTHONDIR: cluster.ipythonDir } },
+      { timeout: 60_000, env: cluster.env },
       (error, stdout, stderr) => {
         if (error) reject(new Error(`python failed: ${error.message}\n${stderr.slice(-2000)}`));
         else resolve(JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as Record<string, unknown>);

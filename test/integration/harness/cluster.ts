@@ -10,6 +10,7 @@ import { logTails, redact } from './files';
 import { HubProbe, queryEngines, type EngineMap } from './hubProbe';
 import { descendants, killNow, pollUntil, ProcRef, readCmdline, terminate } from './procs';
 import { findIpyparallelPython } from './python';
+import { checkIpyparallel, ippEnv, versionUnderTest } from './ippVersion';
 import { installLastResort, live } from './lastResort';
 import type { ClusterMode, ClusterOptions, EngineProcess } from './options';
 import { exitDescription, spawnPython, type Spawned } from './spawn';
@@ -48,7 +49,10 @@ export class TestCluster {
   /** Output of the processes the harness started (profile/log holds ipcluster's own per-process logs). */
   readonly logDir: string;
   readonly #opts: ClusterOptions;
-  readonly #env: NodeJS.ProcessEnv;
+  /** The environment of every process of the cluster (IPYTHONDIR, and PYTHONPATH for 9.x). */
+  readonly env: NodeJS.ProcessEnv;
+  /** The ipyparallel version the cluster runs, checked at start, e.g. "7.1.0" or "9.2.0.dev0". */
+  readonly ippVersion: string;
   readonly #tracked = new Map<string, ProcRef>();
   readonly #keys = new Set<string>();
   #launcher: Spawned | undefined;
@@ -68,12 +72,16 @@ export class TestCluster {
     this.python = opts.python ?? findIpyparallelPython();
     this.profile = opts.profile ?? 'default';
     this.clusterId = opts.clusterId ?? '';
+    // Checked before anything is created: a run that claims 9.x must not quietly run another version.
+    const wanted = opts.ippVersion ?? versionUnderTest();
+    const env = { ...process.env, ...ippEnv(wanted), ...(opts.env ?? {}) };
+    this.ippVersion = checkIpyparallel(this.python, env, wanted).version;
     this.ipythonDir = mkdtempSync(join(tmpdir(), 'ipp-harness-'));
+    this.env = { ...env, IPYTHONDIR: this.ipythonDir };
     this.profileDir = profileDir(this.ipythonDir, this.profile);
     this.logDir = join(this.ipythonDir, 'harness-logs');
     mkdirSync(this.logDir, { recursive: true });
     mkdirSync(this.profileDir, { recursive: true });
-    this.#env = { ...process.env, ...(opts.env ?? {}), IPYTHONDIR: this.ipythonDir };
   }
 
   /** Starts a cluster and waits until `engines` engines are registered with the Hub. */
@@ -365,7 +373,7 @@ export class TestCluster {
   }
 
   #spawn(args: string[], logFile: string, role: string): Spawned {
-    const spawned = spawnPython(this.python, args, { env: this.#env, cwd: this.ipythonDir, logFile, role });
+    const spawned = spawnPython(this.python, args, { env: this.env, cwd: this.ipythonDir, logFile, role });
     this.#lastCommand = spawned.commandLine;
     this.#track(spawned.ref);
     return spawned;

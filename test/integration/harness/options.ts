@@ -23,6 +23,11 @@ export interface ClusterOptions {
   env?: Record<string, string>;
   /** Deadline for the connection file plus engine registration. Default 90 s. */
   startTimeoutMs?: number;
+  /**
+   * Which ipyparallel: '9' puts the vendored 9.x first on PYTHONPATH for every process of the cluster,
+   * '7' checks for 7.x. Default: env IPP_VERSION_UNDER_TEST; unset runs the interpreter's own, unchecked.
+   */
+  ippVersion?: '7' | '9';
   /** Interpreter with ipyparallel. Default findIpyparallelPython(). */
   python?: string;
   /** Keep the temp IPYTHONDIR (and its logs) after stop(). Default: env IPP_HARNESS_KEEP=1. */

@@ -23,6 +23,8 @@ export interface CapturedExample {
   metadata: Record<string, unknown>;
   content: Record<string, unknown>;
   buffers: { len: number; head_hex: string }[];
+  /** How the sender wrote its JSON; default by direction (the 7.1 capture: compact from our probe). */
+  json_style?: JsonStyle;
 }
 
 export interface RebuiltMessage {
@@ -54,15 +56,17 @@ function rebuildBuffer(b: { len: number; head_hex: string }, seed: number): Buff
   return out;
 }
 
-let cached: Capture | undefined;
+const cached = new Map<string, Capture>();
 
-export function loadCapture(): Capture {
-  if (cached) return cached;
-  const text = readFixture('protocol-examples.json');
+/** protocol-examples.json (7.1, default) or protocol-examples-9.json (9.x), rebuilt to wire bytes. */
+export function loadCapture(fixture = 'protocol-examples.json'): Capture {
+  const hit = cached.get(fixture);
+  if (hit) return hit;
+  const text = readFixture(fixture);
   const plain = JSON.parse(text) as { key: string; signature_scheme: string; examples: CapturedExample[] };
   const ordered = member(parseOrdered(text), 'examples') as Extract<OrderedJson, { kind: 'array' }>;
   const messages = plain.examples.map((example, i): RebuiltMessage => {
-    const style: JsonStyle = example.direction === 'client->controller' ? 'compact' : 'python';
+    const style: JsonStyle = example.json_style ?? (example.direction === 'client->controller' ? 'compact' : 'python');
     const json = FRAME_FIELDS.map((f) => {
       const node = member(ordered.items[i], f);
       assert.ok(node, `example ${i} lacks ${f}`);
@@ -73,6 +77,7 @@ export function loadCapture(): Capture {
     const wire = [...routing, DELIMITER, Buffer.from(example.signature, 'ascii'), ...json, ...buffers];
     return { example, wire, json, routing, buffers };
   });
-  cached = { key: plain.key, signatureScheme: plain.signature_scheme, messages };
-  return cached;
+  const capture = { key: plain.key, signatureScheme: plain.signature_scheme, messages };
+  cached.set(fixture, capture);
+  return capture;
 }
