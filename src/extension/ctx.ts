@@ -23,7 +23,7 @@ import {
   TasksRequest,
   type ConnectParams,
   type ConnectResult,
-} from '../server/protocol';
+} from '../shared/protocol';
 import { createLanguageClient, sendSettings } from './client';
 import { Config } from './config';
 import { sshOptionsFromSettings } from './settings';

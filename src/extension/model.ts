@@ -15,7 +15,7 @@ import type {
   StatusResult,
   TasksChangedParams,
   TaskState,
-} from '../server/protocol';
+} from '../shared/protocol';
 
 export interface EnginesChange {
   added: number[];

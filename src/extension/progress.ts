@@ -2,7 +2,7 @@
  * A progress notification for a run that takes more than a moment, with Cancel (abort + interrupt).
  */
 import * as vscode from 'vscode';
-import { AbortRequest, InterruptRequest } from '../server/protocol';
+import { AbortRequest, InterruptRequest } from '../shared/protocol';
 import type { Ctx } from './ctx';
 import { describeError } from './errors';
 import { isTerminal } from './model';

@@ -14,7 +14,7 @@
  * back; events that follow within the window wait for its end. So there is at most one flush a window.
  */
 import type { Disposable } from '../core/event';
-import type { EngineInfo, OutputParamsItem, StateChangedParams } from './protocol';
+import type { EngineInfo, OutputParamsItem, StateChangedParams } from '../shared/protocol';
 
 export interface BatchSink {
   state(params: StateChangedParams): void;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { NotificationBatcher, type BatchSink, type Timers } from '../../src/server/batcher';
-import type { EngineInfo, OutputParamsItem, StateChangedParams } from '../../src/server/protocol';
+import type { EngineInfo, OutputParamsItem, StateChangedParams } from '../../src/shared/protocol';
 
 /** A manual clock: timers fire only when the test advances it. */
 class FakeTimers implements Timers {

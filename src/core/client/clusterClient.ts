@@ -1,3 +1,4 @@
+import { DEFAULTS } from '../defaults';
 import { Emitter, type Disposable, type Event } from '../event';
 import { silentLogger, type Logger } from '../log';
 import type { Channel, ConnectionInfo } from '../protocol/connectionFile';
@@ -85,7 +86,7 @@ export class ClusterClient implements Disposable {
   constructor(options: ClusterClientOptions) {
     if (!options.connectionFile && !options.connectionInfo) throw new TypeError('ClusterClient needs connectionFile or connectionInfo');
     const logger = options.logger ?? silentLogger;
-    const requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
+    const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs;
     this.#tasks = new TasksModel({ idleGraceMs: options.idleGraceMs, maxTasks: options.maxTasks });
     this.onDidChangeTask = this.#tasks.onDidChangeTask;
     this.onDidOutput = this.#tasks.onDidOutput;

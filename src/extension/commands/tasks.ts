@@ -8,7 +8,7 @@ import {
   ResubmitRequest,
   TasksRequest,
   type TaskSelection,
-} from '../../server/protocol';
+} from '../../shared/protocol';
 import type { Ctx } from '../ctx';
 import { UserError } from '../errors';
 import { Commands } from '../ids';

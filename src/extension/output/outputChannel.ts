@@ -4,7 +4,7 @@
  * flush timer and the images sent to the results panel).
  */
 import * as vscode from 'vscode';
-import type { EngineOutputs, OutputNotificationParams, RunSummary, WaitResult } from '../../server/protocol';
+import type { EngineOutputs, OutputNotificationParams, RunSummary, WaitResult } from '../../shared/protocol';
 import { Channels } from '../ids';
 import type { ClusterModel } from '../model';
 import { ImagePanel, type PanelImage } from './imagePanel';
