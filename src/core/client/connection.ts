@@ -7,7 +7,7 @@ import { curveServerKeyFor, HandshakeTracker } from '../transport/curve';
 import type { SshTunnelError } from '../transport/sshArgs';
 import type { SshTunnelState } from '../transport/sshTunnel';
 import { SUBSCRIBER_CHANNELS, Transport } from '../transport/transport';
-import type { ClusterClientOptions } from './clusterClient';
+import type { ClusterClientOptions } from './options';
 import { ConnectionWatcher } from './connectionWatcher';
 import type { RequestSpec } from './context';
 import type { Dispatcher } from './dispatch';
