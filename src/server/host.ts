@@ -3,7 +3,7 @@
  * only on this interface, so the two files do not import each other.
  */
 import type { Logger } from '../core/log';
-import type { ServerSettings } from '../shared/protocol';
+import type { ServerSettings, StatusResult } from '../shared/protocol';
 import type { ClientFactoryOptions, ClusterClientLike } from './clientApi';
 import type { RunService } from './runService';
 
@@ -24,6 +24,8 @@ export interface RequestHost {
   openClient(options: ClientFactoryOptions, connectKey: string): ClusterClientLike;
   /** Disconnects and forgets the current client, its runs and its diagnostics. */
   closeClient(): Promise<void>;
+  /** What ipp/status answers. */
+  status(): StatusResult;
   /** Sends the pending notifications now (before an answer whose caller expects them first). */
   flushNotifications(): void;
 }

@@ -8,12 +8,11 @@ import { listClusters } from '../core/protocol/discovery';
 import { DEFAULTS } from '../core/defaults';
 import { isTerminal } from '../core/client/types';
 import * as P from '../shared/protocol';
-import { emptyDropped } from '../core/transport/dropCounter';
 import { invalidParams, toResponseError, unknownRun } from './errors';
 import type { RequestHost } from './host';
 import * as parse from './params';
 import { connect, purgeWhenRecorded } from './session';
-import { toEngines, toFoundCluster, toStatus, toTaskSummary } from './toWire';
+import { toEngines, toFoundCluster, toTaskSummary } from './toWire';
 
 /** Wraps a handler so that anything it throws reaches the caller as a ResponseError. */
 function guarded<R>(handler: (params: unknown, token: CancellationToken) => Promise<R> | R, connecting = false) {
@@ -123,12 +122,6 @@ async function purge(h: RequestHost, p: P.PurgeParams): Promise<{ purged: number
   return { purged: done.length };
 }
 
-function status(h: RequestHost): P.StatusResult {
-  const client = h.client();
-  if (!client) return { state: 'disconnected', engines: 0, runningTasks: 0, dropped: emptyDropped() };
-  return toStatus(client.status(), h.connectionFile());
-}
-
 async function history(h: RequestHost, p: P.HistoryParams): Promise<P.TaskSummary[]> {
   const found = await h.requireClient().historyTasks({ limit: p.limit ?? DEFAULTS.historyLimit, ...timeout(h) });
   return found.map(toTaskSummary);
@@ -152,7 +145,7 @@ export function registerRequests(c: Connection, h: RequestHost): void {
   c.onRequest(P.InterruptRequest, guarded((p) => interrupt(h, parse.parseInterruptParams(p))));
   c.onRequest(P.ResubmitRequest, guarded((p) => resubmit(h, parse.parseTaskSelection(p))));
   c.onRequest(P.PurgeRequest, guarded((p) => purge(h, parse.parsePurgeParams(p))));
-  c.onRequest(P.StatusRequest, guarded0(() => status(h)));
+  c.onRequest(P.StatusRequest, guarded0(() => h.status()));
   c.onRequest(P.QueueStatusRequest, guarded0(() => h.requireClient().queueStatus(timeout(h))));
   c.onRequest(P.HistoryRequest, guarded((p) => history(h, parse.parseHistoryParams(p))));
   c.onRequest(P.ShutdownRequest, guarded0(() => shutdown(h)));

@@ -5,10 +5,10 @@
  * and the server call these methods; none of them touches the table, the batcher or hover directly.
  */
 import { isTerminal, type Run, type TaskInfo } from '../core/client/types';
-import type { RunSummary, TaskSelection, WaitResult } from '../shared/protocol';
+import type { RunIntro, RunSummary, TaskSelection, WaitResult } from '../shared/protocol';
 import type { ClusterClientLike } from './clientApi';
 import { unknownRun } from './errors';
-import { RunsTable, type RunRecord } from './runs';
+import { RunsTable, runTitle, type RunRecord } from './runs';
 
 export interface RunServiceDeps {
   client(): ClusterClientLike | undefined;
@@ -87,6 +87,14 @@ export class RunService {
       record.reported = true;
       this.#deps.diagnostics.runFinished(record, tasks);
     }
+  }
+
+  /** The run's title and targets the first time its output is sent (undefined afterwards). */
+  introduce(runId: string): RunIntro | undefined {
+    const r = this.#table.get(runId);
+    if (!r || r.introduced) return undefined;
+    r.introduced = true;
+    return { title: runTitle(r.run.code), targets: r.run.targets, created: r.run.created };
   }
 
   require(runId: string): RunRecord {

@@ -20,6 +20,8 @@ export interface RunRecord {
   resubmitted: string[];
   /** Set once the run's end was reported to diagnostics; cleared when a resubmission reopens it. */
   reported?: boolean;
+  /** Set once the run's title and targets went out with its first output (ipp/output's `run`). */
+  introduced?: boolean;
 }
 
 const TITLE_MAX = 200;

@@ -15,6 +15,7 @@ import {
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { Disposable } from '../core/event';
 import type { Logger } from '../core/log';
+import { emptyDropped } from '../core/transport/dropCounter';
 import type { EngineInfo } from '../core/client/types';
 import { NotificationBatcher } from './batcher';
 import type { ClientFactory, ClientFactoryOptions, ClusterClientLike } from './clientApi';
@@ -28,14 +29,16 @@ import {
   EnginesChangedNotification,
   OutputNotification,
   StateChangedNotification,
+  StatusChangedNotification,
   TasksChangedNotification,
+  type StatusResult,
   type ServerSettings,
   type StateChangedParams,
 } from '../shared/protocol';
 import { registerRequests } from './requests';
 import { RunService } from './runService';
 import { initialSettings, mergeSettings } from './settings';
-import { toEngines } from './toWire';
+import { toEngines, toStatus } from './toWire';
 
 export const SERVER_NAME = 'ipyparallel-cluster-server';
 export const SERVER_VERSION = '0.1.0';
@@ -59,6 +62,8 @@ export class ClusterServer implements FeatureHost, RequestHost {
   #knownEngineIds = '';
   #serial: Promise<unknown> = Promise.resolve();
   #opened = new Set<string>();
+  /** The last ipp/statusChanged sent, as JSON: an unchanged status is not sent again. */
+  #lastStatus = '';
 
   constructor(
     connection: Connection,
@@ -72,6 +77,7 @@ export class ClusterServer implements FeatureHost, RequestHost {
         state: (p) => this.#notify(() => connection.sendNotification(StateChangedNotification, p)),
         engines: (engines) => this.#notify(() => connection.sendNotification(EnginesChangedNotification, { engines })),
         output: (items) => this.#notify(() => connection.sendNotification(OutputNotification, { items })),
+        status: () => this.#pushStatus(),
         tasks: (changed, removed) =>
           this.#notify(() =>
             connection.sendNotification(TasksChangedNotification, {
@@ -230,14 +236,20 @@ export class ClusterServer implements FeatureHost, RequestHost {
         const p: StateChangedParams = { state, connectionFile };
         if (error) p.message = error.message;
         this.#batcher.state(p);
+        this.#batcher.statusChanged(); // the state and the security posture
       }),
       client.onDidChangeEngines((engines) => this.#enginesChanged(engines)),
-      client.onDidChangeTask((task) => this.runs.taskChanged(task)),
+      client.onDidChangeTask((task) => {
+        this.#batcher.statusChanged(); // the running count
+        this.runs.taskChanged(task);
+      }),
       client.onDidOutput(({ task, output }) => {
         const runId = this.runs.runOf(task);
         if (runId === undefined) return; // hover/completion traffic
-        this.#batcher.output({ runId, msgId: task.msgId, engineId: task.engineId, output });
+        const run = this.runs.introduce(runId);
+        this.#batcher.output({ runId, msgId: task.msgId, engineId: task.engineId, output, ...(run && { run }) });
       }),
+      client.onDidDrop(() => this.#batcher.statusChanged()),
     ];
   }
 
@@ -256,6 +268,7 @@ export class ClusterServer implements FeatureHost, RequestHost {
     if (this.#client === client) {
       this.#client = undefined;
       this.#batcher.state({ state: 'disconnected', connectionFile: this.#connectionFile });
+      this.#batcher.statusChanged();
       this.#connectionFile = undefined;
       this.#connectKey = undefined;
     }
@@ -276,6 +289,22 @@ export class ClusterServer implements FeatureHost, RequestHost {
       this.runs.valuesChanged(); // a new engine has a different namespace
     }
     this.#batcher.engines(toEngines(engines));
+    this.#batcher.statusChanged(); // the engine count
+  }
+
+  /** What ipp/status answers now (also pushed as ipp/statusChanged). */
+  status(): StatusResult {
+    const client = this.#client;
+    if (!client) return { state: 'disconnected', engines: 0, runningTasks: 0, dropped: emptyDropped() };
+    return toStatus(client.status(), this.#connectionFile);
+  }
+
+  #pushStatus(): void {
+    const status = this.status();
+    const json = JSON.stringify(status);
+    if (json === this.#lastStatus) return;
+    this.#lastStatus = json;
+    this.#notify(() => this.#connection.sendNotification(StatusChangedNotification, status));
   }
 
   #notify(send: () => Promise<void> | void): void {

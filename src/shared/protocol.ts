@@ -220,16 +220,32 @@ export interface TasksChangedParams {
 }
 export const TasksChangedNotification = new NotificationType<TasksChangedParams>('ipp/tasksChanged');
 
+/** What an editor needs to title a run's output before its first ipp/tasksChanged arrives. */
+export interface RunIntro {
+  /** The code's first non-empty line, trimmed (as RunSummary.title). */
+  title: string;
+  targets: Targets;
+  created: string;
+}
 export interface OutputParamsItem {
   runId: string;
   msgId: string;
   engineId?: number;
   output: OutputItem;
+  /** On the first item of each run only: its title and targets. */
+  run?: RunIntro;
 }
 export interface OutputNotificationParams {
   items: OutputParamsItem[];
 }
 export const OutputNotification = new NotificationType<OutputNotificationParams>('ipp/output');
+
+/**
+ * The ipp/status answer, pushed when it changes: the running-task count, the engine count, the state,
+ * the security posture or the dropped-message counters. Coalesced like the others (the latest value of
+ * the window, and only when it differs from the last one sent).
+ */
+export const StatusChangedNotification = new NotificationType<StatusResult>('ipp/statusChanged');
 
 /**
  * Node flags to start the server with (any client that spawns it should pass them). A small young

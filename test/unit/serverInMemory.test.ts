@@ -203,6 +203,40 @@ describe('ClusterServer over in-memory JSON-RPC with a fake client', () => {
     assert.deepEqual(await h.rpc.sendRequest(P.TasksRequest, {}), []);
   });
 
+  it('pushes ipp/statusChanged when the running count, the state or the dropped counters change', async () => {
+    const statuses = () => h.notes.filter((n) => n.method === 'ipp/statusChanged').map((n) => n.params as P.StatusResult);
+    await connect();
+    await until(() => statuses().some((s) => s.state === 'connected'), 'a connected status');
+    assert.equal(statuses().at(-1)?.security?.signed, true);
+    const c = h.clients[0];
+    const { msgIds } = await h.rpc.sendRequest(P.ExecuteRequest, { code: 'x', targets: [0] });
+    c.setTaskState(msgIds[0], 'running');
+    await until(() => statuses().at(-1)?.runningTasks === 1, 'runningTasks 1');
+    c.dropForged();
+    await until(() => statuses().at(-1)?.dropped.badSignature === 1, 'a dropped message');
+    assert.deepEqual(statuses().at(-1)?.dropped.byChannel, { iopub: { badSignature: 1 } });
+    const sent = statuses().length;
+    c.setTaskState(msgIds[0], 'running'); // nothing ipp/status reports changed
+    await h.rpc.sendRequest(P.StatusRequest);
+    assert.equal(statuses().length, sent, 'an unchanged status is not sent again');
+    await h.rpc.sendRequest(P.DisconnectRequest);
+    await until(() => statuses().at(-1)?.state === 'disconnected', 'a disconnected status');
+  });
+
+  it("a run's first ipp/output item carries its title and targets, later ones do not", async () => {
+    await connect();
+    const { runId, msgIds } = await h.rpc.sendRequest(P.ExecuteRequest, { code: '\n  f(1)  \n', targets: [0, 1] });
+    h.clients[0].emitOutput(msgIds[0], { kind: 'stream', name: 'stdout', text: 'a' });
+    h.clients[0].emitOutput(msgIds[1], { kind: 'stream', name: 'stdout', text: 'b' });
+    const items = () => h.notes.filter((n) => n.method === 'ipp/output').flatMap((n) => (n.params as P.OutputNotificationParams).items);
+    await until(() => items().length === 2, 'two output items');
+    const [first, second] = items();
+    assert.equal(first.runId, runId);
+    assert.equal(first.run?.title, 'f(1)');
+    assert.deepEqual(first.run?.targets, [0, 1]);
+    assert.equal(second.run, undefined);
+  });
+
   it('ipp/queueStatus, ipp/history and ipp/shutdown', async () => {
     await rejectsWith(h.rpc.sendRequest(P.QueueStatusRequest), P.ErrorCodes.NotConnected);
     await rejectsWith(h.rpc.sendRequest(P.HistoryRequest, {}), P.ErrorCodes.NotConnected);

@@ -94,7 +94,7 @@ export class RunOutput implements vscode.Disposable {
   onOutput(p: OutputNotificationParams): void {
     const images: PanelImage[] = [];
     for (const item of p.items) {
-      this.#stream.push(item.runId, item.engineId, item.output);
+      this.#stream.push(item.runId, item.engineId, item.output, item.run);
       images.push(...imagesOf([{ engineId: item.engineId, output: item.output }], this.model.run(item.runId)?.title ?? item.runId));
     }
     if (images.length) this.images.add(images);

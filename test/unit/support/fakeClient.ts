@@ -27,6 +27,9 @@ export class FakeClient implements ClusterClientLike {
   readonly onDidChangeEngines = this.#enginesChanged.event;
   readonly onDidChangeTask = this.#task.event;
   readonly onDidOutput = this.#output.event;
+  readonly #drop = new Emitter<{ channel: 'iopub'; reason: 'badSignature'; detail: string }>();
+  readonly onDidDrop = this.#drop.event;
+  #dropped = emptyDropped();
 
   constructor(readonly options: ClientFactoryOptions) {}
 
@@ -140,7 +143,14 @@ export class FakeClient implements ClusterClientLike {
     return this.#call('shutdown', [options], () => undefined);
   }
   dropped() {
-    return emptyDropped();
+    return { ...this.#dropped, byChannel: { ...this.#dropped.byChannel } };
+  }
+
+  /** A forged message dropped on iopub, as the read loop would count it. */
+  dropForged(): void {
+    this.#dropped.badSignature++;
+    this.#dropped.byChannel.iopub = { badSignature: this.#dropped.badSignature };
+    this.#drop.fire({ channel: 'iopub', reason: 'badSignature', detail: 'bad signature' });
   }
   security() {
     return this.state === 'connected' ? { signed: true, signatureScheme: 'hmac-sha256', transport: 'plain' as const, loopback: true, warnings: [] } : undefined;
