@@ -29,7 +29,7 @@ import {
   WaitRequest,
   type ExecuteParams,
   type WaitResult,
-} from '../../src/server/protocol';
+} from '../../src/shared/protocol';
 import { ownCpuMs, processCpuMs } from '../procfs';
 import { TERMINAL_STATES } from '../../src/core/client/types';
 import { warmUp, type BenchClient, type SoakResult, type Throughput } from './benchClient';

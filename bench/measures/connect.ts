@@ -6,7 +6,7 @@ import { createInterface } from 'node:readline';
 import * as esbuild from 'esbuild';
 import { REPO_ROOT, ServerProcess } from '../clients/lspClient';
 import { PYTHON_DIR } from '../clients/pythonClient';
-import { ConnectRequest } from '../../src/server/protocol';
+import { ConnectRequest } from '../../src/shared/protocol';
 import type { ClientName, Row } from '../results';
 import { fmt } from '../results';
 import { median, rotate } from '../stats';

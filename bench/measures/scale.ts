@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { LspClient } from '../clients/lspClient';
 import { statusKb } from '../procfs';
-import { ExecuteRequest, TasksRequest, WaitRequest, type WaitResult } from '../../src/server/protocol';
+import { ExecuteRequest, TasksRequest, WaitRequest, type WaitResult } from '../../src/shared/protocol';
 import type { Row } from '../results';
 import { fmt } from '../results';
 import type { MemStats } from '../probes/memStats';

@@ -5,13 +5,14 @@
 //   1. $IPP_PYTHON;
 //   2. the interpreter in the `#!` line of `ipcluster` on PATH (`#!/usr/bin/python3`, `#!/usr/bin/env python3`);
 //   3. /usr/bin/python3 (where Debian's python3-ipyparallel installs).
-// The TypeScript twins are src/core/python.ts (PATH and shebang lookup) and test/integration/harness/python.ts
-// (the search order); keep the order the same.
+// The TypeScript original is src/core/python.ts (PATH and shebang lookup, DEFAULT_PYTHON, installHint);
+// test/unit/pythonHints.test.ts fails when this copy's hint or default interpreter differ from it.
 import { spawnSync } from 'node:child_process';
 import { accessSync, closeSync, constants, openSync, readSync } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
 
 export const DEBIAN_PACKAGE = 'python3-ipyparallel';
+export const DEFAULT_PYTHON = '/usr/bin/python3';
 
 export const INSTALL_HINT =
   `Install ipyparallel for a Python 3 (Debian/Ubuntu, as root: apt-get install ${DEBIAN_PACKAGE}; ` +
@@ -79,7 +80,7 @@ export function findIpyparallelPython(env = process.env) {
     if (python) candidates.push({ source: `the #! line of ${ipcluster}`, python });
     else tried.push({ source: ipcluster, problem: 'has no #! interpreter line' });
   }
-  candidates.push({ source: 'default', python: '/usr/bin/python3' });
+  candidates.push({ source: 'default', python: DEFAULT_PYTHON });
   for (const c of candidates) {
     const problem = importProblem(c.python);
     tried.push({ ...c, problem });

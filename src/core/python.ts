@@ -1,10 +1,25 @@
 /**
  * Locating the Python that runs a cluster's `ipcluster`: PATH lookup and the interpreter named by a
  * script's `#!` line. Plain Node; used by the extension's Start Local Cluster and the test harness.
- * (scripts/lib/python.mjs runs before anything is compiled and keeps its own copy of the same order.)
+ * The search order (the caller's own setting, then $IPP_PYTHON, then the #! interpreter of `ipcluster` on
+ * PATH, then DEFAULT_PYTHON) and the install hint are written here once; scripts/lib/python.mjs runs
+ * before anything is compiled and keeps a copy that test/unit/pythonHints.test.ts compares with this one.
  */
 import { accessSync, closeSync, constants, openSync, readSync } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
+
+/** The Debian package that installs ipyparallel for the system Python. */
+export const DEBIAN_PACKAGE = 'python3-ipyparallel';
+/** The last candidate of the search: where Debian's python3-ipyparallel installs. */
+export const DEFAULT_PYTHON = '/usr/bin/python3';
+
+/** What to do when no candidate has ipyparallel; `setting` names what picks the interpreter. */
+export function installHint(setting: string): string {
+  return (
+    `Install ipyparallel for a Python 3 (Debian/Ubuntu, as root: apt-get install ${DEBIAN_PACKAGE}; ` +
+    `elsewhere: python3 -m pip install ipyparallel), or set ${setting} to an interpreter that has it.`
+  );
+}
 
 function isExecutable(file: string): boolean {
   try {

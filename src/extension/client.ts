@@ -13,7 +13,7 @@ import {
   type LanguageClientOptions,
   type ServerOptions,
 } from 'vscode-languageclient/node';
-import { SERVER_NODE_ARGS, type ServerSettings } from '../server/protocol';
+import { SERVER_NODE_ARGS, type ServerSettings } from '../shared/protocol';
 import { RestartPolicy } from './restartPolicy';
 
 export const SERVER_NAME = 'IPython Parallel Language Server';

@@ -2,7 +2,7 @@
 import * as vscode from 'vscode';
 import { CONFIG_SECTION } from './ids';
 import { readSettings, SERVER_KEYS, SETTING_KEYS, toServerSettings, type Settings } from './settings';
-import type { ServerSettings } from '../server/protocol';
+import type { ServerSettings } from '../shared/protocol';
 
 export class Config {
   #settings: Settings = Config.read();

@@ -2,8 +2,8 @@
  * The one object that owns the extension's state (after rust-analyzer's Ctx). Two lifetimes:
  * - extension-long: config, model, output channels, views, status bar, code lenses, context keys,
  *   commands: everything in `extensionContext.subscriptions`;
- * - connection-long: the language client of one server process and what hangs on it (the status
- *   poll): disposed when the server is stopped or restarted by the user.
+ * - connection-long: the language client of one server process and what hangs on it (its
+ *   notification handlers): disposed when the server is stopped or restarted by the user.
  * A server that crashes is restarted by the client (RestartPolicy); the cluster connection it held is
  * then re-established from the last connect params.
  */
@@ -18,12 +18,13 @@ import {
   HistoryRequest,
   OutputNotification,
   StateChangedNotification,
+  StatusChangedNotification,
   StatusRequest,
   TasksChangedNotification,
   TasksRequest,
   type ConnectParams,
   type ConnectResult,
-} from '../server/protocol';
+} from '../shared/protocol';
 import { createLanguageClient, sendSettings } from './client';
 import { Config } from './config';
 import { sshOptionsFromSettings } from './settings';
@@ -37,8 +38,6 @@ import { StatusBar } from './statusBar';
 import { EnginesTree } from './views/enginesTree';
 import type { EngineNode, TasksTreeNode } from './views/nodes';
 import { TasksTree } from './views/tasksTree';
-
-const STATUS_POLL_MS = 5000;
 
 export class Ctx implements vscode.Disposable {
   readonly log: vscode.LogOutputChannel;
@@ -130,10 +129,9 @@ export class Ctx implements vscode.Disposable {
       client.onNotification(EnginesChangedNotification, (p) => this.model.setEngines(p.engines)),
       client.onNotification(TasksChangedNotification, (p) => this.model.applyTasks(p)),
       client.onNotification(OutputNotification, (p) => this.output.onOutput(p)),
+      client.onNotification(StatusChangedNotification, (p) => this.model.setStatus(p)),
       client.onDidChangeState((e) => this.#onClientState(e.oldState, e.newState)),
     );
-    const poll = setInterval(() => this.#pollStatus(), STATUS_POLL_MS);
-    conn.push({ dispose: () => clearInterval(poll) });
     this.#client = client;
     this.log.info(`starting the language server (${this.extension.asAbsolutePath('dist/server.js')})`);
     await client.start();
@@ -226,10 +224,10 @@ export class Ctx implements vscode.Disposable {
     this.output.ignoreFinished(runs);
     this.model.setEngines(engines);
     this.model.setRuns(runs);
-    await this.#pollStatus();
+    await this.#readStatus();
   }
 
-  async #pollStatus(): Promise<void> {
+  async #readStatus(): Promise<void> {
     if (!this.#client?.isRunning() || this.model.state === 'disconnected') return;
     try {
       this.model.setStatus(await this.request0(StatusRequest));

@@ -2,7 +2,7 @@
  * Turning failures of ipp/* requests into one message for the user (pure: duck-types the JSON-RPC
  * ResponseError, no `vscode`). Details go to the log; the message says what failed and what to do.
  */
-import { ErrorCodes } from '../server/protocol';
+import { ErrorCodes } from '../shared/protocol';
 
 export interface ResponseErrorLike {
   code: number;

@@ -3,7 +3,7 @@
  * connects automatically when `ipyparallel.autoConnect` is set.
  */
 import * as vscode from 'vscode';
-import type { ConnectParams } from '../server/protocol';
+import type { ConnectParams } from '../shared/protocol';
 import { CellCodeLensProvider } from './codeLens';
 import { registerClusterCommands } from './commands/cluster';
 import { registerConnectionCommands } from './commands/connection';

@@ -4,7 +4,8 @@
  * status bar and the context keys subscribe to its events and only render.
  */
 import { Emitter } from '../core/event';
-import { TERMINAL_STATES } from '../core/client/types';
+import { isTerminal } from '../core/client/types';
+import { emptyDropped } from '../core/transport/dropCounter';
 import type {
   ClientState,
   DroppedCounters,
@@ -14,8 +15,7 @@ import type {
   StateChangedParams,
   StatusResult,
   TasksChangedParams,
-  TaskState,
-} from '../server/protocol';
+} from '../shared/protocol';
 
 export interface EnginesChange {
   added: number[];
@@ -29,9 +29,8 @@ export interface RunsChange {
   changed: string[];
 }
 
-export const isTerminal = (s: TaskState): boolean => TERMINAL_STATES.includes(s);
+export { isTerminal };
 
-const ZERO_DROPPED: DroppedCounters = { badSignature: 0, replay: 0, malformed: 0, byChannel: {} };
 
 function sameEngine(a: EngineInfo, b: EngineInfo): boolean {
   return a.uuid === b.uuid && a.status === b.status && a.queue === b.queue && a.completed === b.completed && a.tasks === b.tasks;
@@ -42,7 +41,7 @@ export class ClusterModel {
   #message: string | undefined;
   #connectionFile: string | undefined;
   #security: SecurityPosture | undefined;
-  #dropped: DroppedCounters = ZERO_DROPPED;
+  #dropped: DroppedCounters = emptyDropped();
   #engines = new Map<number, EngineInfo>();
   #runs = new Map<string, RunSummary>();
 
@@ -109,7 +108,7 @@ export class ClusterModel {
     if (p.connectionFile !== undefined) this.#connectionFile = p.connectionFile;
     if (p.state === 'disconnected' || p.state === 'closed') {
       this.#security = undefined;
-      this.#dropped = ZERO_DROPPED;
+      this.#dropped = emptyDropped();
       this.setEngines([]);
     }
     if (changed) this.#onDidChangeState.fire(p.state);
@@ -124,7 +123,7 @@ export class ClusterModel {
 
   setStatus(s: StatusResult): void {
     this.#security = s.security ?? this.#security;
-    this.#dropped = s.dropped ?? ZERO_DROPPED;
+    this.#dropped = s.dropped ?? emptyDropped();
     if (s.connectionFile) this.#connectionFile = s.connectionFile;
     if (s.state !== this.#state) this.setState({ state: s.state, connectionFile: s.connectionFile });
     else this.#onDidChangeStatus.fire();

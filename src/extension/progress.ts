@@ -2,7 +2,7 @@
  * A progress notification for a run that takes more than a moment, with Cancel (abort + interrupt).
  */
 import * as vscode from 'vscode';
-import { AbortRequest, InterruptRequest } from '../server/protocol';
+import { AbortRequest } from '../shared/protocol';
 import type { Ctx } from './ctx';
 import { describeError } from './errors';
 import { isTerminal } from './model';
@@ -65,7 +65,7 @@ export function trackRun(ctx: Ctx, runId: string, title: string): Promise<void> 
 /** Abort what has not started and interrupt what is running. */
 export async function cancelRun(ctx: Ctx, runId: string): Promise<void> {
   try {
-    await Promise.all([ctx.request(AbortRequest, { runId }), ctx.request(InterruptRequest, { runId })]);
+    await ctx.request(AbortRequest, { runId, interruptRunning: true });
   } catch (e) {
     ctx.log.warn(`cancel run ${runId}: ${describeError(e)}`);
   }

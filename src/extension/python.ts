@@ -7,7 +7,7 @@
 import { execFile } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { isAbsolute } from 'node:path';
-import { shebangInterpreter, which } from '../core/python';
+import { DEFAULT_PYTHON, installHint, shebangInterpreter, which } from '../core/python';
 
 export { parseShebang } from '../core/python';
 
@@ -41,7 +41,7 @@ export function pythonCandidates(setting: string, env: NodeJS.ProcessEnv = proce
   const ipcluster = which('ipcluster', env.PATH ?? '');
   const interp = ipcluster && shebangInterpreter(ipcluster);
   if (interp) out.push({ command: interp, source: 'ipcluster' });
-  out.push({ command: '/usr/bin/python3', source: 'default' });
+  out.push({ command: DEFAULT_PYTHON, source: 'default' });
   return out.filter((c, i) => out.findIndex((o) => o.command === c.command) === i);
 }
 
@@ -83,6 +83,6 @@ export async function resolvePython(setting: string, env: NodeJS.ProcessEnv = pr
   const list = tried.map((t) => `${t.candidate.command} (${t.candidate.source}): ${t.reason}`).join('; ');
   const hint = setting
     ? 'Fix the setting ipyparallel.pythonPath, or clear it to search.'
-    : 'Install ipyparallel (pip install ipyparallel) or set ipyparallel.pythonPath to a Python that has it.';
+    : installHint('ipyparallel.pythonPath');
   throw new PythonNotFoundError(`No Python with ipyparallel found. Tried ${list}. ${hint}`, tried);
 }

@@ -3,8 +3,8 @@
  * tested in plain Node), defaults, and the mapping to the language server's ServerSettings.
  * config.ts is the thin `vscode.workspace.getConfiguration` wrapper around this.
  */
-import type { ConnectSshOptions, ServerSettings } from '../server/protocol';
-import { DEFAULT_SERVER_SETTINGS } from '../server/protocol';
+import type { ConnectSshOptions, ServerSettings } from '../shared/protocol';
+import { DEFAULT_SERVER_SETTINGS } from '../shared/protocol';
 
 export type DefaultTargets = 'all' | 'balanced' | 'pick';
 

@@ -2,7 +2,7 @@
  * Pure text of the status bar item (no `vscode`): cluster, engine count, running tasks and security
  * posture (signed or not, dropped-message counts when any).
  */
-import type { DroppedCounters, StatusResult } from '../server/protocol';
+import type { DroppedCounters, StatusResult } from '../shared/protocol';
 
 const TRANSPORT_LABEL: Record<'curve' | 'ssh' | 'plain', string> = {
   curve: 'CurveZMQ-encrypted',

@@ -5,16 +5,17 @@
  * - engines: the latest full list, once per window;
  * - tasks: each changed run once per window (resolved to its summary at flush time, so it is current),
  *   plus the runs removed in the window;
- * - output: every item, concatenated in arrival order.
- * A flush sends, in this order: state, engines, output, tasks, so that a run reported finished has
- * already had its output delivered.
+ * - output: every item, concatenated in arrival order;
+ * - status: read once at the end of the window, sent only when it differs from the last one sent.
+ * A flush sends, in this order: state, engines, output, tasks, status, so that a run reported finished
+ * has already had its output delivered.
  *
  * The window is a rate limit, not a delay: after a quiet window, the first events go out on the next
  * turn of the event loop (with everything else of that turn), so a keypress's first output is not held
  * back; events that follow within the window wait for its end. So there is at most one flush a window.
  */
 import type { Disposable } from '../core/event';
-import type { EngineInfo, OutputParamsItem, StateChangedParams } from './protocol';
+import type { EngineInfo, OutputParamsItem, StateChangedParams } from '../shared/protocol';
 
 export interface BatchSink {
   state(params: StateChangedParams): void;
@@ -22,6 +23,8 @@ export interface BatchSink {
   output(items: OutputParamsItem[]): void;
   /** `changed` never contains a removed run. */
   tasks(changed: string[], removed: string[]): void;
+  /** Something ipp/status reports may have changed: the sink reads it now and sends it if it did. */
+  status(): void;
 }
 
 export interface Timers {
@@ -43,6 +46,7 @@ export class NotificationBatcher implements Disposable {
   #changed = new Set<string>();
   #removed = new Set<string>();
   #output: OutputParamsItem[] = [];
+  #status = false;
   #timer: unknown;
   #lastFlush = -Infinity;
   #disposed = false;
@@ -80,6 +84,12 @@ export class NotificationBatcher implements Disposable {
     this.#schedule();
   }
 
+  /** The status may have changed (it is read once, at the end of the window). */
+  statusChanged(): void {
+    this.#status = true;
+    this.#schedule();
+  }
+
   output(item: OutputParamsItem): void {
     this.#output.push(item);
     this.#schedule();
@@ -96,12 +106,14 @@ export class NotificationBatcher implements Disposable {
       this.#timer = undefined;
     }
     const state = this.#state;
-    if (!state && !this.#engines && this.#output.length === 0 && this.#changed.size === 0 && this.#removed.size === 0) return;
+    if (!state && !this.#engines && !this.#status && this.#output.length === 0 && this.#changed.size === 0 && this.#removed.size === 0) return;
     this.#lastFlush = this.timers.now();
     const engines = this.#engines;
     const output = this.#output;
     const changed = [...this.#changed];
     const removed = [...this.#removed];
+    const status = this.#status;
+    this.#status = false;
     this.#state = undefined;
     this.#engines = undefined;
     this.#output = [];
@@ -111,6 +123,7 @@ export class NotificationBatcher implements Disposable {
     if (engines) this.sink.engines(engines);
     if (output.length > 0) this.sink.output(output);
     if (changed.length > 0 || removed.length > 0) this.sink.tasks(changed, removed);
+    if (status) this.sink.status();
   }
 
   /** Drops what is pending and stops the timer. */
@@ -123,6 +136,7 @@ export class NotificationBatcher implements Disposable {
     this.#removed.clear();
     this.#state = undefined;
     this.#engines = undefined;
+    this.#status = false;
   }
 
   #schedule(): void {

@@ -15,6 +15,7 @@ export type ClusterClientLike = Pick<
   | 'onDidChangeEngines'
   | 'onDidChangeTask'
   | 'onDidOutput'
+  | 'onDidDrop'
   | 'connect'
   | 'disconnect'
   | 'engines'

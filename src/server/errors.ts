@@ -4,7 +4,7 @@
  * Messages say what is wrong and what to do; they never contain the HMAC key (core's messages do not).
  */
 import { LSPErrorCodes, ResponseError } from 'vscode-languageserver/node';
-import { ErrorCodes } from './protocol';
+import { ErrorCodes } from '../shared/protocol';
 
 export type IppErrorData = { code: string; file?: string; field?: string; ename?: string; evalue?: string };
 

@@ -1,7 +1,7 @@
 /** What the LSP features (hover, completion) need from the server. */
 import type { Logger } from '../core/log';
 import type { ClusterClientLike } from './clientApi';
-import type { ServerSettings } from './protocol';
+import type { ServerSettings } from '../shared/protocol';
 
 export interface FeatureHost {
   settings(): ServerSettings;

@@ -1,46 +1,22 @@
 /**
- * The ipp/* request handlers (docs/server-protocol.md documents each one). Every handler validates its
- * params, and every failure becomes a ResponseError with an ipp ErrorCode (errors.ts): a bad request never
- * takes the server down.
+ * The ipp/* request handlers (docs/server-protocol.md documents each one): parse the params (params.ts),
+ * call the run service or the client, map the answer (toWire.ts). Every failure becomes a ResponseError
+ * with an ipp ErrorCode (errors.ts): a bad request never takes the server down.
  */
-import { isAbsolute, resolve } from 'node:path';
-import type { CancellationToken } from 'vscode-languageserver/node';
-import { loadConnectionFile } from '../core/protocol/connectionFile';
-import { connectionFilePath, defaultIpythonDir, listClusters } from '../core/protocol/discovery';
-import type { Targets, TaskInfo } from '../core/client/types';
-import type { ClientFactoryOptions, ClusterClientLike } from './clientApi';
+import type { CancellationToken, Connection } from 'vscode-languageserver/node';
+import { listClusters } from '../core/protocol/discovery';
+import { DEFAULTS } from '../core/defaults';
+import { isTerminal } from '../core/client/types';
+import * as P from '../shared/protocol';
 import { invalidParams, toResponseError, unknownRun } from './errors';
-import {
-  AbortRequest,
-  ConnectRequest,
-  DisconnectRequest,
-  EnginesRequest,
-  ExecuteRequest,
-  HistoryRequest,
-  InterruptRequest,
-  ListClustersRequest,
-  OutputRequest,
-  PurgeRequest,
-  QueueStatusRequest,
-  ResubmitRequest,
-  ShutdownRequest,
-  StatusRequest,
-  TasksRequest,
-  WaitRequest,
-  type ConnectParams,
-  type ConnectResult,
-  type ExecuteParams,
-  type StatusResult,
-  type TaskSelection,
-} from './protocol';
-import { isTerminal, taskSummary, type RunRecord } from './runs';
-import type { ClusterServer } from './server';
-
-type Handler<P, R> = (params: P, token: CancellationToken) => Promise<R> | R;
+import type { RequestHost } from './host';
+import * as parse from './params';
+import { connect, purgeWhenRecorded } from './session';
+import { toEngines, toFoundCluster, toTaskSummary } from './toWire';
 
 /** Wraps a handler so that anything it throws reaches the caller as a ResponseError. */
-function guarded<P, R>(handler: Handler<P, R>, connecting = false): Handler<P, R> {
-  return async (params, token) => {
+function guarded<R>(handler: (params: unknown, token: CancellationToken) => Promise<R> | R, connecting = false) {
+  return async (params: unknown, token: CancellationToken): Promise<R> => {
     try {
       return await handler(params, token);
     } catch (e) {
@@ -51,13 +27,8 @@ function guarded<P, R>(handler: Handler<P, R>, connecting = false): Handler<P, R
 
 /** The same for requests without params (RequestType0 handlers get only the token). */
 function guarded0<R>(handler: (token: CancellationToken) => Promise<R> | R): (token: CancellationToken) => Promise<R> {
-  return async (token) => {
-    try {
-      return await handler(token);
-    } catch (e) {
-      throw toResponseError(e);
-    }
-  };
+  const g = guarded((_params, token) => handler(token));
+  return (token) => g(undefined, token);
 }
 
 /** An AbortSignal that fires when the request is cancelled. */
@@ -68,327 +39,114 @@ function signalOf(token: CancellationToken): AbortSignal {
   return c.signal;
 }
 
-function optionalString(p: Record<string, unknown>, field: string): string | undefined {
-  const v = p[field];
-  if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'string') throw invalidParams(field, 'must be a string');
-  return v;
+function timeout(h: RequestHost): { timeoutMs: number } {
+  return { timeoutMs: h.settings().requestTimeoutMs };
 }
 
-function optionalInt(p: Record<string, unknown>, field: string, min = 0): number | undefined {
-  const v = p[field];
-  if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw invalidParams(field, `must be an integer >= ${min}`);
-  return v;
+async function disconnect(h: RequestHost): Promise<null> {
+  const client = h.client();
+  if (client && client.state !== 'disconnected' && client.state !== 'closed') await client.disconnect();
+  return null;
 }
 
-function optionalIds(p: Record<string, unknown>, field: string): number[] | undefined {
-  const v = p[field];
-  if (v === undefined || v === null) return undefined;
-  if (!Array.isArray(v) || !v.every((x) => Number.isInteger(x) && x >= 0)) throw invalidParams(field, 'must be a list of engine ids (integers)');
-  return v as number[];
+function tasks(h: RequestHost, p: P.TasksParams): P.RunSummary[] {
+  if (p.runId === undefined) return h.runs.summaries(p.limit);
+  const summary = h.runs.summary(h.runs.require(p.runId).run.id);
+  return summary ? [summary] : [];
 }
 
-function optionalStrings(p: Record<string, unknown>, field: string): string[] | undefined {
-  const v = p[field];
-  if (v === undefined || v === null) return undefined;
-  if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) throw invalidParams(field, 'must be a list of strings');
-  return v as string[];
-}
-
-function paramsObject(params: unknown): Record<string, unknown> {
-  if (params === undefined || params === null) return {};
-  if (typeof params !== 'object' || Array.isArray(params)) throw invalidParams('params', 'must be an object');
-  return params as Record<string, unknown>;
-}
-
-function parseTargets(v: unknown): Targets {
-  if (v === 'all' || v === 'balanced') return v;
-  if (Array.isArray(v) && v.length > 0 && v.every((x) => Number.isInteger(x) && x >= 0)) return v as number[];
-  throw invalidParams('targets', 'must be "all", "balanced" or a non-empty list of engine ids');
-}
-
-/** The connection file ipp/connect means: the given path, or the one discovery names for a profile. */
-export function resolveConnectionFile(params: ConnectParams): string {
-  const p = paramsObject(params);
-  const file = optionalString(p, 'connectionFile');
-  if (file !== undefined) {
-    if (file.trim() === '') throw invalidParams('connectionFile', 'must not be empty');
-    return isAbsolute(file) ? file : resolve(file);
-  }
-  const ipythonDir = optionalString(p, 'ipythonDir') || defaultIpythonDir();
-  return connectionFilePath(ipythonDir, optionalString(p, 'profile') || 'default', optionalString(p, 'clusterId') ?? '');
-}
-
-/** The run's tasks selected by a TaskSelection (neither field: every task of every run). */
-function selectTasks(server: ClusterServer, params: TaskSelection | undefined): TaskInfo[] {
-  const p = paramsObject(params);
-  const runId = optionalString(p, 'runId');
-  const msgIds = optionalStrings(p, 'msgIds');
-  const client = server.client;
-  if (!client) return [];
-  const out: TaskInfo[] = [];
-  if (runId !== undefined) {
-    const r = server.runs.get(runId);
-    if (!r) throw unknownRun(runId);
-    out.push(...server.runs.allTasks(r));
-  }
-  for (const id of msgIds ?? []) {
-    const t = client.task(id);
-    if (!t) throw unknownRun(id);
-    if (!out.includes(t)) out.push(t);
-  }
-  if (runId === undefined && msgIds === undefined) {
-    for (const id of server.runs.ids()) out.push(...server.runs.allTasks(server.runs.get(id) as RunRecord));
-  }
-  return out;
-}
-
-function requireRun(server: ClusterServer, params: unknown): RunRecord {
-  const p = paramsObject(params);
-  const runId = optionalString(p, 'runId');
-  if (runId === undefined) throw invalidParams('runId', 'is required');
-  const r = server.runs.get(runId);
-  if (!r) throw unknownRun(runId);
-  return r;
-}
-
-/** The SSH options of ipp/connect, in the client's shape (undefined fields when not given). */
-function sshOptions(params: ConnectParams): Pick<ClientFactoryOptions, 'sshServer' | 'ssh'> {
-  const p = paramsObject(params);
-  const sshServer = optionalString(p, 'sshServer') || undefined;
-  const sshPath = optionalString(p, 'sshPath') || undefined;
-  const extraArgs = optionalStrings(p, 'sshArgs');
-  return { sshServer, ssh: sshPath || extraArgs ? { sshPath, extraArgs } : undefined };
-}
-
-async function connect(server: ClusterServer, params: ConnectParams, token: CancellationToken): Promise<ConnectResult> {
-  const file = resolveConnectionFile(params);
-  const ssh = sshOptions(params);
-  const key = JSON.stringify([file, ssh]);
-  const current = server.client;
-  if (current && current.state === 'connected' && server.connectKey === key) return connectResult(current, file);
-  // Validate the file first: a missing or broken file gives a precise error (file, field) before any socket.
-  const info = loadConnectionFile(file);
-  await server.closeClient();
-  const settings = server.settings();
-  const client = server.createClient({
-    connectionFile: file,
-    logger: server.logger,
-    connectTimeoutMs: settings.connectTimeoutMs,
-    requestTimeoutMs: settings.requestTimeoutMs,
-    ...ssh,
-  });
-  server.adoptClient(client, file, key);
-  try {
-    await client.connect({ timeoutMs: settings.connectTimeoutMs, signal: signalOf(token) });
-  } catch (e) {
-    server.logger.warn(`connect to ${file} failed: ${(e as Error).message}`);
-    await server.closeClient();
-    throw e;
-  }
-  server.logger.info(`connected to ${file}: ${client.engines().length} engines`);
-  return connectResult(client, file, info.warnings);
-}
-
-function connectResult(client: ClusterClientLike, file: string, fileWarnings?: string[]): ConnectResult {
-  const security = client.security() ?? { signed: false, signatureScheme: '', transport: 'plain', loopback: false, warnings: [] };
-  return {
-    state: client.state,
-    connectionFile: file,
-    engines: client.engines(),
-    security,
-    warnings: fileWarnings ?? client.connectionInfo?.warnings ?? [],
-  };
-}
-
-function execute(server: ClusterServer, params: ExecuteParams) {
-  const p = paramsObject(params);
-  if (typeof p.code !== 'string') throw invalidParams('code', 'must be a string');
-  const targets = parseTargets(p.targets);
-  const uri = optionalString(p, 'uri');
-  const line = optionalInt(p, 'line');
-  const timeout = p.timeout;
-  if (timeout !== undefined && timeout !== null && (typeof timeout !== 'number' || timeout < 0)) throw invalidParams('timeout', 'must be seconds >= 0');
-  if (p.silent !== undefined && typeof p.silent !== 'boolean') throw invalidParams('silent', 'must be a boolean');
-  const userExpressions = p.userExpressions;
-  if (userExpressions !== undefined && (typeof userExpressions !== 'object' || userExpressions === null || Array.isArray(userExpressions))) {
-    throw invalidParams('userExpressions', 'must be an object of name -> expression');
-  }
-  const client = server.requireClient();
-  if (Array.isArray(targets)) {
+function execute(h: RequestHost, p: P.ExecuteParams): P.ExecuteResult {
+  const client = h.requireClient();
+  if (Array.isArray(p.targets)) {
     const known = new Set(client.engines().map((e) => e.id));
-    const missing = targets.filter((id) => !known.has(id));
+    const missing = p.targets.filter((id) => !known.has(id));
     if (missing.length) throw invalidParams('targets', `names engines that are not registered (${missing.join(', ')}); ipp/engines lists them`);
   }
-  const run = client.execute(p.code as string, {
-    targets,
-    silent: p.silent as boolean | undefined,
-    stopOnError: false,
-    userExpressions: userExpressions as Record<string, string> | undefined,
-    after: optionalStrings(p, 'after'),
-    follow: optionalStrings(p, 'follow'),
-    timeout: timeout as number | undefined,
-    retries: optionalInt(p, 'retries'),
-  });
-  for (const id of server.runs.pruneForgotten()) server.batcher.runRemoved(id);
-  const version = uri !== undefined ? server.documents.get(uri)?.version : undefined;
-  server.runs.add(run, { uri, line: uri !== undefined ? (line ?? 0) : line, version });
-  server.hoverProvider.invalidate();
-  server.batcher.runChanged(run.id);
+  const { code, targets, silent, userExpressions, after, follow, timeout: seconds, retries } = p;
+  const run = client.execute(code, { targets, silent, stopOnError: false, userExpressions, after, follow, timeout: seconds, retries });
+  h.runs.add(run, { uri: p.uri, line: p.line });
   return { runId: run.id, msgIds: [...run.msgIds] };
 }
 
-/** True for the hub's refusal to purge a task whose reply it has not recorded yet. */
-function isPendingOnHub(e: unknown): boolean {
-  const err = e as { code?: unknown; ename?: unknown; evalue?: unknown };
-  return err.code === 'ERR_HUB' && err.ename === 'IndexError' && typeof err.evalue === 'string' && err.evalue.startsWith('msg pending');
+async function wait(h: RequestHost, p: P.WaitParams, signal: AbortSignal): Promise<P.WaitResult> {
+  const record = h.runs.require(p.runId);
+  const client = h.client();
+  if (!client) throw unknownRun(p.runId);
+  if (!h.runs.isFinished(record)) await client.wait(h.runs.msgIds(record), { timeoutMs: p.timeoutMs ?? DEFAULTS.waitTimeoutMs, signal });
+  h.flushNotifications(); // the run's notifications arrive before this answer
+  return h.runs.outputs(record);
 }
 
-/**
- * Purges tasks we saw finish. The hub records a reply a moment after we see it, and refuses (atomically)
- * to purge a task it still counts as pending, so that refusal is retried briefly with backoff.
- */
-export async function purgeWhenRecorded(client: Pick<ClusterClientLike, 'purge'>, msgIds: string[], timeoutMs: number, patienceMs = 5000): Promise<void> {
-  const deadline = Date.now() + patienceMs;
-  for (let delay = 25; ; delay = Math.min(delay * 2, 500)) {
-    try {
-      await client.purge(msgIds, { timeoutMs });
-      return;
-    } catch (e) {
-      if (!isPendingOnHub(e) || Date.now() + delay > deadline) throw e;
-      await new Promise((resolve) => setTimeout(resolve, delay));
-    }
-  }
+/** Engines running the selected tasks, lowest first. */
+function runningEngines(h: RequestHost, sel: P.TaskSelection): number[] {
+  const ids = h.runs.select(sel).flatMap((t) => (t.state === 'running' && t.engineId !== undefined ? [t.engineId] : []));
+  return [...new Set(ids)].sort((a, b) => a - b);
 }
 
-export function registerRequests(server: ClusterServer): void {
-  const c = server.connection;
-  c.onRequest(ConnectRequest, guarded((params, token) => server.serialize(() => connect(server, params, token)), true));
+async function interrupt(h: RequestHost, p: P.InterruptParams): Promise<{ engineIds: number[] }> {
+  const engineIds = p.engineIds ?? runningEngines(h, p);
+  if (engineIds.length) await h.requireClient().interrupt(engineIds, timeout(h));
+  return { engineIds };
+}
 
-  c.onRequest(DisconnectRequest, guarded0(() =>
-    server.serialize(async () => {
-      const client = server.client;
-      if (client && client.state !== 'disconnected' && client.state !== 'closed') await client.disconnect();
-      return null;
-    }),
-  ));
+/** Aborts the selected tasks that have not ended; with interruptRunning, then interrupts the running ones. */
+async function abort(h: RequestHost, p: P.AbortParams): Promise<P.AbortResult> {
+  const msgIds = h.runs.select(p).flatMap((t) => (isTerminal(t.state) ? [] : [t.msgId]));
+  if (msgIds.length) await h.requireClient().abort(msgIds, timeout(h));
+  if (!p.interruptRunning) return { aborted: msgIds };
+  const { engineIds } = await interrupt(h, { runId: p.runId, msgIds: p.msgIds });
+  return { aborted: msgIds, interrupted: engineIds };
+}
 
-  c.onRequest(ListClustersRequest, guarded((params) => {
-    const dir = optionalString(paramsObject(params), 'ipythonDir') || defaultIpythonDir();
-    return listClusters(dir);
-  }));
+async function resubmit(h: RequestHost, sel: P.TaskSelection): Promise<{ resubmitted: Record<string, string> }> {
+  const msgIds = h.runs.select(sel).flatMap((t) => (isTerminal(t.state) && !t.resubmittedAs ? [t.msgId] : []));
+  if (msgIds.length === 0) return { resubmitted: {} };
+  const resubmitted = await h.requireClient().resubmit(msgIds, timeout(h));
+  h.runs.addResubmitted(resubmitted);
+  return { resubmitted };
+}
 
-  c.onRequest(EnginesRequest, guarded0(() => server.client?.engines() ?? []));
-
-  c.onRequest(TasksRequest, guarded((params) => {
-    const p = paramsObject(params);
-    const runId = optionalString(p, 'runId');
-    if (runId !== undefined) return [server.runs.summary(requireRun(server, p))];
-    return server.runs.summaries(optionalInt(p, 'limit'));
-  }));
-
-  c.onRequest(ExecuteRequest, guarded((params) => execute(server, params)));
-
-  c.onRequest(WaitRequest, guarded(async (params, token) => {
-    const record = requireRun(server, params);
-    const timeoutMs = optionalInt(paramsObject(params), 'timeoutMs') ?? 30_000;
-    const client = server.client;
-    if (!client) throw unknownRun(record.run.id);
-    if (!server.runs.effectiveTasks(record).every((t) => isTerminal(t.state))) {
-      await client.wait(server.runs.msgIds(record), { timeoutMs, signal: signalOf(token) });
-    }
-    server.batcher.flush(); // the run's notifications arrive before this answer
-    return server.runs.outputs(record);
-  }));
-
-  c.onRequest(OutputRequest, guarded((params) => server.runs.outputs(requireRun(server, params))));
-
-  c.onRequest(AbortRequest, guarded(async (params) => {
-    const tasks = selectTasks(server, params).filter((t) => !isTerminal(t.state));
-    if (tasks.length === 0) return { aborted: [] };
-    const msgIds = tasks.map((t) => t.msgId);
-    await server.requireClient().abort(msgIds, { timeoutMs: server.settings().requestTimeoutMs });
-    return { aborted: msgIds };
-  }));
-
-  c.onRequest(InterruptRequest, guarded(async (params) => {
-    const p = paramsObject(params);
-    let engineIds = optionalIds(p, 'engineIds');
-    if (engineIds === undefined) {
-      const running = selectTasks(server, params).filter((t) => t.state === 'running' && t.engineId !== undefined);
-      engineIds = [...new Set(running.map((t) => t.engineId as number))].sort((a, b) => a - b);
-    }
-    if (engineIds.length === 0) return { engineIds: [] };
-    await server.requireClient().interrupt(engineIds, { timeoutMs: server.settings().requestTimeoutMs });
-    return { engineIds };
-  }));
-
-  c.onRequest(ResubmitRequest, guarded(async (params) => {
-    const tasks = selectTasks(server, params).filter((t) => isTerminal(t.state) && !t.resubmittedAs);
-    if (tasks.length === 0) return { resubmitted: {} };
-    const resubmitted = await server.requireClient().resubmit(tasks.map((t) => t.msgId), { timeoutMs: server.settings().requestTimeoutMs });
-    for (const [oldId, newId] of Object.entries(resubmitted)) {
-      const runId = server.runs.runOf(oldId);
-      if (runId === undefined) continue;
-      server.runs.addResubmitted(runId, newId);
-      server.batcher.runChanged(runId);
-    }
-    server.hoverProvider.invalidate();
-    return { resubmitted };
-  }));
-
-  c.onRequest(PurgeRequest, guarded(async (params) => {
-    const p = paramsObject(params);
-    const client = server.requireClient();
-    const timeoutMs = server.settings().requestTimeoutMs;
-    const finishedRuns = (ids: string[]) =>
-      ids.filter((id) => server.runs.allTasks(server.runs.get(id) as RunRecord).every((t) => isTerminal(t.state)));
-    let purged: number;
-    let forget: string[];
-    if (p.all === true) {
-      forget = finishedRuns(server.runs.ids());
-      purged = forget.reduce((n, id) => n + server.runs.allTasks(server.runs.get(id) as RunRecord).length, 0);
-      await client.purge('all', { timeoutMs });
-    } else {
-      const tasks = selectTasks(server, p).filter((t) => isTerminal(t.state));
-      if (tasks.length === 0) return { purged: 0 };
-      const runIds = [...new Set(tasks.map((t) => server.runs.runOf(t.msgId)).filter((x): x is string => x !== undefined))];
-      await purgeWhenRecorded(client, tasks.map((t) => t.msgId), timeoutMs);
-      purged = tasks.length;
-      forget = runIds.filter((id) => server.runs.allTasks(server.runs.get(id) as RunRecord).every((t) => isTerminal(t.state)));
-    }
-    for (const id of forget) {
-      server.runs.delete(id);
-      server.batcher.runRemoved(id);
-    }
+async function purge(h: RequestHost, p: P.PurgeParams): Promise<{ purged: number }> {
+  const client = h.requireClient();
+  if (p.all) {
+    const forget = h.runs.finishedRuns();
+    const purged = h.runs.taskCount(forget);
+    await client.purge('all', timeout(h));
+    h.runs.forget(forget);
     return { purged };
-  }));
+  }
+  const done = h.runs.select(p).filter((t) => isTerminal(t.state));
+  if (done.length === 0) return { purged: 0 };
+  await purgeWhenRecorded(client, done.map((t) => t.msgId), timeout(h).timeoutMs);
+  h.runs.forget(h.runs.finishedRuns(h.runs.runsOf(done)));
+  return { purged: done.length };
+}
 
-  c.onRequest(StatusRequest, guarded0((): StatusResult => {
-    const client = server.client;
-    if (!client) {
-      return {
-        state: 'disconnected',
-        engines: 0,
-        runningTasks: 0,
-        dropped: { badSignature: 0, replay: 0, malformed: 0, byChannel: {} },
-      };
-    }
-    const s = client.status();
-    return { ...s, connectionFile: s.connectionFile ?? server.connectionFile };
-  }));
+async function history(h: RequestHost, p: P.HistoryParams): Promise<P.TaskSummary[]> {
+  const found = await h.requireClient().historyTasks({ limit: p.limit ?? DEFAULTS.historyLimit, ...timeout(h) });
+  return found.map(toTaskSummary);
+}
 
-  c.onRequest(QueueStatusRequest, guarded0(() => server.requireClient().queueStatus({ timeoutMs: server.settings().requestTimeoutMs })));
+async function shutdown(h: RequestHost): Promise<null> {
+  await h.requireClient().shutdown(timeout(h));
+  return null;
+}
 
-  c.onRequest(HistoryRequest, guarded(async (params) => {
-    const limit = optionalInt(paramsObject(params), 'limit', 1) ?? 100;
-    const tasks = await server.requireClient().historyTasks({ limit, timeoutMs: server.settings().requestTimeoutMs });
-    return tasks.map(taskSummary);
-  }));
-
-  c.onRequest(ShutdownRequest, guarded0(async () => {
-    await server.requireClient().shutdown({ timeoutMs: server.settings().requestTimeoutMs });
-    return null;
-  }));
+export function registerRequests(c: Connection, h: RequestHost): void {
+  c.onRequest(P.ConnectRequest, guarded((p, token) => h.serialize(() => connect(h, parse.parseConnectParams(p), signalOf(token))), true));
+  c.onRequest(P.DisconnectRequest, guarded0(() => h.serialize(() => disconnect(h))));
+  c.onRequest(P.ListClustersRequest, guarded((p) => listClusters(parse.parseListClustersParams(p).ipythonDir).map(toFoundCluster)));
+  c.onRequest(P.EnginesRequest, guarded0(() => toEngines(h.client()?.engines() ?? [])));
+  c.onRequest(P.TasksRequest, guarded((p) => tasks(h, parse.parseTasksParams(p))));
+  c.onRequest(P.ExecuteRequest, guarded((p) => execute(h, parse.parseExecuteParams(p))));
+  c.onRequest(P.WaitRequest, guarded((p, token) => wait(h, parse.parseWaitParams(p), signalOf(token))));
+  c.onRequest(P.OutputRequest, guarded((p) => h.runs.outputs(h.runs.require(parse.parseRunId(p)))));
+  c.onRequest(P.AbortRequest, guarded((p) => abort(h, parse.parseAbortParams(p))));
+  c.onRequest(P.InterruptRequest, guarded((p) => interrupt(h, parse.parseInterruptParams(p))));
+  c.onRequest(P.ResubmitRequest, guarded((p) => resubmit(h, parse.parseTaskSelection(p))));
+  c.onRequest(P.PurgeRequest, guarded((p) => purge(h, parse.parsePurgeParams(p))));
+  c.onRequest(P.StatusRequest, guarded0(() => h.status()));
+  c.onRequest(P.QueueStatusRequest, guarded0(() => h.requireClient().queueStatus(timeout(h))));
+  c.onRequest(P.HistoryRequest, guarded((p) => history(h, parse.parseHistoryParams(p))));
+  c.onRequest(P.ShutdownRequest, guarded0(() => shutdown(h)));
 }

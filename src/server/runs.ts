@@ -4,9 +4,10 @@
  * 10,000 tracked tasks cost the server only a map entry each; summaries are built on demand (once per
  * notification window for changed runs).
  */
-import { TERMINAL_STATES, type Run, type TaskInfo, type TaskState } from '../core/client/types';
+import { isTerminal, type Run, type TaskInfo, type TaskState } from '../core/client/types';
 import type { ClusterClientLike } from './clientApi';
-import type { EngineOutputs, RunSummary, TaskSummary, WaitResult } from './protocol';
+import type { EngineOutputs, RunSummary, WaitResult } from '../shared/protocol';
+import { toTaskSummary } from './toWire';
 
 export interface RunRecord {
   run: Run;
@@ -19,22 +20,15 @@ export interface RunRecord {
   resubmitted: string[];
   /** Set once the run's end was reported to diagnostics; cleared when a resubmission reopens it. */
   reported?: boolean;
+  /** Set once the run's title and targets went out with its first output (ipp/output's `run`). */
+  introduced?: boolean;
 }
 
 const TITLE_MAX = 200;
 
-export function isTerminal(state: TaskState): boolean {
-  return TERMINAL_STATES.includes(state);
-}
-
 export function runTitle(code: string): string {
   const first = code.split(/\r?\n/).find((l) => l.trim() !== '')?.trim() ?? '';
   return first.length > TITLE_MAX ? `${first.slice(0, TITLE_MAX - 1)}…` : first;
-}
-
-export function taskSummary(task: TaskInfo): TaskSummary {
-  const { outputs, code: _code, ...rest } = task;
-  return { ...rest, outputCount: outputs.length };
 }
 
 const STATE_RANK: Record<TaskState, number> = { error: 4, aborted: 3, lost: 2, done: 1, running: 0, pending: 0 };
@@ -168,7 +162,7 @@ export class RunsTable {
       total: effective.length,
       state,
       elapsedMs: Math.max(0, end - created),
-      tasks: all.map(taskSummary),
+      tasks: all.map(toTaskSummary),
     };
   }
 
@@ -177,7 +171,10 @@ export class RunsTable {
     let ids = this.ids();
     if (limit !== undefined && limit >= 0 && ids.length > limit) ids = ids.slice(ids.length - limit);
     const now = Date.now();
-    return ids.map((id) => this.summary(this.#runs.get(id) as RunRecord, now));
+    return ids.flatMap((id) => {
+      const r = this.#runs.get(id);
+      return r ? [this.summary(r, now)] : [];
+    });
   }
 
   outputs(record: RunRecord): WaitResult {

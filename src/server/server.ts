@@ -2,7 +2,8 @@
  * The cluster language server: one per editor window, owning at most one ClusterClient at a time.
  * It forwards the client's model changes as batched ipp/* notifications, keeps the runs table, and serves
  * the LSP features (remote-error diagnostics, hover, completion) for Python documents.
- * The ipp/* request handlers live in requests.ts; this file is lifecycle and wiring.
+ * The ipp/* request handlers live in requests.ts (they see the server as a RequestHost), the runs in
+ * runService.ts; this file is lifecycle and wiring.
  */
 import {
   TextDocumentSyncKind,
@@ -14,38 +15,45 @@ import {
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { Disposable } from '../core/event';
 import type { Logger } from '../core/log';
-import type { EngineInfo, TaskInfo } from '../core/client/types';
+import { emptyDropped } from '../core/transport/dropCounter';
+import type { EngineInfo } from '../core/client/types';
 import { NotificationBatcher } from './batcher';
-import type { ClientFactory, ClusterClientLike } from './clientApi';
+import type { ClientFactory, ClientFactoryOptions, ClusterClientLike } from './clientApi';
 import { CompletionProvider, TRIGGER_CHARACTERS } from './completion';
 import { DiagnosticsManager } from './diagnostics';
 import { notConnected } from './errors';
 import type { FeatureHost } from './features';
+import type { RequestHost } from './host';
 import { HoverProvider } from './hover';
 import {
   EnginesChangedNotification,
   OutputNotification,
   StateChangedNotification,
+  StatusChangedNotification,
   TasksChangedNotification,
+  type StatusResult,
   type ServerSettings,
   type StateChangedParams,
-} from './protocol';
+} from '../shared/protocol';
 import { registerRequests } from './requests';
-import { RunsTable, isTerminal } from './runs';
+import { RunService } from './runService';
 import { initialSettings, mergeSettings } from './settings';
+import { toEngines, toStatus } from './toWire';
 
 export const SERVER_NAME = 'ipyparallel-cluster-server';
 export const SERVER_VERSION = '0.1.0';
 /** How long hover and completion wait for an engine to turn idle after our own previous request. */
 const IDLE_SETTLE_MS = 250;
 
-export class ClusterServer implements FeatureHost {
-  readonly documents = new TextDocuments(TextDocument);
-  readonly runs: RunsTable;
-  readonly batcher: NotificationBatcher;
-  readonly diagnostics: DiagnosticsManager;
-  readonly hoverProvider: HoverProvider;
-  readonly completionProvider: CompletionProvider;
+export class ClusterServer implements FeatureHost, RequestHost {
+  readonly runs: RunService;
+  readonly #connection: Connection;
+  readonly #createClient: ClientFactory;
+  readonly #documents = new TextDocuments(TextDocument);
+  readonly #batcher: NotificationBatcher;
+  readonly #diagnostics: DiagnosticsManager;
+  readonly #hover: HoverProvider;
+  readonly #completion: CompletionProvider;
   #settings: ServerSettings = initialSettings(undefined);
   #client: ClusterClientLike | undefined;
   #clientSubs: Disposable[] = [];
@@ -53,43 +61,52 @@ export class ClusterServer implements FeatureHost {
   #connectKey: string | undefined;
   #knownEngineIds = '';
   #serial: Promise<unknown> = Promise.resolve();
+  #opened = new Set<string>();
+  /** The last ipp/statusChanged sent, as JSON: an unchanged status is not sent again. */
+  #lastStatus = '';
 
   constructor(
-    readonly connection: Connection,
-    readonly createClient: ClientFactory,
+    connection: Connection,
+    createClient: ClientFactory,
     readonly logger: Logger,
   ) {
-    this.runs = new RunsTable(() => this.#client);
-    this.batcher = new NotificationBatcher(
+    this.#connection = connection;
+    this.#createClient = createClient;
+    this.#batcher = new NotificationBatcher(
       {
         state: (p) => this.#notify(() => connection.sendNotification(StateChangedNotification, p)),
         engines: (engines) => this.#notify(() => connection.sendNotification(EnginesChangedNotification, { engines })),
         output: (items) => this.#notify(() => connection.sendNotification(OutputNotification, { items })),
+        status: () => this.#pushStatus(),
         tasks: (changed, removed) =>
           this.#notify(() =>
             connection.sendNotification(TasksChangedNotification, {
-              runs: changed.flatMap((id) => {
-                const r = this.runs.get(id);
-                return r ? [this.runs.summary(r)] : [];
-              }),
+              runs: changed.flatMap((id) => this.runs.summary(id) ?? []),
               removed,
             }),
           ),
       },
       this.#settings.notificationBatchMs,
     );
-    this.diagnostics = new DiagnosticsManager({
+    this.#diagnostics = new DiagnosticsManager({
       enabled: () => this.#settings.diagnostics,
-      document: (uri) => this.documents.get(uri),
+      document: (uri) => this.#documents.get(uri),
       publish: (uri, diagnostics: Diagnostic[]) => this.#notify(() => connection.sendDiagnostics({ uri, diagnostics })),
     });
-    this.hoverProvider = new HoverProvider(this);
-    this.completionProvider = new CompletionProvider(this);
+    this.#hover = new HoverProvider(this);
+    this.#completion = new CompletionProvider(this);
+    this.runs = new RunService({
+      client: () => this.#client,
+      documentVersion: (uri) => this.#documents.get(uri)?.version,
+      notify: this.#batcher,
+      diagnostics: this.#diagnostics,
+      hover: this.#hover,
+    });
   }
 
   /** Registers every handler and starts listening on the connection. */
   listen(): void {
-    const c = this.connection;
+    const c = this.#connection;
     c.onInitialize((params): InitializeResult => {
       this.applySettings(params.initializationOptions);
       return {
@@ -103,55 +120,52 @@ export class ClusterServer implements FeatureHost {
     });
     c.onDidChangeConfiguration((params) => this.applySettings(params.settings));
     c.onHover((params, token) => {
-      const doc = this.documents.get(params.textDocument.uri);
-      return doc ? this.hoverProvider.hover(doc, params.position, token) : null;
+      const doc = this.#documents.get(params.textDocument.uri);
+      return doc ? this.#hover.hover(doc, params.position, token) : null;
     });
     c.onCompletion((params, token) => {
-      const doc = this.documents.get(params.textDocument.uri);
-      return doc ? this.completionProvider.complete(doc, params.position, token) : null;
+      const doc = this.#documents.get(params.textDocument.uri);
+      return doc ? this.#completion.complete(doc, params.position, token) : null;
     });
-    this.documents.onDidChangeContent((e) => {
+    this.#documents.onDidChangeContent((e) => {
       // didOpen also fires this; only an edit (version > 1 or a second event) invalidates diagnostics.
       if (this.#opened.delete(e.document.uri)) return;
-      this.diagnostics.documentChanged(e.document.uri);
+      this.#diagnostics.documentChanged(e.document.uri);
     });
-    this.documents.onDidOpen((e) => this.#opened.add(e.document.uri));
+    this.#documents.onDidOpen((e) => this.#opened.add(e.document.uri));
     c.onShutdown(async () => {
-      this.batcher.flush();
+      this.#batcher.flush();
       await this.closeClient();
     });
     c.onExit(() => this.dispose());
-    registerRequests(this);
-    this.documents.listen(c);
+    registerRequests(c, this);
+    this.#documents.listen(c);
     c.listen();
   }
-
-  #opened = new Set<string>();
 
   applySettings(raw: unknown): void {
     const before = this.#settings;
     this.#settings = mergeSettings(before, raw);
-    this.batcher.setWindow(this.#settings.notificationBatchMs);
-    if (before.diagnostics && !this.#settings.diagnostics) this.diagnostics.clearAll();
-    if (before.hover && !this.#settings.hover) this.hoverProvider.invalidate();
+    this.#batcher.setWindow(this.#settings.notificationBatchMs);
+    if (before.diagnostics && !this.#settings.diagnostics) this.#diagnostics.clearAll();
+    if (before.hover && !this.#settings.hover) this.runs.valuesChanged();
   }
 
-  // ---- FeatureHost --------------------------------------------------------------------------------
+  // ---- FeatureHost and RequestHost ----------------------------------------------------------------
 
   settings(): ServerSettings {
     return this.#settings;
   }
 
-  get client(): ClusterClientLike | undefined {
+  client(): ClusterClientLike | undefined {
     return this.#client;
   }
 
-  get connectionFile(): string | undefined {
+  connectionFile(): string | undefined {
     return this.#connectionFile;
   }
 
-  /** What the current client was made from (file and SSH options): an identical ipp/connect reuses it. */
-  get connectKey(): string | undefined {
+  connectKey(): string | undefined {
     return this.#connectKey;
   }
 
@@ -165,6 +179,10 @@ export class ClusterServer implements FeatureHost {
     return c;
   }
 
+  flushNotifications(): void {
+    this.#batcher.flush();
+  }
+
   /**
    * Engines that are idle and have none of our tasks pending or running. An engine that is busy with none
    * of our tasks is usually finishing a hover or completion request (its idle status follows the reply
@@ -173,12 +191,7 @@ export class ClusterServer implements FeatureHost {
   async idleEngines(settleMs = IDLE_SETTLE_MS): Promise<number[]> {
     const client = this.connectedClient();
     if (!client) return [];
-    const ours = new Set<number>();
-    for (const id of this.runs.ids()) {
-      const r = this.runs.get(id);
-      if (!r) continue;
-      for (const t of this.runs.allTasks(r)) if (!isTerminal(t.state) && t.engineId !== undefined) ours.add(t.engineId);
-    }
+    const ours = this.runs.busyEngines();
     const candidates = () => client.engines().filter((e) => !ours.has(e.id));
     const settled = () => candidates().every((e) => e.status === 'idle');
     if (!settled() && settleMs > 0) {
@@ -199,44 +212,51 @@ export class ClusterServer implements FeatureHost {
 
   // ---- client ownership ---------------------------------------------------------------------------
 
-  /** Runs connection changes one at a time (two ipp/connect requests must not race). */
   serialize<T>(fn: () => Promise<T>): Promise<T> {
     const next = this.#serial.then(fn, fn);
     this.#serial = next.catch(() => undefined);
     return next;
   }
 
+  openClient(options: ClientFactoryOptions, connectKey: string): ClusterClientLike {
+    const client = this.#createClient(options);
+    this.#adoptClient(client, options.connectionFile, connectKey);
+    return client;
+  }
+
   /** Makes `client` the window's client: forwards its events. The caller connects it. */
-  adoptClient(client: ClusterClientLike, connectionFile: string, connectKey = connectionFile): void {
+  #adoptClient(client: ClusterClientLike, connectionFile: string, connectKey: string): void {
     this.#client = client;
     this.#connectionFile = connectionFile;
     this.#connectKey = connectKey;
     this.#knownEngineIds = '';
     this.#clientSubs = [
       client.onDidChangeState(({ state, error }) => {
-        this.hoverProvider.invalidate();
+        this.runs.valuesChanged();
         const p: StateChangedParams = { state, connectionFile };
         if (error) p.message = error.message;
-        this.batcher.state(p);
+        this.#batcher.state(p);
+        this.#batcher.statusChanged(); // the state and the security posture
       }),
       client.onDidChangeEngines((engines) => this.#enginesChanged(engines)),
-      client.onDidChangeTask((task) => this.#taskChanged(task)),
-      client.onDidOutput(({ task, output }) => {
-        const runId = task.runId ?? this.runs.runOf(task.msgId);
-        if (runId === undefined || !this.runs.get(runId)) return; // hover/completion traffic
-        this.batcher.output({ runId, msgId: task.msgId, engineId: task.engineId, output });
+      client.onDidChangeTask((task) => {
+        this.#batcher.statusChanged(); // the running count
+        this.runs.taskChanged(task);
       }),
+      client.onDidOutput(({ task, output }) => {
+        const runId = this.runs.runOf(task);
+        if (runId === undefined) return; // hover/completion traffic
+        const run = this.runs.introduce(runId);
+        this.#batcher.output({ runId, msgId: task.msgId, engineId: task.engineId, output, ...(run && { run }) });
+      }),
+      client.onDidDrop(() => this.#batcher.statusChanged()),
     ];
   }
 
-  /** Disconnects and forgets the current client, its runs and its diagnostics. */
   async closeClient(): Promise<void> {
     const client = this.#client;
     if (!client) return;
-    for (const id of this.runs.ids()) this.batcher.runRemoved(id);
     this.runs.clear();
-    this.diagnostics.clearAll();
-    this.hoverProvider.invalidate();
     try {
       if (client.state !== 'disconnected' && client.state !== 'closed') await client.disconnect();
     } catch (e) {
@@ -247,7 +267,8 @@ export class ClusterServer implements FeatureHost {
     client.dispose();
     if (this.#client === client) {
       this.#client = undefined;
-      this.batcher.state({ state: 'disconnected', connectionFile: this.#connectionFile });
+      this.#batcher.state({ state: 'disconnected', connectionFile: this.#connectionFile });
+      this.#batcher.statusChanged();
       this.#connectionFile = undefined;
       this.#connectKey = undefined;
     }
@@ -258,31 +279,32 @@ export class ClusterServer implements FeatureHost {
     this.#clientSubs = [];
     this.#client?.dispose();
     this.#client = undefined;
-    this.batcher.dispose();
+    this.#batcher.dispose();
   }
 
   #enginesChanged(engines: EngineInfo[]): void {
     const ids = engines.map((e) => e.id).join(',');
     if (ids !== this.#knownEngineIds) {
       this.#knownEngineIds = ids;
-      this.hoverProvider.invalidate(); // a new engine has a different namespace
+      this.runs.valuesChanged(); // a new engine has a different namespace
     }
-    this.batcher.engines(engines);
+    this.#batcher.engines(toEngines(engines));
+    this.#batcher.statusChanged(); // the engine count
   }
 
-  #taskChanged(task: TaskInfo): void {
-    const runId = task.runId ?? this.runs.runOf(task.msgId);
-    const record = runId === undefined ? undefined : this.runs.get(runId);
-    if (!record) return; // not from ipp/execute (hover, completion, history)
-    this.batcher.runChanged(record.run.id);
-    if (task.state === 'running' || isTerminal(task.state)) this.hoverProvider.invalidate();
-    if (isTerminal(task.state)) {
-      const tasks = this.runs.effectiveTasks(record);
-      if (!record.reported && tasks.every((t) => isTerminal(t.state))) {
-        record.reported = true;
-        this.diagnostics.runFinished(record, tasks);
-      }
-    }
+  /** What ipp/status answers now (also pushed as ipp/statusChanged). */
+  status(): StatusResult {
+    const client = this.#client;
+    if (!client) return { state: 'disconnected', engines: 0, runningTasks: 0, dropped: emptyDropped() };
+    return toStatus(client.status(), this.#connectionFile);
+  }
+
+  #pushStatus(): void {
+    const status = this.status();
+    const json = JSON.stringify(status);
+    if (json === this.#lastStatus) return;
+    this.#lastStatus = json;
+    this.#notify(() => this.#connection.sendNotification(StatusChangedNotification, status));
   }
 
   #notify(send: () => Promise<void> | void): void {

@@ -4,7 +4,7 @@
  * `configurationSection: 'ipyparallel'`), optionally nested under `server`. Unknown keys are ignored and
  * values of the wrong type keep the current value, so a bad setting never stops the server.
  */
-import { DEFAULT_SERVER_SETTINGS, type ServerSettings } from './protocol';
+import { DEFAULT_SERVER_SETTINGS, type ServerSettings } from '../shared/protocol';
 
 const BOOLEANS = ['diagnostics', 'hover', 'completion'] as const;
 const NUMBERS = ['languageFeatureTimeoutMs', 'connectTimeoutMs', 'requestTimeoutMs', 'notificationBatchMs'] as const;

@@ -12,7 +12,7 @@ import {
   type Hover,
   type MarkupContent,
 } from 'vscode-languageserver-protocol/node';
-import { ConnectRequest, ExecuteRequest, WaitRequest, type ExecuteParams } from '../../src/server/protocol';
+import { ConnectRequest, ExecuteRequest, WaitRequest, type ExecuteParams } from '../../src/shared/protocol';
 import { TestCluster } from './harness';
 import { documentWith, ServerUnderTest } from './serverSupport';
 

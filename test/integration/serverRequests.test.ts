@@ -27,7 +27,7 @@ import {
   WaitRequest,
   type ConnectResult,
   type OutputItem,
-} from '../../src/server/protocol';
+} from '../../src/shared/protocol';
 import { TestCluster } from './harness';
 import { ServerUnderTest } from './serverSupport';
 

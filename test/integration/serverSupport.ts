@@ -27,7 +27,7 @@ import {
   type RunSummary,
   type ServerSettings,
   type StateChangedParams,
-} from '../../src/server/protocol';
+} from '../../src/shared/protocol';
 import { repoRoot } from '../unit/support/fixtures';
 
 /** The compiled server (out/src/server/main.js), or IPP_SERVER_JS (e.g. the bundle dist/server.js). */

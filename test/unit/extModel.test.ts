@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { EngineInfo, RunSummary } from '../../src/server/protocol';
+import type { EngineInfo, RunSummary } from '../../src/shared/protocol';
 import { ClusterModel, type EnginesChange, type RunsChange } from '../../src/extension/model';
 import { clusterName, statusView } from '../../src/extension/statusText';
 

@@ -243,6 +243,14 @@ describe('PxStream: streaming runs into an append-only channel', () => {
     assert.equal(h.text(), '── run new  ·  all engines ──\n[stdout:0] y\n');
   });
 
+  it("titles a run from the intro on its first output, without waiting for the run's summary", () => {
+    const h = harness();
+    h.stream.push('r9', 0, stdout('hi\n'), { title: 'greet()', targets: [0] });
+    h.advance(400);
+    h.stream.flush();
+    assert.equal(h.text(), '── greet()  ·  engine 0 ──\n[stdout:0] hi\n');
+  });
+
   it('writes a late output under its finished run title, and a re-run as a new block', () => {
     const h = harness();
     h.stream.setRun(info('done', 2));

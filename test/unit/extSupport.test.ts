@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { ErrorCodes } from '../../src/server/protocol';
+import { ErrorCodes } from '../../src/shared/protocol';
 import { describeError, isResponseError } from '../../src/extension/errors';
 import { renderImagesHtml } from '../../src/extension/output/imagesHtml';
 import { ipclusterArgs } from '../../src/extension/localCluster';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { EngineInfo, RunSummary, TaskSummary } from '../../src/server/protocol';
+import type { EngineInfo, RunSummary, TaskSummary } from '../../src/shared/protocol';
 import { Commands, TreeItemContexts } from '../../src/extension/ids';
 import { NodeCache, selectedNodes, taskSelection, type RunNode, type TaskNode } from '../../src/extension/views/nodes';
 import { engineItem, historyItem, historyTaskItem, runElapsed, runItem, stateIcon, taskDuration, taskItem } from '../../src/extension/views/treeItems';

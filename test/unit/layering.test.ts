@@ -119,3 +119,84 @@ describe('layering: the ESLint rule fires', () => {
     assert.deepEqual(await restrictedImportErrors('src/extension/layeringProbe.ts'), []);
   });
 });
+
+/** The layer of a file under src/, lowest first; shared (the wire contract) sits between client and server. */
+const LAYERS = ['core/protocol', 'core/transport', 'core/client', 'shared', 'server', 'extension'] as const;
+/** core's own top-level files (event, log, defaults, codedError, python, index) are below every layer. */
+function layerOf(srcRel: string): number {
+  const i = LAYERS.findIndex((l) => srcRel === l || srcRel.startsWith(`${l}/`));
+  if (i >= 0) return i;
+  if (srcRel.startsWith('core/')) return srcRel === 'core/index.ts' ? LAYERS.length : -1;
+  return LAYERS.length;
+}
+
+/** Relative imports between files of a tree, as [from, to] pairs. */
+function importEdges(files: string[]): [string, string][] {
+  return files.flatMap((f) => specifiers(f).flatMap((s) => {
+    const to = s.startsWith('.') ? resolveRelative(f, s) : undefined;
+    return to ? [[f, to] as [string, string]] : [];
+  }));
+}
+
+/** Every import cycle (as a path of files), found by depth-first search. */
+function findCycles(edges: [string, string][]): string[][] {
+  const next = new Map<string, string[]>();
+  for (const [a, b] of edges) next.set(a, [...(next.get(a) ?? []), b]);
+  const state = new Map<string, 'open' | 'done'>();
+  const cycles: string[][] = [];
+  const visit = (f: string, path: string[]): void => {
+    state.set(f, 'open');
+    for (const t of next.get(f) ?? []) {
+      if (state.get(t) === 'open') cycles.push([...path.slice(path.indexOf(t)), f, t]);
+      else if (!state.has(t)) visit(t, [...path, f]);
+    }
+    state.set(f, 'done');
+  };
+  for (const f of next.keys()) if (!state.has(f)) visit(f, []);
+  return cycles;
+}
+
+/** Imports from a lower layer to a higher one. */
+function upwardImports(edges: [string, string][], srcRoot: string): string[] {
+  return edges.flatMap(([a, b]) => {
+    const la = layerOf(relative(srcRoot, a));
+    const lb = layerOf(relative(srcRoot, b));
+    return lb > la ? [`${relative(srcRoot, a)} imports ${relative(srcRoot, b)}`] : [];
+  });
+}
+
+describe('layering: no import cycles, and no import from a lower layer to a higher one', () => {
+  const src = join(repoRoot, 'src');
+
+  it('src/ has no import cycle between its files', () => {
+    const cycles = findCycles(importEdges(tsFiles(src)));
+    assert.deepEqual(cycles.map((c) => c.map((f) => relative(src, f)).join(' -> ')), []);
+  });
+
+  it('layers import only downwards: protocol, transport, client, shared, server, extension', () => {
+    assert.deepEqual(upwardImports(importEdges(tsFiles(src)), src), []);
+  });
+
+  it('the checks are not vacuous: they find a planted cycle and an upward import', () => {
+    const root = tempDir('layers');
+    writeFile(join(root, 'core', 'protocol', 'a.ts'), "import { b } from '../client/b';\nexport const a = b;\n");
+    writeFile(join(root, 'core', 'client', 'b.ts'), "import { c } from './c';\nexport const b = c;\n");
+    writeFile(join(root, 'core', 'client', 'c.ts'), "import { b } from './b';\nexport const c = b;\n");
+    const edges = importEdges(tsFiles(root));
+    assert.deepEqual(findCycles(edges).map((c) => c.map((f) => relative(root, f)).join(' -> ')), ['core/client/b.ts -> core/client/c.ts -> core/client/b.ts']);
+    assert.deepEqual(upwardImports(edges, root), ['core/protocol/a.ts imports core/client/b.ts']);
+  });
+});
+
+describe('layering: the extension reaches the server only through the contract', () => {
+  const eslint = new ESLint({ cwd: repoRoot });
+
+  it('an import of src/server from src/extension is a lint error; src/shared is not', async () => {
+    const lint = async (spec: string) => {
+      const [r] = await eslint.lintText(`import { x } from '${spec}';\nexport const y = x;\n`, { filePath: join(repoRoot, 'src/extension/views/layeringProbe.ts') });
+      return r.messages.filter((m) => m.ruleId === 'no-restricted-imports');
+    };
+    assert.equal((await lint('../../server/runs')).length, 1);
+    assert.equal((await lint('../../shared/protocol')).length, 0);
+  });
+});

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { NotificationBatcher, type BatchSink, type Timers } from '../../src/server/batcher';
-import type { EngineInfo, OutputParamsItem, StateChangedParams } from '../../src/server/protocol';
+import type { EngineInfo, OutputParamsItem, StateChangedParams } from '../../src/shared/protocol';
 
 /** A manual clock: timers fire only when the test advances it. */
 class FakeTimers implements Timers {
@@ -41,7 +41,8 @@ type Sent =
   | { kind: 'state'; params: StateChangedParams }
   | { kind: 'engines'; engines: EngineInfo[] }
   | { kind: 'output'; items: OutputParamsItem[] }
-  | { kind: 'tasks'; changed: string[]; removed: string[] };
+  | { kind: 'tasks'; changed: string[]; removed: string[] }
+  | { kind: 'status' };
 
 function recorder(): { sink: BatchSink; sent: Sent[] } {
   const sent: Sent[] = [];
@@ -52,6 +53,7 @@ function recorder(): { sink: BatchSink; sent: Sent[] } {
       engines: (engines) => sent.push({ kind: 'engines', engines }),
       output: (items) => sent.push({ kind: 'output', items }),
       tasks: (changed, removed) => sent.push({ kind: 'tasks', changed, removed }),
+      status: () => sent.push({ kind: 'status' }),
     },
   };
 }
@@ -73,6 +75,25 @@ describe('NotificationBatcher', () => {
       ['output', 'tasks'],
     );
     assert.equal(clock.pending, 0);
+  });
+
+  it('reads the status once per window, after everything else', () => {
+    const clock = new FakeTimers();
+    const { sink, sent } = recorder();
+    const b = new NotificationBatcher(sink, 50, clock);
+    b.statusChanged();
+    b.runChanged('r1');
+    b.statusChanged();
+    b.state({ state: 'connected' });
+    clock.advance(0);
+    assert.deepEqual(
+      sent.map((s) => s.kind),
+      ['state', 'tasks', 'status'],
+    );
+    b.statusChanged();
+    b.dispose();
+    clock.advance(100);
+    assert.equal(sent.length, 3, 'nothing after dispose');
   });
 
   it('holds what follows a flush until the window since that flush ends, then sends it once', () => {
@@ -214,7 +235,7 @@ describe('NotificationBatcher', () => {
     const items: OutputParamsItem[][] = [];
     let delivered!: () => void;
     const done = new Promise<void>((resolve) => (delivered = resolve));
-    const b = new NotificationBatcher({ state() {}, engines() {}, tasks() {}, output: (i) => (items.push(i), delivered()) }, 0);
+    const b = new NotificationBatcher({ state() {}, engines() {}, tasks() {}, status() {}, output: (i) => (items.push(i), delivered()) }, 0);
     b.output(out('r1', 'a'));
     b.output(out('r1', 'b'));
     assert.equal(items.length, 0); // not synchronously

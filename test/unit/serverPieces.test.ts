@@ -7,10 +7,14 @@ import { completionItems } from '../../src/server/completion';
 import { diagnosticsForRun, documentStillMatches, enginesPhrase } from '../../src/server/diagnostics';
 import { toResponseError } from '../../src/server/errors';
 import { groupValues, hoverMarkdown, truncateRepr } from '../../src/server/hover';
-import { DEFAULT_SERVER_SETTINGS, ErrorCodes } from '../../src/server/protocol';
+import { DEFAULT_SERVER_SETTINGS, ErrorCodes } from '../../src/shared/protocol';
 import { codePointsToUtf16, dottedNameAt, lexicalContext, utf16ToCodePoints } from '../../src/server/pythonText';
-import { purgeWhenRecorded, resolveConnectionFile } from '../../src/server/requests';
-import { overallState, RunsTable, runTitle, taskSummary, type RunRecord } from '../../src/server/runs';
+import { parseConnectParams } from '../../src/server/params';
+import { purgeWhenRecorded } from '../../src/server/session';
+import { toTaskSummary as taskSummary } from '../../src/server/toWire';
+import { overallState, RunsTable, runTitle, type RunRecord } from '../../src/server/runs';
+
+const resolveConnectionFile = (p: unknown): string => parseConnectParams(p).connectionFile;
 import type { ClusterClientLike } from '../../src/server/clientApi';
 import { mergeSettings } from '../../src/server/settings';
 import { readFixture } from './support/fixtures';

@@ -1,10 +1,11 @@
+import { DEFAULTS } from '../defaults';
 import { Emitter, type Disposable, type Event } from '../event';
-import { silentLogger, type Logger } from '../log';
+import { silentLogger } from '../log';
 import type { Channel, ConnectionInfo } from '../protocol/connectionFile';
 import type { Session } from '../protocol/message';
-import type { SshClientOptions } from '../transport/clientTunnel';
 import { DropCounter } from '../transport/dropCounter';
 import { Connection } from './connection';
+import type { ClusterClientOptions } from './options';
 import type { ClientContext } from './context';
 import { EnginesModel } from './engines';
 import { EngineGoneError } from './errors';
@@ -32,32 +33,7 @@ import type {
   TaskInfo,
 } from './types';
 
-export interface ClusterClientOptions {
-  /** Path of ipcontroller[-<id>]-client.json; or: */
-  connectionFile?: string;
-  /** Already parsed connection info. */
-  connectionInfo?: ConnectionInfo;
-  logger?: Logger;
-  /** Default 10,000. */
-  connectTimeoutMs?: number;
-  /** Default 30,000 for hub queries and control requests. */
-  requestTimeoutMs?: number;
-  /** Default true when connectionFile is given: reconnect when it is rewritten (new key/ports). */
-  watchConnectionFile?: boolean;
-  username?: string;
-  /** Liveness probe (a queue_request) period. Default 3,000 ms. */
-  probeIntervalMs?: number;
-  /** How long the probe waits for the hub. Default 5,000 ms. */
-  probeTimeoutMs?: number;
-  /** How long a replied task waits for its iopub idle before completing. Default 3,000 ms. */
-  idleGraceMs?: number;
-  /** Terminal tasks beyond this many are forgotten, oldest first. Default 20,000. */
-  maxTasks?: number;
-  /** `[user@]host[:port]` to tunnel through over SSH; wins over the connection file's `ssh` field. */
-  sshServer?: string;
-  /** How to run ssh for tunnels (path, extra arguments such as -i or -J, timeouts). */
-  ssh?: SshClientOptions;
-}
+export type { ClusterClientOptions } from './options';
 
 /**
  * A live, authenticated session with one ipyparallel cluster: the sockets, the engines and tasks models,
@@ -85,7 +61,7 @@ export class ClusterClient implements Disposable {
   constructor(options: ClusterClientOptions) {
     if (!options.connectionFile && !options.connectionInfo) throw new TypeError('ClusterClient needs connectionFile or connectionInfo');
     const logger = options.logger ?? silentLogger;
-    const requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
+    const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs;
     this.#tasks = new TasksModel({ idleGraceMs: options.idleGraceMs, maxTasks: options.maxTasks });
     this.onDidChangeTask = this.#tasks.onDidChangeTask;
     this.onDidOutput = this.#tasks.onDidOutput;

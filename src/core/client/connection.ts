@@ -1,3 +1,4 @@
+import { DEFAULTS } from '../defaults';
 import type { Logger } from '../log';
 import { loadConnectionFile, type Channel, type ConnectionInfo } from '../protocol/connectionFile';
 import { Session, type JsonObject, type Message } from '../protocol/message';
@@ -6,7 +7,7 @@ import { curveServerKeyFor, HandshakeTracker } from '../transport/curve';
 import type { SshTunnelError } from '../transport/sshArgs';
 import type { SshTunnelState } from '../transport/sshTunnel';
 import { SUBSCRIBER_CHANNELS, Transport } from '../transport/transport';
-import type { ClusterClientOptions } from './clusterClient';
+import type { ClusterClientOptions } from './options';
 import { ConnectionWatcher } from './connectionWatcher';
 import type { RequestSpec } from './context';
 import type { Dispatcher } from './dispatch';
@@ -208,7 +209,7 @@ export class Connection {
       });
       this.#transport = transport;
       const url = transport.urls.registration;
-      const timeoutMs = options.timeoutMs ?? this.#options.connectTimeoutMs ?? 10_000;
+      const timeoutMs = options.timeoutMs ?? this.#options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs;
       if (urls) this.#logger.info(`tunnelling every channel through ${this.#tunnel.server}`);
       this.#logger.info(`connecting to the controller at ${url}`);
       const reply = await this.request('registration', 'connection_request', {}, {
@@ -341,7 +342,7 @@ export class Connection {
 
   /** After a tunnel drop: the hub answers again, the SUB sockets are re-subscribed, lost replies are fetched. */
   async #reverify(transport: Transport): Promise<void> {
-    const timeoutMs = this.#options.connectTimeoutMs ?? 10_000;
+    const timeoutMs = this.#options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs;
     const seen = this.#subscribedBeforeDrop;
     const handshakes = this.#handshakes;
     try {

@@ -2,6 +2,11 @@
  * Typed errors of the cluster client and its transport. Each failure has one class and a stable `code`
  * that the language server and the UI switch on. None of them ever carries the HMAC key or a digest.
  */
+import { CodedError } from '../codedError';
+import type { ProtocolErrorCode } from '../protocol/errors';
+import type { TransportErrorCode } from '../transport/errors';
+
+export { ZmqLoadError } from '../transport/errors';
 
 export type ClientErrorCode =
   | 'ERR_TIMEOUT'
@@ -11,15 +16,14 @@ export type ClientErrorCode =
   | 'ERR_ENGINE_GONE'
   | 'ERR_CONTROLLER_GONE'
   | 'ERR_HUB'
-  | 'ERR_ZMQ_LOAD'
   | 'ERR_UNKNOWN_TASK';
 
-export abstract class ClientError extends Error {
-  abstract readonly code: ClientErrorCode;
-  override get name(): string {
-    return this.constructor.name;
-  }
+export abstract class ClientError extends CodedError {
+  abstract override readonly code: ClientErrorCode;
 }
+
+/** Every code a core error can carry. */
+export type CoreErrorCode = ProtocolErrorCode | TransportErrorCode | ClientErrorCode;
 
 /**
  * Cause: no answer within the request's timeout (the cluster never sends negative acknowledgements).
@@ -89,22 +93,6 @@ export class HubError extends ClientError {
     readonly traceback: string[] = [],
   ) {
     super(`${ename}: ${evalue}`);
-  }
-}
-
-/**
- * Cause: the native zeromq addon could not be loaded (missing prebuilt binary for this platform or
- * Node ABI, or a broken install).
- * Handled by: connect(), shown to the user with what to do.
- */
-export class ZmqLoadError extends ClientError {
-  readonly code = 'ERR_ZMQ_LOAD' as const;
-  constructor(readonly detail: string) {
-    super(
-      `the zeromq native addon could not be loaded (${detail}). It ships prebuilt for linux, macOS and ` +
-        `windows on x64/arm64; on another platform or Node version reinstall it (npm rebuild zeromq) or ` +
-        `install a build toolchain so it can compile.`,
-    );
   }
 }
 

@@ -7,7 +7,8 @@ import type { JsonObject } from '../protocol/message';
 import type { ClientContext } from './context';
 import { AbortedError, EngineGoneError, UnknownTaskError } from './errors';
 import { okContent, withDeadline } from './requests';
-import { expressionValues, isTerminal } from './tasks';
+import { expressionValues } from './tasks';
+import { isTerminal } from './types';
 import type {
   CompletionResult,
   Dependency,

@@ -2,13 +2,14 @@
  * Hub queries (PROTOCOL.md §4) on the registration socket: queue status, results, history, the task
  * database, purge, resubmit (with result polling) and shutdown.
  */
+import { DEFAULTS } from '../defaults';
 import type { ClientContext } from './context';
 import { parseQueueReply } from './engines';
 import { ClientError } from './errors';
 import { recordOutputs, recordState, recordToTask, rewriteDbQuery, TASK_RECORD_KEYS } from './hubQueries';
 import { okContent } from './requests';
-import { isTerminal, remoteError } from './tasks';
-import type { QueueStatus, RequestOptions, TaskInfo } from './types';
+import { remoteError } from './tasks';
+import { isTerminal, type QueueStatus, type RequestOptions, type TaskInfo } from './types';
 
 type Rec = Record<string, unknown>;
 const obj = (v: unknown): Rec => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Rec) : {});
@@ -58,7 +59,7 @@ export async function db(
 
 /** The newest `limit` (default 100) tasks of every client, from the hub, oldest first. */
 export async function historyTasks(ctx: ClientContext, options: RequestOptions & { limit?: number } = {}): Promise<TaskInfo[]> {
-  const limit = options.limit ?? 100;
+  const limit = options.limit ?? DEFAULTS.historyLimit;
   const ids = await history(ctx, options);
   // The history also lists complete/inspect requests, which are filtered out below: ask for some extra.
   const recent = ids.slice(-Math.ceil(limit * 1.5) - 10);

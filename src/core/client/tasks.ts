@@ -1,5 +1,6 @@
 import { Emitter, type Event } from '../event';
-import type { ExpressionValue, OutputItem, RemoteError, Run, TaskInfo, TaskState } from './types';
+import { DEFAULTS } from '../defaults';
+import { isTerminal, type ExpressionValue, type OutputItem, type RemoteError, type Run, type TaskInfo, type TaskState } from './types';
 
 /** Per-task bookkeeping beside the public TaskInfo. */
 interface Tracked {
@@ -13,7 +14,6 @@ interface Tracked {
   waiters?: (() => void)[];
 }
 
-export const isTerminal = (s: TaskState): boolean => s === 'done' || s === 'error' || s === 'aborted' || s === 'lost';
 
 export interface TasksModelOptions {
   /** How long a replied task waits for its idle status before it completes anyway. Default 3000 ms. */
@@ -47,8 +47,8 @@ export class TasksModel {
   onAdd: ((task: TaskInfo) => void) | undefined;
 
   constructor(options: TasksModelOptions = {}) {
-    this.#idleGraceMs = options.idleGraceMs ?? 3000;
-    this.#maxTasks = options.maxTasks ?? 20000;
+    this.#idleGraceMs = options.idleGraceMs ?? DEFAULTS.idleGraceMs;
+    this.#maxTasks = options.maxTasks ?? DEFAULTS.maxTasks;
     this.#evictAt = this.#maxTasks;
   }
 

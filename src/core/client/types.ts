@@ -3,7 +3,7 @@
  * Shared by src/core/client, the language server and (through the server protocol) the extension.
  * Plain data only: everything here is JSON-serializable.
  */
-import type { Channel } from '../protocol/connectionFile';
+import type { DroppedCounters } from '../transport/dropCounter';
 
 export type ClientState = 'disconnected' | 'connecting' | 'connected' | 'reconnecting' | 'closed';
 
@@ -27,6 +27,8 @@ export interface EngineInfo {
 /** pending: sent, not started; running: execute_input/busy seen or started; then a terminal state. */
 export type TaskState = 'pending' | 'running' | 'done' | 'error' | 'aborted' | 'lost';
 export const TERMINAL_STATES: readonly TaskState[] = ['done', 'error', 'aborted', 'lost'];
+/** True for a state a task never leaves: done, error, aborted, lost. */
+export const isTerminal = (s: TaskState): boolean => TERMINAL_STATES.includes(s);
 
 export interface RemoteError {
   ename: string;
@@ -121,10 +123,7 @@ export interface QueueStatus {
   unassigned: number;
 }
 
-export type DropReason = 'badSignature' | 'replay' | 'malformed';
-export type DroppedCounters = Record<DropReason, number> & {
-  byChannel: Partial<Record<Channel, Partial<Record<DropReason, number>>>>;
-};
+export type { DropReason, DroppedCounters } from '../transport/dropCounter';
 
 export interface SecurityPosture {
   /** HMAC-signed messages (a non-empty key). */

@@ -5,6 +5,7 @@
  * None of them ever carries the HMAC key or an expected digest: messages name what was wrong, not the
  * secret that would have made it right.
  */
+import { CodedError } from '../codedError';
 
 export type ProtocolErrorCode =
   | 'ERR_SIGNATURE' // HMAC did not verify
@@ -14,11 +15,8 @@ export type ProtocolErrorCode =
   | 'ERR_SCHEME' // unknown or unsupported signature scheme
   | 'ERR_CONNECTION_FILE'; // a connection file that cannot be used
 
-export abstract class ProtocolError extends Error {
-  abstract readonly code: ProtocolErrorCode;
-  override get name(): string {
-    return this.constructor.name;
-  }
+export abstract class ProtocolError extends CodedError {
+  abstract override readonly code: ProtocolErrorCode;
 }
 
 /**

@@ -1,5 +1,5 @@
 import type * as Zmq from 'zeromq';
-import type { DropReason } from '../client/types';
+import type { DropReason } from './dropCounter';
 import type { Logger } from '../log';
 import type { Channel } from '../protocol/connectionFile';
 import { ProtocolError } from '../protocol/errors';

@@ -1,9 +1,19 @@
 import type { Channel } from '../protocol/connectionFile';
-import type { DropReason, DroppedCounters } from '../client/types';
+
+/** Why a read loop dropped a message. */
+export type DropReason = 'badSignature' | 'replay' | 'malformed';
+export type DroppedCounters = Record<DropReason, number> & {
+  byChannel: Partial<Record<Channel, Partial<Record<DropReason, number>>>>;
+};
+
+/** No message dropped yet. */
+export function emptyDropped(): DroppedCounters {
+  return { badSignature: 0, replay: 0, malformed: 0, byChannel: {} };
+}
 
 /** Messages dropped by the read loops, per reason and per channel. Survives reconnects. */
 export class DropCounter {
-  #counts: DroppedCounters = { badSignature: 0, replay: 0, malformed: 0, byChannel: {} };
+  #counts: DroppedCounters = emptyDropped();
 
   add(channel: Channel, reason: DropReason): void {
     this.#counts[reason]++;

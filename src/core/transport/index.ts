@@ -1,3 +1,4 @@
+export * from './errors';
 export * from './zmq';
 export * from './dropCounter';
 export * from './channelSocket';

@@ -4,6 +4,9 @@
  * turning ssh's stderr into a message a user can act on. No processes here, so it is unit-testable.
  */
 import { connectableAddress, isLoopback, type ConnectionInfo } from '../protocol/connectionFile';
+import { SshTunnelError } from './errors';
+
+export { SshTunnelError };
 
 /** An SSH server as written in a connection file's `ssh` field or a user setting. */
 export interface SshServer {
@@ -17,30 +20,6 @@ export interface SshForward {
   localPort: number;
   remoteHost: string;
   remotePort: number;
-}
-
-/**
- * Cause: the ssh server spec is not `[user@]host[:port]`, the ssh client is missing, ssh exited (auth
- * refused, host unreachable, unknown host key, a forward that could not bind), or the forwarded ports did
- * not open in time.
- * Handled by: the client's connect(), which shows the message (host + ssh's own words) to the user; a
- * dropped tunnel is re-established by SshTunnel itself.
- */
-export class SshTunnelError extends Error {
-  readonly code = 'ERR_SSH_TUNNEL' as const;
-  constructor(
-    message: string,
-    /** `user@host:port` as given, '' when the spec itself was invalid. */
-    readonly server: string,
-    /** What ssh wrote to stderr (trimmed), '' when it never ran. */
-    readonly sshMessage = '',
-    readonly exitCode: number | null = null,
-  ) {
-    super(message);
-  }
-  override get name(): string {
-    return 'SshTunnelError';
-  }
 }
 
 /** Parses `[user@]host[:port]`; `[::1]:22` brackets an IPv6 host, a bare IPv6 address has no port. */

@@ -3,7 +3,7 @@
  * (and the extension) can start, show clusters and report a clear error when the addon is missing.
  */
 import type * as Zmq from 'zeromq';
-import { ZmqLoadError } from '../client/errors';
+import { ZmqLoadError } from './errors';
 
 export type ZmqModule = typeof Zmq;
 

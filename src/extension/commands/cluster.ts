@@ -8,7 +8,7 @@ import {
   ShutdownRequest,
   TasksRequest,
   type QueueStatus,
-} from '../../server/protocol';
+} from '../../shared/protocol';
 import type { Ctx } from '../ctx';
 import { CancelledError, UserError } from '../errors';
 import { Commands } from '../ids';

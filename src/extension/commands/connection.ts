@@ -1,6 +1,6 @@
 /** Connect, disconnect, the language server, the actions quick pick, and the output channels. */
 import * as vscode from 'vscode';
-import { ListClustersRequest, type ConnectParams, type ConnectResult, type FoundCluster } from '../../server/protocol';
+import { ListClustersRequest, type ConnectParams, type ConnectResult, type FoundCluster } from '../../shared/protocol';
 import type { Ctx } from '../ctx';
 import { CancelledError } from '../errors';
 import { Commands } from '../ids';

@@ -4,7 +4,7 @@
  * "…on Engines…" commands always ask.
  */
 import * as vscode from 'vscode';
-import { ExecuteRequest, type ExecuteResult, type Targets } from '../../server/protocol';
+import { ExecuteRequest, type ExecuteResult, type Targets } from '../../shared/protocol';
 import { cellAt, cellCode, dedent } from '../cells';
 import type { Ctx } from '../ctx';
 import { CancelledError, UserError } from '../errors';

@@ -8,7 +8,7 @@ import {
   ResubmitRequest,
   TasksRequest,
   type TaskSelection,
-} from '../../server/protocol';
+} from '../../shared/protocol';
 import type { Ctx } from '../ctx';
 import { UserError } from '../errors';
 import { Commands } from '../ids';
@@ -24,13 +24,12 @@ function selectionOf(ctx: Ctx, node: TasksTreeNode | undefined, nodes: TasksTree
 
 /**
  * Abort as a user means it: queued tasks never start (abort_request) and running ones stop. 7.x/8.x
- * engines handle abort_request only between cells, so the running tasks of the selection are also
- * interrupted (the nanny's SIGINT), which ends them with KeyboardInterrupt.
+ * engines handle abort_request only between cells, so the server also interrupts the running tasks of
+ * the selection (ipp/abort's interruptRunning), which ends them with KeyboardInterrupt.
  */
 async function abortAndInterrupt(ctx: Ctx, sel: TaskSelection): Promise<{ aborted: string[]; interrupted: number[] }> {
-  const { aborted } = await ctx.request(AbortRequest, sel);
-  const { engineIds } = await ctx.request(InterruptRequest, sel);
-  return { aborted, interrupted: engineIds };
+  const { aborted, interrupted } = await ctx.request(AbortRequest, { ...sel, interruptRunning: true });
+  return { aborted, interrupted: interrupted ?? [] };
 }
 
 function count(n: number, what: string): string {

@@ -4,7 +4,7 @@
  * flush timer and the images sent to the results panel).
  */
 import * as vscode from 'vscode';
-import type { EngineOutputs, OutputNotificationParams, RunSummary, WaitResult } from '../../server/protocol';
+import type { EngineOutputs, OutputNotificationParams, RunSummary, WaitResult } from '../../shared/protocol';
 import { Channels } from '../ids';
 import type { ClusterModel } from '../model';
 import { ImagePanel, type PanelImage } from './imagePanel';
@@ -94,7 +94,7 @@ export class RunOutput implements vscode.Disposable {
   onOutput(p: OutputNotificationParams): void {
     const images: PanelImage[] = [];
     for (const item of p.items) {
-      this.#stream.push(item.runId, item.engineId, item.output);
+      this.#stream.push(item.runId, item.engineId, item.output, item.run);
       images.push(...imagesOf([{ engineId: item.engineId, output: item.output }], this.model.run(item.runId)?.title ?? item.runId));
     }
     if (images.length) this.images.add(images);

@@ -46,7 +46,10 @@ export class PxStream {
     private readonly now: () => number = Date.now,
     /** How long the footer waits after a run ended, for outputs still in flight. */
     private readonly graceMs = 150,
-    /** How long outputs of a run we know nothing about wait for its summary before a bare header. */
+    /**
+     * How long outputs of a run we know nothing about (no summary, no intro with its first output: not
+     * from this extension's server) wait before a bare header; also how long a quiet run's header waits.
+     */
     private readonly headerWaitMs = 1000,
     /** How long the outputs of a running run are held, to group those of several engines. */
     private readonly holdMs = 400,
@@ -82,10 +85,15 @@ export class PxStream {
     else s.finishedAt = undefined;
   }
 
-  push(runId: string, engineId: number | undefined, output: OutputItem): void {
+  /**
+   * An output of a run. `intro` (the server sends it with a run's first output) titles the run at once,
+   * so its output never waits for the run's summary.
+   */
+  push(runId: string, engineId: number | undefined, output: OutputItem, intro?: { title: string; targets: Targets; created?: string }): void {
     if (this.#ignored.has(runId)) return;
     const late = !this.#runs.has(runId) && this.#finished.has(runId);
     const s = this.#stream(runId);
+    if (!s.info && intro) s.info = { runId, ...intro, state: 'running', done: 0, total: 0, elapsedMs: 0 };
     if (late) {
       s.info = this.#finished.get(runId);
       s.headerWritten = s.footerWritten = true;

@@ -1,5 +1,5 @@
 /** Small pure facts about runs, shared by the output channel, progress and commands. */
-import type { RunSummary, TaskState } from '../../server/protocol';
+import type { RunSummary, TaskState } from '../../shared/protocol';
 
 export function stateCounts(r: Pick<RunSummary, 'tasks'>): Record<TaskState, number> {
   const c: Record<TaskState, number> = { pending: 0, running: 0, done: 0, error: 0, aborted: 0, lost: 0 };

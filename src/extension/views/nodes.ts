@@ -2,7 +2,7 @@
  * Tree elements: small stable references into the model (the tree-view-sample pattern), so a refresh
  * of one node is a fire() with the same object. Pure: no `vscode`.
  */
-import type { TaskSelection } from '../../server/protocol';
+import type { TaskSelection } from '../../shared/protocol';
 
 export interface EngineNode {
   readonly kind: 'engine';

@@ -4,7 +4,7 @@
  * time as ipp/tasksChanged arrives; running runs tick once a second while the view is visible.
  */
 import * as vscode from 'vscode';
-import type { TaskSummary } from '../../server/protocol';
+import type { TaskSummary } from '../../shared/protocol';
 import type { ClusterModel } from '../model';
 import { NodeCache, type HistoryNode, type HistoryTaskNode, type MessageNode, type RunNode, type TaskNode, type TasksTreeNode } from './nodes';
 import { toTreeItem } from './toTreeItem';

@@ -4,7 +4,7 @@
  * choose which descriptor to show.
  */
 import { Commands, TreeItemContexts } from '../ids';
-import type { EngineInfo, RunSummary, TaskState, TaskSummary } from '../../server/protocol';
+import type { EngineInfo, RunSummary, TaskState, TaskSummary } from '../../shared/protocol';
 import { formatDuration, formatTargets } from '../output/pxFormat';
 
 export interface IconDescriptor {

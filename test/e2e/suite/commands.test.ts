@@ -10,7 +10,7 @@ import * as vscode from 'vscode';
 import type { ExtensionApi } from '../../../src/extension/extension';
 import { ALL_COMMANDS, Commands, ContextKeys, EXTENSION_ID, Views } from '../../../src/extension/ids';
 import type { RunNode, TasksTreeNode } from '../../../src/extension/views/nodes';
-import type { ConnectResult, ExecuteResult, QueueStatus } from '../../../src/server/protocol';
+import type { ConnectResult, ExecuteResult, QueueStatus } from '../../../src/shared/protocol';
 import { TestCluster } from '../../integration/harness';
 
 type Listen = (listener: () => void) => { dispose(): void };

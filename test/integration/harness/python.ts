@@ -2,11 +2,9 @@
 // venv python); Debian's python3-ipyparallel lives under /usr/bin/python3, and `ipcluster`'s shebang names it.
 import { spawnSync } from 'node:child_process';
 import { isAbsolute } from 'node:path';
-import { shebangInterpreter, which } from '../../../src/core/python';
+import { DEFAULT_PYTHON, installHint, shebangInterpreter, which } from '../../../src/core/python';
 
-export const INSTALL_HINT =
-  'Install ipyparallel for a Python 3 (Debian/Ubuntu: sudo apt-get install python3-ipyparallel; ' +
-  'elsewhere: python3 -m pip install ipyparallel), or set IPP_PYTHON to an interpreter that has it.';
+export const INSTALL_HINT = installHint('IPP_PYTHON');
 
 /** Where a candidate came from and why it was rejected, for the error message. */
 interface Tried {
@@ -33,7 +31,7 @@ let cached: string | undefined;
  */
 export function findIpyparallelPython(
   env: NodeJS.ProcessEnv = process.env,
-  fallbacks: readonly string[] = ['/usr/bin/python3'],
+  fallbacks: readonly string[] = [DEFAULT_PYTHON],
 ): string {
   const cacheable = env === process.env && !env.IPP_PYTHON;
   if (cached && cacheable) return cached;

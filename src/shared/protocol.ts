@@ -1,25 +1,28 @@
 /**
- * The `ipp/*` custom requests and notifications of the cluster language server: one file, imported by
- * the server and by the VS Code client (and documented for other editors in docs/server-protocol.md).
- * Only types and method names here: no runtime dependencies but vscode-languageserver-protocol's
- * message-type constructors, which both sides already have.
+ * The ipp/* wire contract of the cluster language server: every custom request and notification, with
+ * its params and result declared field by field (the data shapes are in ./types). Imported by the server
+ * and by the VS Code client, and documented for other editors in docs/server-protocol.md (a unit test
+ * checks that the two name the same methods). Nothing here is imported from the server, and no core type
+ * is re-exported: the server maps core's types to these in one place (src/server/toWire.ts).
+ * Runtime code here is only method names, error codes and default settings.
  */
 import { NotificationType, RequestType, RequestType0 } from 'vscode-languageserver-protocol';
+import { DEFAULTS } from '../core/defaults';
 import type {
   ClientState,
-  ClientStatus,
   DroppedCounters,
   EngineInfo,
+  FoundCluster,
   OutputItem,
   QueueStatus,
+  RemoteError,
   SecurityPosture,
-  TaskInfo,
   TaskState,
+  TaskSummary,
   Targets,
-} from '../core/client/types';
-import type { FoundCluster } from '../core/protocol/discovery';
+} from './types';
 
-export type { ClientState, DroppedCounters, EngineInfo, OutputItem, QueueStatus, SecurityPosture, TaskInfo, TaskState, Targets, FoundCluster };
+export type * from './types';
 
 /** Error codes of ResponseErrors from ipp/* requests (in the JSON-RPC server-defined range). */
 export const ErrorCodes = {
@@ -91,9 +94,6 @@ export interface RunSummary {
   elapsedMs: number;
   tasks: TaskSummary[];
 }
-/** A task without its outputs (fetch those with ipp/wait or ipp/output). */
-export type TaskSummary = Omit<TaskInfo, 'outputs' | 'code'> & { outputCount: number };
-
 export interface TasksParams {
   /** Only this run. */
   runId?: string;
@@ -133,7 +133,7 @@ export interface EngineOutputs {
   msgId: string;
   state: TaskState;
   outputs: OutputItem[];
-  error?: TaskInfo['error'];
+  error?: RemoteError;
   durationMs?: number;
 }
 export interface WaitResult {
@@ -153,7 +153,19 @@ export interface TaskSelection {
   runId?: string;
   msgIds?: string[];
 }
-export const AbortRequest = new RequestType<TaskSelection, { aborted: string[] }, void>('ipp/abort');
+export interface AbortParams extends TaskSelection {
+  /**
+   * Also interrupt the engines running the selected tasks (abort alone only stops the queued ones).
+   * The result then lists those engines in `interrupted`.
+   */
+  interruptRunning?: boolean;
+}
+export interface AbortResult {
+  aborted: string[];
+  /** Engines interrupted, when `interruptRunning` was set. */
+  interrupted?: number[];
+}
+export const AbortRequest = new RequestType<AbortParams, AbortResult, void>('ipp/abort');
 export interface InterruptParams extends TaskSelection {
   /** Interrupt these engines directly. */
   engineIds?: number[];
@@ -166,8 +178,15 @@ export interface PurgeParams extends TaskSelection {
 }
 export const PurgeRequest = new RequestType<PurgeParams, { purged: number }, void>('ipp/purge');
 
-/** ClusterClient.status() as it is: the cluster's state, engine and running-task counts, security, drops. */
-export type StatusResult = ClientStatus;
+/** The cluster's state, engine and running-task counts, security, and messages dropped. */
+export interface StatusResult {
+  state: ClientState;
+  connectionFile?: string;
+  engines: number;
+  runningTasks: number;
+  security?: SecurityPosture;
+  dropped: DroppedCounters;
+}
 export const StatusRequest = new RequestType0<StatusResult, void>('ipp/status');
 export const QueueStatusRequest = new RequestType0<QueueStatus, void>('ipp/queueStatus');
 
@@ -201,16 +220,32 @@ export interface TasksChangedParams {
 }
 export const TasksChangedNotification = new NotificationType<TasksChangedParams>('ipp/tasksChanged');
 
+/** What an editor needs to title a run's output before its first ipp/tasksChanged arrives. */
+export interface RunIntro {
+  /** The code's first non-empty line, trimmed (as RunSummary.title). */
+  title: string;
+  targets: Targets;
+  created: string;
+}
 export interface OutputParamsItem {
   runId: string;
   msgId: string;
   engineId?: number;
   output: OutputItem;
+  /** On the first item of each run only: its title and targets. */
+  run?: RunIntro;
 }
 export interface OutputNotificationParams {
   items: OutputParamsItem[];
 }
 export const OutputNotification = new NotificationType<OutputNotificationParams>('ipp/output');
+
+/**
+ * The ipp/status answer, pushed when it changes: the running-task count, the engine count, the state,
+ * the security posture or the dropped-message counters. Coalesced like the others (the latest value of
+ * the window, and only when it differs from the last one sent).
+ */
+export const StatusChangedNotification = new NotificationType<StatusResult>('ipp/statusChanged');
 
 /**
  * Node flags to start the server with (any client that spawns it should pass them). A small young
@@ -234,8 +269,8 @@ export const DEFAULT_SERVER_SETTINGS: ServerSettings = {
   diagnostics: true,
   hover: true,
   completion: true,
-  languageFeatureTimeoutMs: 1500,
-  connectTimeoutMs: 10000,
-  requestTimeoutMs: 30000,
-  notificationBatchMs: 50,
+  languageFeatureTimeoutMs: DEFAULTS.languageFeatureTimeoutMs,
+  connectTimeoutMs: DEFAULTS.connectTimeoutMs,
+  requestTimeoutMs: DEFAULTS.requestTimeoutMs,
+  notificationBatchMs: DEFAULTS.notificationBatchMs,
 };

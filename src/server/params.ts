@@ -1,0 +1,161 @@
+/**
+ * One parser per ipp/* `*Params` type: each takes what the client sent (unknown JSON) and returns the
+ * typed value, or throws an InvalidParams ResponseError that names the field. Handlers use only these.
+ */
+import { isAbsolute, resolve } from 'node:path';
+import { connectionFilePath, defaultIpythonDir } from '../core/protocol/discovery';
+import type {
+  AbortParams,
+  ExecuteParams,
+  HistoryParams,
+  InterruptParams,
+  ListClustersParams,
+  PurgeParams,
+  TaskSelection,
+  TasksParams,
+  WaitParams,
+} from '../shared/protocol';
+import type { Targets } from '../shared/types';
+import type { ClientFactoryOptions } from './clientApi';
+import { invalidParams } from './errors';
+
+type Fields = Record<string, unknown>;
+
+function object(params: unknown): Fields {
+  if (params === undefined || params === null) return {};
+  if (typeof params !== 'object' || Array.isArray(params)) throw invalidParams('params', 'must be an object');
+  return params as Fields;
+}
+
+function optionalString(p: Fields, field: string): string | undefined {
+  const v = p[field];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'string') throw invalidParams(field, 'must be a string');
+  return v;
+}
+
+function optionalInt(p: Fields, field: string, min = 0): number | undefined {
+  const v = p[field];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw invalidParams(field, `must be an integer >= ${min}`);
+  return v;
+}
+
+function optionalBoolean(p: Fields, field: string): boolean | undefined {
+  const v = p[field];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'boolean') throw invalidParams(field, 'must be a boolean');
+  return v;
+}
+
+function isEngineId(x: unknown): x is number {
+  return typeof x === 'number' && Number.isInteger(x) && x >= 0;
+}
+
+function optionalIds(p: Fields, field: string): number[] | undefined {
+  const v = p[field];
+  if (v === undefined || v === null) return undefined;
+  if (!Array.isArray(v) || !v.every(isEngineId)) throw invalidParams(field, 'must be a list of engine ids (integers)');
+  return v;
+}
+
+function optionalStrings(p: Fields, field: string): string[] | undefined {
+  const v = p[field];
+  if (v === undefined || v === null) return undefined;
+  if (!Array.isArray(v) || !v.every((x): x is string => typeof x === 'string')) throw invalidParams(field, 'must be a list of strings');
+  return v;
+}
+
+function targets(v: unknown): Targets {
+  if (v === 'all' || v === 'balanced') return v;
+  if (Array.isArray(v) && v.length > 0 && v.every(isEngineId)) return v;
+  throw invalidParams('targets', 'must be "all", "balanced" or a non-empty list of engine ids');
+}
+
+function stringMap(p: Fields, field: string, what: string): Record<string, string> | undefined {
+  const v = p[field];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw invalidParams(field, `must be an object of ${what}`);
+  return v as Record<string, string>;
+}
+
+/** ipp/connect: the connection file it means (the given path, or the one discovery names), and SSH options. */
+export interface ParsedConnect extends Pick<ClientFactoryOptions, 'sshServer' | 'ssh'> {
+  connectionFile: string;
+}
+export function parseConnectParams(params: unknown): ParsedConnect {
+  const p = object(params);
+  const sshServer = optionalString(p, 'sshServer') || undefined;
+  const sshPath = optionalString(p, 'sshPath') || undefined;
+  const extraArgs = optionalStrings(p, 'sshArgs');
+  const ssh = sshPath || extraArgs ? { sshPath, extraArgs } : undefined;
+  const file = optionalString(p, 'connectionFile');
+  if (file !== undefined) {
+    if (file.trim() === '') throw invalidParams('connectionFile', 'must not be empty');
+    return { connectionFile: isAbsolute(file) ? file : resolve(file), sshServer, ssh };
+  }
+  const ipythonDir = optionalString(p, 'ipythonDir') || defaultIpythonDir();
+  const connectionFile = connectionFilePath(ipythonDir, optionalString(p, 'profile') || 'default', optionalString(p, 'clusterId') ?? '');
+  return { connectionFile, sshServer, ssh };
+}
+
+export function parseListClustersParams(params: unknown): Required<ListClustersParams> {
+  return { ipythonDir: optionalString(object(params), 'ipythonDir') || defaultIpythonDir() };
+}
+
+export function parseTasksParams(params: unknown): TasksParams {
+  const p = object(params);
+  return { runId: optionalString(p, 'runId'), limit: optionalInt(p, 'limit') };
+}
+
+export function parseExecuteParams(params: unknown): ExecuteParams {
+  const p = object(params);
+  if (typeof p.code !== 'string') throw invalidParams('code', 'must be a string');
+  const t = targets(p.targets);
+  const timeout = p.timeout;
+  if (timeout !== undefined && timeout !== null && (typeof timeout !== 'number' || timeout < 0)) throw invalidParams('timeout', 'must be seconds >= 0');
+  return {
+    code: p.code,
+    targets: t,
+    uri: optionalString(p, 'uri'),
+    line: optionalInt(p, 'line'),
+    silent: optionalBoolean(p, 'silent'),
+    userExpressions: stringMap(p, 'userExpressions', 'name -> expression'),
+    after: optionalStrings(p, 'after'),
+    follow: optionalStrings(p, 'follow'),
+    timeout: typeof timeout === 'number' ? timeout : undefined,
+    retries: optionalInt(p, 'retries'),
+  };
+}
+
+/** ipp/output (and the runId of ipp/wait): a required run id. */
+export function parseRunId(params: unknown): string {
+  const runId = optionalString(object(params), 'runId');
+  if (runId === undefined) throw invalidParams('runId', 'is required');
+  return runId;
+}
+
+export function parseWaitParams(params: unknown): WaitParams {
+  return { runId: parseRunId(params), timeoutMs: optionalInt(object(params), 'timeoutMs') };
+}
+
+export function parseTaskSelection(params: unknown): TaskSelection {
+  const p = object(params);
+  return { runId: optionalString(p, 'runId'), msgIds: optionalStrings(p, 'msgIds') };
+}
+
+export function parseAbortParams(params: unknown): AbortParams {
+  return { ...parseTaskSelection(params), interruptRunning: optionalBoolean(object(params), 'interruptRunning') };
+}
+
+export function parseInterruptParams(params: unknown): InterruptParams {
+  return { ...parseTaskSelection(params), engineIds: optionalIds(object(params), 'engineIds') };
+}
+
+export function parsePurgeParams(params: unknown): PurgeParams {
+  return { ...parseTaskSelection(params), all: object(params).all === true };
+}
+
+export function parseHistoryParams(params: unknown): HistoryParams {
+  return { limit: optionalInt(object(params), 'limit', 1) };
+}

@@ -1,0 +1,68 @@
+/**
+ * The one place where core's types become the wire contract's (src/shared). Each mapper names the fields
+ * it sends, so a field added to a core type stays off the wire until it is added to the contract and here.
+ * Optional fields are copied only when present, so a message carries no `"field": undefined` holes.
+ */
+import type { ClientStatus, EngineInfo as CoreEngine, SecurityPosture as CoreSecurity, TaskInfo } from '../core/client/types';
+import type { FoundCluster as CoreFoundCluster } from '../core/protocol/discovery';
+import type { EngineInfo, FoundCluster, SecurityPosture, TaskSummary } from '../shared/types';
+import type { StatusResult } from '../shared/protocol';
+
+/** Copies the keys of `from` listed in `keys` whose value is not undefined. */
+function copyDefined<S extends object, K extends keyof S>(to: Partial<Pick<S, K>>, from: S, keys: readonly K[]): void {
+  for (const k of keys) if (from[k] !== undefined) to[k] = from[k];
+}
+
+const TASK_OPTIONAL = [
+  'runId',
+  'engineId',
+  'engineUuid',
+  'started',
+  'completed',
+  'received',
+  'error',
+  'reason',
+  'executionCount',
+  'userExpressions',
+  'resubmittedAs',
+  'resubmittedFrom',
+  'foreign',
+] as const;
+
+/** A task without its code and outputs. */
+export function toTaskSummary(task: TaskInfo): TaskSummary {
+  const out: TaskSummary = { msgId: task.msgId, queue: task.queue, state: task.state, submitted: task.submitted, outputCount: task.outputs.length };
+  copyDefined(out, task, TASK_OPTIONAL);
+  return out;
+}
+
+export function toEngineInfo(e: CoreEngine): EngineInfo {
+  return { id: e.id, uuid: e.uuid, status: e.status, queue: e.queue, completed: e.completed, tasks: e.tasks };
+}
+
+export function toEngines(engines: readonly CoreEngine[]): EngineInfo[] {
+  return engines.map(toEngineInfo);
+}
+
+export function toSecurity(s: CoreSecurity): SecurityPosture {
+  const out: SecurityPosture = { signed: s.signed, signatureScheme: s.signatureScheme, transport: s.transport, loopback: s.loopback, warnings: [...s.warnings] };
+  if (s.tunnel !== undefined) out.tunnel = s.tunnel;
+  return out;
+}
+
+/** The posture of a session that has none yet (no connection): unsigned, plain, not loopback. */
+export const NO_SECURITY: SecurityPosture = { signed: false, signatureScheme: '', transport: 'plain', loopback: false, warnings: [] };
+
+export function toStatus(s: ClientStatus, connectionFile: string | undefined): StatusResult {
+  const out: StatusResult = { state: s.state, engines: s.engines, runningTasks: s.runningTasks, dropped: s.dropped };
+  const file = s.connectionFile ?? connectionFile;
+  if (file !== undefined) out.connectionFile = file;
+  if (s.security) out.security = toSecurity(s.security);
+  return out;
+}
+
+export function toFoundCluster(c: CoreFoundCluster): FoundCluster {
+  const out: FoundCluster = { profile: c.profile, clusterId: c.clusterId, profileDir: c.profileDir, connectionFile: c.connectionFile, modified: c.modified };
+  copyDefined(out, c, ['controllerPid', 'engineCount'] as const);
+  return out;
+}

@@ -1,0 +1,112 @@
+/**
+ * The data shapes of the ipp/* wire contract, declared field by field (docs/server-protocol.md section 3).
+ * Nothing here is imported from core: a field added to a core type reaches the wire only when it is
+ * added here and in the server's mapper (src/server/toWire.ts), which the compiler keeps in step.
+ * Types only: this file has no runtime code.
+ */
+
+export type ClientState = 'disconnected' | 'connecting' | 'connected' | 'reconnecting' | 'closed';
+
+/** `all` engines (one task per engine), `balanced` (one task, task scheduler), or engine ids. */
+export type Targets = 'all' | 'balanced' | number[];
+
+export type EngineStatus = 'idle' | 'busy' | 'starting' | 'unknown';
+
+export interface EngineInfo {
+  id: number;
+  uuid: string;
+  status: EngineStatus;
+  /** Pending direct (mux) requests. */
+  queue: number;
+  /** Completed requests. */
+  completed: number;
+  /** Pending load-balanced tasks assigned to this engine. */
+  tasks: number;
+}
+
+/** pending: sent, not started; running: started; then a terminal state (done, error, aborted, lost). */
+export type TaskState = 'pending' | 'running' | 'done' | 'error' | 'aborted' | 'lost';
+
+export interface RemoteError {
+  ename: string;
+  evalue: string;
+  /** IPython's formatted traceback, ANSI codes included. */
+  traceback: string[];
+}
+
+export type OutputItem =
+  | { kind: 'stream'; name: 'stdout' | 'stderr'; text: string }
+  | { kind: 'execute_result'; executionCount: number | null; data: Record<string, unknown> }
+  | { kind: 'display_data'; data: Record<string, unknown>; metadata: Record<string, unknown> }
+  | { kind: 'error'; ename: string; evalue: string; traceback: string[] };
+
+/** A user_expressions entry of an execute reply. */
+export type ExpressionValue =
+  | { status: 'ok'; data: Record<string, unknown> }
+  | { status: 'error'; ename: string; evalue: string; traceback: string[] };
+
+/** A task without its code and outputs (fetch those with ipp/wait or ipp/output). */
+export interface TaskSummary {
+  msgId: string;
+  runId?: string;
+  /** 'mux' for direct execution on one engine, 'task' for load-balanced. */
+  queue: 'mux' | 'task';
+  engineId?: number;
+  engineUuid?: string;
+  state: TaskState;
+  /** ISO dates: submitted, started, completed (the engine's clock), received (the server's clock). */
+  submitted: string;
+  started?: string;
+  completed?: string;
+  received?: string;
+  error?: RemoteError;
+  /** Why the task ended as aborted or lost, when known. */
+  reason?: string;
+  executionCount?: number;
+  userExpressions?: Record<string, ExpressionValue>;
+  resubmittedAs?: string;
+  resubmittedFrom?: string;
+  /** True when submitted by another client (seen only through the hub's history). */
+  foreign?: boolean;
+  outputCount: number;
+}
+
+export interface QueueStatus {
+  engines: Record<number, { queue: number; completed: number; tasks: number }>;
+  unassigned: number;
+}
+
+export type DropReason = 'badSignature' | 'replay' | 'malformed';
+export type ChannelName = 'registration' | 'mux' | 'task' | 'control' | 'iopub' | 'notification' | 'broadcast';
+export interface DroppedCounters {
+  badSignature: number;
+  replay: number;
+  malformed: number;
+  byChannel: Partial<Record<ChannelName, Partial<Record<DropReason, number>>>>;
+}
+
+export interface SecurityPosture {
+  /** HMAC-signed messages (a non-empty key). */
+  signed: boolean;
+  signatureScheme: string;
+  /** How the link is protected. */
+  transport: 'curve' | 'ssh' | 'plain';
+  /** The controller is on a loopback address. */
+  loopback: boolean;
+  /** `user@host:port` of the SSH tunnel the connection goes through, when there is one. */
+  tunnel?: string;
+  warnings: string[];
+}
+
+/** A cluster found in an IPython directory (ipp/listClusters). */
+export interface FoundCluster {
+  profile: string;
+  /** '' for the default cluster that `ipcluster start` makes. */
+  clusterId: string;
+  profileDir: string;
+  connectionFile: string;
+  /** When the connection file was last written (ms since epoch). */
+  modified: number;
+  controllerPid?: number;
+  engineCount?: number;
+}
