@@ -31,6 +31,7 @@ describe('engines under MPI (ipcluster --engines=mpi)', { timeout: 300_000, skip
 
   after(async () => {
     client?.dispose();
+    log.assertNoSecrets([cluster?.key() ?? '']);
     await cluster?.dispose();
     console.log(`# MPI tests took ${((Date.now() - started) / 1000).toFixed(1)} s`);
   });

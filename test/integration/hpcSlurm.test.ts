@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { ClusterClient } from '../../src/core/client';
 import { ClusterNotStaleError, isPidAlive, listClusterRecords, readClusterRecord, removeStaleClusterFiles } from '../../src/core/protocol';
 import { RecordingLogger, streamText, until } from './clientSupport';
-import { findIpyparallelPython } from './harness';
+import { findIpyparallelPython, pollUntil } from './harness';
 import { LauncherCluster } from './harness/launcherCluster';
 import { slurmUnavailable, TestSlurm } from './harness/slurm';
 
@@ -24,11 +24,11 @@ describe('engines as a Slurm job (ipcluster --engines=slurm)', { timeout: 400_00
   const clusters: LauncherCluster[] = [];
   const started = Date.now();
 
-  async function startCluster(clusterId: string): Promise<LauncherCluster> {
+  async function startCluster(clusterId: string, waitForEngines = true): Promise<LauncherCluster> {
     const t0 = Date.now();
-    const c = await LauncherCluster.start({ launcher: 'slurm', engines: 2, clusterId, env: slurm.env(), python });
+    const c = await LauncherCluster.start({ launcher: 'slurm', engines: 2, clusterId, env: slurm.env(), python, waitForEngines });
     clusters.push(c);
-    console.log(`# Slurm cluster '${clusterId}': engines ready ${seconds(t0)} after the start`);
+    console.log(`# Slurm cluster '${clusterId}': ${waitForEngines ? 'engines ready' : 'connection file written'} ${seconds(t0)} after the start`);
     return c;
   }
 
@@ -85,12 +85,14 @@ describe('engines as a Slurm job (ipcluster --engines=slurm)', { timeout: 400_00
       assert.equal(existsSync(cluster.recordFile), false);
     } finally {
       client.dispose();
-      log.assertNoSecrets([]);
+      log.assertNoSecrets([cluster.key()]);
     }
   });
 
   it('reports a cluster killed by pid as stale, keeps its files while it runs, and removes them after', async () => {
-    const cluster = await startCluster('crashed');
+    // The crash comes once the job is submitted (its id in the record), before the engines are up.
+    const cluster = await startCluster('crashed', false);
+    assert.ok(await pollUntil(() => readClusterRecord(cluster.profileDir, 'crashed').jobIds.length > 0, 60_000, 200), 'the record names the submitted job');
     const running = readClusterRecord(cluster.profileDir, 'crashed');
     assert.equal(running.state, 'running');
     assert.equal(running.launcher, 'slurm');

@@ -25,6 +25,8 @@ export interface LauncherClusterOptions {
   python?: string;
   /** Deadline for the connection file and the engines' registration. Default 90 s. */
   startTimeoutMs?: number;
+  /** Wait until the Hub lists every engine (default), or only for the connection files. */
+  waitForEngines?: boolean;
 }
 
 /** A cluster started by `ipcluster start --engines=<launcher>`, ipcluster in the foreground as our child. */
@@ -52,7 +54,7 @@ export class LauncherCluster {
     this.#env = { ...process.env, ...(opts.env ?? {}), IPYTHONDIR: this.ipythonDir };
   }
 
-  /** Starts ipcluster and resolves once the Hub lists every engine. Cleans up and throws with the logs otherwise. */
+  /** Starts ipcluster and resolves once the Hub lists every engine (see waitForEngines). Cleans up and throws with the logs otherwise. */
   static async start(opts: LauncherClusterOptions): Promise<LauncherCluster> {
     const c = new LauncherCluster(opts);
     live.add(c);
@@ -66,7 +68,7 @@ export class LauncherCluster {
       );
       const files = await waitForConnectionFiles(c.connectionFile, { timeoutMs: deadline - Date.now(), failIf: () => c.#problem() });
       c.#keys.add(files.info.key);
-      await c.#waitForEngines(n, deadline);
+      if (opts.waitForEngines ?? true) await c.#waitForEngines(n, deadline);
       c.discover();
       return c;
     } catch (e) {
@@ -113,10 +115,16 @@ export class LauncherCluster {
 
   /** SIGKILLs every process by pid, without `ipcluster stop`: the record and connection files stay (stale). */
   async killAll(): Promise<number[]> {
-    const refs = this.discover().length ? [...this.#tracked.values()].filter((r) => r.alive()) : [];
+    this.discover();
+    const refs = [...this.#tracked.values()].filter((r) => r.alive());
     const left = await terminate(refs, { signal: 'SIGKILL' });
     if (left.length > 0) throw new Error(`processes ${left.map((r) => r.pid).join(', ')} survived SIGKILL`);
     return refs.map((r) => r.pid);
+  }
+
+  /** The HMAC key of the connection file (for checking that logs never hold it; never log it). */
+  key(): string {
+    return [...this.#keys][0] ?? '';
   }
 
   /** Redacted log tails (harness output and ipyparallel's own logs). */
