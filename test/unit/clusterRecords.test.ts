@@ -1,8 +1,8 @@
 // The cluster records module over records captured from real clusters (ipyparallel 7.1: local, MPI, Slurm;
 // 9.2: local), with a fake pid table so that each state can be set up.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import {
@@ -191,6 +191,21 @@ describe('isPidAlive', () => {
     const child = spawnSync(process.execPath, ['-e', '0']);
     assert.equal(isPidAlive(child.pid), false);
     for (const bad of [0, -1, 1.5, Number.NaN]) assert.equal(isPidAlive(bad), false);
+  });
+
+  it('counts a zombie (exited, not reaped by its parent) as gone', { skip: process.platform !== 'linux' && 'zombies are read from /proc' }, async () => {
+    // sh starts `sleep 0`, then becomes `sleep 10`, which never reaps it: a zombie until sleep 10 ends.
+    const parent = spawn('/bin/sh', ['-c', 'sleep 0 & echo $!; exec sleep 10'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    try {
+      const pid = Number(await new Promise<string>((resolve) => parent.stdout.once('data', (d: Buffer) => resolve(d.toString()))));
+      const deadline = Date.now() + 10_000;
+      while (!/\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      assert.doesNotThrow(() => process.kill(pid, 0), 'kill(pid, 0) still finds the zombie');
+      assert.equal(isPidAlive(pid), false);
+      assert.equal(isPidAlive(parent.pid!), true);
+    } finally {
+      parent.kill('SIGKILL');
+    }
   });
 
   it('counts a process it may not signal (EPERM) as alive', { skip: process.getuid?.() === 0 ? 'root may signal every process' : false }, () => {

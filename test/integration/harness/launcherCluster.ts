@@ -146,6 +146,7 @@ export class LauncherCluster {
   killAllSync(): void {
     killNow(this.#tracked.values());
     live.delete(this);
+    if (process.env.IPP_HARNESS_KEEP !== '1') rmSync(this.ipythonDir, { recursive: true, force: true });
   }
 
   #spawn(args: string[], role: string): Spawned {

@@ -142,7 +142,10 @@ export class TestSlurm {
     if (left.length > 0) throw new Error(`could not stop ${left.map((r) => `${r.role} ${r.pid}`).join(', ')}`);
   }
 
+  /** The last resort at exit: cancel the jobs (their engines run under slurmstepd, not below us), then SIGKILL the daemons. */
   killAllSync(): void {
+    const ids = this.#daemons.some((d) => d.ref.alive()) ? this.#safeJobs().map((j) => j.id) : [];
+    if (ids.length > 0) run(BIN.scancel, ids, this.env());
     killNow([...this.#daemons.map((d) => d.ref), ...(this.#munged ? [this.#munged] : [])]);
     live.delete(this);
   }
