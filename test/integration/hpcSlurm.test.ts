@@ -66,7 +66,7 @@ describe('engines as a Slurm job (ipcluster --engines=slurm)', { timeout: 400_00
       const job = slurm.jobs().find((j) => j.id === jobId);
       assert.ok(job, `squeue lists job ${jobId}: ${JSON.stringify(slurm.jobs())}`);
       assert.equal(job.state, 'RUNNING');
-      assert.match(job.name, /^ipy-engine/);
+      assert.match(job.name, /^ip(?:y-)?engine-/, "ipyparallel's job name: ipy-engine-<id> in 7.x, ipengine-<id> in 9.x");
 
       const [r, ...more] = listClusterRecords({ ipythonDir: cluster.ipythonDir });
       assert.deepEqual(more, []);

@@ -1,5 +1,5 @@
-// The cluster records module over records captured from real clusters (ipyparallel 7.1: local, MPI, Slurm;
-// 9.2: local), with a fake pid table so that each state can be set up.
+// The cluster records module over records captured from real clusters (ipyparallel 7.1 and 9.2: local,
+// MPI, Slurm), with a fake pid table so that each state can be set up.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -82,6 +82,19 @@ describe('readRecord: what a captured cluster-<id>.json says', () => {
     assert.equal(r.engineLauncherClass, 'local');
     assert.equal(r.engineCount, 2);
     assert.deepEqual(r.pids, [NINE.controller, ...NINE.engines]);
+  });
+
+  it('MPI and Slurm 9.2 clusters: the same fields as 7.1', () => {
+    const mpi = readRecord(json('mpi-9.2'));
+    assert.equal(mpi.engineLauncherClass, 'mpi');
+    assert.equal(mpi.engineCount, 2);
+    assert.deepEqual(mpi.pids, [pidOf('mpi-9.2'), 15009]);
+    const slurm = readRecord(json('slurm-9.2'));
+    assert.equal(slurm.engineLauncherClass, 'slurm');
+    assert.equal(slurm.engineCount, 2);
+    assert.deepEqual(slurm.pids, [pidOf('slurm-9.2')]);
+    assert.deepEqual(slurm.jobIds, ['1']);
+    assert.equal(slurm.firstEngineSetTime, 1795970399_000);
   });
 
   it('anything else gives empty fields, never a throw', () => {

@@ -8,6 +8,7 @@ import { connectionFilePath, profileDir } from '../../../src/core/protocol';
 import { clusterStateFile, waitForConnectionFiles } from './clusterFiles';
 import { logTails, redact } from './files';
 import { HubProbe } from './hubProbe';
+import { checkIpyparallel, ippEnv, versionUnderTest, type IppVersion } from './ippVersion';
 import { installLastResort, live } from './lastResort';
 import { descendants, killNow, pollUntil, ProcRef, terminate } from './procs';
 import { findIpyparallelPython } from './python';
@@ -23,6 +24,8 @@ export interface LauncherClusterOptions {
   /** More `ipcluster start` arguments. */
   args?: string[];
   python?: string;
+  /** '7' or '9' (the vendored 9.x on PYTHONPATH); default IPP_VERSION_UNDER_TEST, as TestCluster. */
+  ippVersion?: IppVersion;
   /** Deadline for the connection file and the engines' registration. Default 90 s. */
   startTimeoutMs?: number;
   /** Wait until the Hub lists every engine (default), or only for the connection files. */
@@ -32,6 +35,8 @@ export interface LauncherClusterOptions {
 /** A cluster started by `ipcluster start --engines=<launcher>`, ipcluster in the foreground as our child. */
 export class LauncherCluster {
   readonly python: string;
+  /** The ipyparallel version the cluster runs, checked before the start (e.g. "7.1.0", "9.2.0.dev0"). */
+  readonly ippVersion: string;
   readonly ipythonDir: string;
   readonly profileDir: string;
   readonly clusterId: string;
@@ -45,13 +50,16 @@ export class LauncherCluster {
 
   private constructor(readonly opts: LauncherClusterOptions) {
     this.python = opts.python ?? findIpyparallelPython();
+    const wanted = opts.ippVersion ?? versionUnderTest();
+    this.#env = { ...process.env, ...ippEnv(wanted), ...(opts.env ?? {}) };
+    this.ippVersion = checkIpyparallel(this.python, this.#env, wanted).version;
     this.clusterId = opts.clusterId ?? '';
     this.ipythonDir = mkdtempSync(join(tmpdir(), `ipp-${opts.launcher}-`));
     this.profileDir = profileDir(this.ipythonDir, 'default');
     this.connectionFile = connectionFilePath(this.ipythonDir, 'default', this.clusterId);
     this.recordFile = clusterStateFile(this.profileDir, this.clusterId);
     mkdirSync(join(this.ipythonDir, 'harness-logs'), { recursive: true });
-    this.#env = { ...process.env, ...(opts.env ?? {}), IPYTHONDIR: this.ipythonDir };
+    this.#env.IPYTHONDIR = this.ipythonDir;
   }
 
   /** Starts ipcluster and resolves once the Hub lists every engine (see waitForEngines). Cleans up and throws with the logs otherwise. */
@@ -186,6 +194,6 @@ export class LauncherCluster {
 
   #report(what: string, e: unknown): string {
     const reason = e === undefined ? '' : `: ${redact((e as Error)?.message ?? String(e), this.#keys)}`;
-    return [`ipcluster --engines=${this.opts.launcher} ${what}${reason}`, `python: ${this.python}`, `IPYTHONDIR: ${this.ipythonDir}`, this.logs()].join('\n');
+    return [`ipcluster --engines=${this.opts.launcher} ${what}${reason}`, `python: ${this.python} (ipyparallel ${this.ippVersion})`, `IPYTHONDIR: ${this.ipythonDir}`, this.logs()].join('\n');
   }
 }
