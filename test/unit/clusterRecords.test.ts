@@ -124,6 +124,7 @@ describe('launcherKind', () => {
       ['ipyparallel.cluster.launcher.MPIEngineSetLauncher', 'mpi'],
       ['ipyparallel.cluster.launcher.SlurmEngineSetLauncher', 'slurm'],
       ['mysite.launchers.KubernetesEngineSetLauncher', 'other'],
+      ['mysite.mpi_tools.KubernetesEngineSetLauncher', 'other'],
       [undefined, 'other'],
     ];
     for (const [cls, kind] of cases) assert.equal(launcherKind(cls), kind, String(cls));

@@ -88,7 +88,7 @@ const LAUNCHER_KINDS: readonly [RegExp, LauncherKind][] = [
   [/lsf/i, 'lsf'],
   [/htcondor|condor/i, 'htcondor'],
   [/windows|winhpc/i, 'windows'],
-  [/^local$|\.Local\w*Launcher$/i, 'local'],
+  [/^local$|^Local\w*Launcher$/i, 'local'],
 ];
 
 /** 'mpi' for 'mpi' or 'ipyparallel.cluster.launcher.MPIEngineSetLauncher', 'other' when unknown. */
@@ -96,7 +96,7 @@ export function launcherKind(launcherClass: string | undefined): LauncherKind {
   if (!launcherClass) return 'other';
   // Only the class part of a dotted path names the launcher (a module path may mention anything).
   const name = launcherClass.split('.').pop() ?? launcherClass;
-  for (const [re, kind] of LAUNCHER_KINDS) if (re.test(name) || re.test(launcherClass)) return kind;
+  for (const [re, kind] of LAUNCHER_KINDS) if (re.test(name)) return kind;
   return 'other';
 }
 
