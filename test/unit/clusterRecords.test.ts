@@ -180,6 +180,17 @@ describe('listClusterRecords', () => {
     assert.equal(records.length, 7, 'the IPython dir listed twice is read once');
   });
 
+  it('does not read a huge file as a record', () => {
+    const root = tempDir('records-big');
+    const record = JSON.parse(fixture('local-7.1'));
+    record.padding = 'x'.repeat(1024 * 1024);
+    writeFile(join(root, 'profile_default', 'security', 'cluster-big.json'), JSON.stringify(record));
+    const [r] = listClusterRecords({ ipythonDir: root, alive: aliveOnly(LOCAL.controller) });
+    assert.equal(r.clusterId, 'big');
+    assert.equal(r.state, 'stopped');
+    assert.equal(r.recordFile, undefined);
+  });
+
   it('gives an empty list for a missing IPython dir', () => {
     assert.deepEqual(listClusterRecords({ ipythonDir: join(tempDir('records-none'), 'nope') }), []);
   });
@@ -253,6 +264,13 @@ describe('removeStaleClusterFiles', () => {
     assert.throws(() => removeStaleClusterFiles(at('mpi', ''), aliveOnly(MPI.mpiexec)), /still has running processes \(pids 24141\)/);
     assert.throws(() => removeStaleClusterFiles(at('slurm', 'manual'), aliveOnly()), /is stopped, not stale/);
     assert.deepEqual(['default', 'mpi', 'slurm'].map(before), snapshot);
+  });
+
+  it('refuses a cluster id that is a path', () => {
+    const root = ipythonDir();
+    for (const clusterId of ['../../x', 'a/b', 'a\\b', '..']) {
+      assert.throws(() => removeStaleClusterFiles({ profile: 'default', profileDir: join(root, 'profile_default'), clusterId }, aliveOnly()), /is not a cluster id: it names a path/);
+    }
   });
 
   it('re-reads the record: a cluster that runs again since it was listed keeps its files', () => {

@@ -173,6 +173,7 @@ export function stateOf(contents: RecordContents | undefined, alive: (pid: numbe
   return contents && contents.pids.length > 0 ? 'stale' : 'stopped';
 }
 
+const MAX_RECORD_BYTES = 1024 * 1024;
 const RECORD_FILE = /^cluster-(.*)\.json$/;
 const CLIENT_FILE = /^ipcontroller(?:-(.+))?-client\.json$/;
 
@@ -223,9 +224,10 @@ export function readClusterRecord(profileDir: string, clusterId: string, profile
   let contents: RecordContents | undefined;
   let hasRecord = false;
   try {
-    const text = readFileSync(recordFile, 'utf8');
+    // A record is 1-2 KB; a huge file there is not one of ipyparallel's, and is not read whole.
+    if (statSync(recordFile).size > MAX_RECORD_BYTES) throw new Error('too large');
     hasRecord = true;
-    contents = readRecord(JSON.parse(text));
+    contents = readRecord(JSON.parse(readFileSync(recordFile, 'utf8')));
   } catch {
     // none, or half written / broken: treated as no record
   }
@@ -305,6 +307,8 @@ export class ClusterNotStaleError extends Error {
  * recorded processes runs, so a cluster that was restarted meanwhile keeps its files. Returns the files it removed.
  */
 export function removeStaleClusterFiles(record: Pick<ClusterRecord, 'profileDir' | 'clusterId' | 'profile'>, alive = isPidAlive): string[] {
+  // The id becomes part of file names: one from elsewhere must not reach outside the security folder.
+  if (/[/\\\0]|^\.\.?$/.test(record.clusterId)) throw new Error(`'${record.clusterId}' is not a cluster id: it names a path. Nothing was removed.`);
   const now = readClusterRecord(record.profileDir, record.clusterId, record.profile, alive);
   if (now.state !== 'stale' || now.livePids.length > 0) throw new ClusterNotStaleError(now);
   const files = [recordPath(record.profileDir, record.clusterId), connectionPath(record.profileDir, record.clusterId, 'client'), connectionPath(record.profileDir, record.clusterId, 'engine')];
