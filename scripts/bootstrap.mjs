@@ -4,8 +4,9 @@
 //   - a Python with ipyparallel (see lib/python.mjs): when none is found and we are root, Debian's
 //     python3-ipyparallel (apt-get update + install); otherwise a message saying exactly what to install;
 //   - with --ssh: the OpenSSH client and server the SSH integration tests drive (openssh-client,
-//     openssh-server), the same way.
-// npm start and npm test call bootstrap() first. Run by hand: node scripts/bootstrap.mjs [--no-python] [--ssh]
+//     openssh-server), the same way;
+//   - with --hpc: Open MPI, mpi4py, Slurm and munge for the MPI and Slurm launcher tests, the same way.
+// npm start and npm test call bootstrap() first. Run by hand: node scripts/bootstrap.mjs [--no-python] [--ssh] [--hpc]
 import { spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -15,6 +16,14 @@ import { DEBIAN_PACKAGE, describeTried, findIpyparallelPython, INSTALL_HINT, ipy
 export const REPO = resolve(fileURLToPath(import.meta.url), '..', '..');
 
 const SSH_TOOLS = { '/usr/bin/ssh': 'openssh-client', '/usr/bin/ssh-keygen': 'openssh-client', '/usr/sbin/sshd': 'openssh-server' };
+// mpi4py is checked by its Debian file: importing it needs the Python, which may be another one.
+const HPC_TOOLS = {
+  '/usr/bin/mpiexec': 'openmpi-bin',
+  '/usr/lib/python3/dist-packages/mpi4py/__init__.py': 'python3-mpi4py',
+  '/usr/sbin/slurmctld': 'slurm-wlm',
+  '/usr/sbin/slurmd': 'slurm-wlm',
+  '/usr/sbin/munged': 'munge',
+};
 
 /** Thrown when something is missing that we may not install; the message says what to do. */
 export class BootstrapError extends Error {}
@@ -83,31 +92,35 @@ export function ensurePython() {
   return found.python;
 }
 
-/** Installs the OpenSSH tools when root; otherwise only says what is missing (those tests then skip). */
-export function ensureSshTools() {
-  const missing = [...new Set(Object.entries(SSH_TOOLS).filter(([p]) => !existsSync(p)).map(([, pkg]) => pkg))];
+/** Installs the Debian packages of `tools` ({ path: package }) when root; otherwise only says what is missing (those tests then skip). */
+function ensureTools(what, tools) {
+  const missing = [...new Set(Object.entries(tools).filter(([p]) => !existsSync(p)).map(([, pkg]) => pkg))];
   if (missing.length === 0) return;
   if (isRoot() && existsSync('/usr/bin/apt-get')) {
-    say(`ssh tools: installing ${missing.join(' ')}`);
+    say(`${what} tools: installing ${missing.join(' ')}`);
     aptInstall(missing);
   } else {
-    say(`ssh tools missing; the SSH tests will be skipped. To run them, as root: apt-get install ${missing.join(' ')}`);
+    say(`${what} tools missing; the ${what} tests will be skipped. To run them, as root: apt-get install ${missing.join(' ')}`);
   }
 }
+
+export const ensureSshTools = () => ensureTools('SSH', SSH_TOOLS);
+export const ensureHpcTools = () => ensureTools('MPI/Slurm', HPC_TOOLS);
 
 /**
  * Brings the machine up to what the given work needs. Returns { python } (undefined with python: false).
  * Throws BootstrapError with a message that says what to install.
  */
-export function bootstrap({ python = true, ssh = false } = {}) {
+export function bootstrap({ python = true, ssh = false, hpc = false } = {}) {
   ensureNpmPackages();
   if (ssh) ensureSshTools();
+  if (hpc) ensureHpcTools();
   return { python: python ? ensurePython() : undefined };
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   try {
-    bootstrap({ python: !process.argv.includes('--no-python'), ssh: process.argv.includes('--ssh') });
+    bootstrap({ python: !process.argv.includes('--no-python'), ssh: process.argv.includes('--ssh'), hpc: process.argv.includes('--hpc') });
   } catch (err) {
     console.error(`[bootstrap] ${err instanceof BootstrapError ? err.message : err.stack}`);
     process.exit(1);

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm test`: everything CI checks, in order, stopping at the first failing stage.
-//   1. bootstrap     install what is missing (npm packages; a Python with ipyparallel; ssh tools)
+//   1. bootstrap     install what is missing (npm packages; a Python with ipyparallel; ssh, MPI and Slurm tools)
 //   2. type-check    tsc -p tsconfig.json, tsc -p src/core/tsconfig.json (core without vscode)
 //   3. lint          eslint src test bench scripts
 //   4. compile       tsc -p tsconfig.test.json -> out/
@@ -76,7 +76,7 @@ async function main() {
 
   heading('Bootstrap: install what is missing');
   const needsPython = levels.includes('integration') || levels.includes('e2e');
-  const { python } = bootstrap({ python: needsPython, ssh: levels.includes('integration') });
+  const { python } = bootstrap({ python: needsPython, ssh: levels.includes('integration'), hpc: levels.includes('integration') });
   // Tests and harnesses look at IPP_PYTHON first: give them the interpreter bootstrap verified.
   if (python && !process.env.IPP_PYTHON) process.env.IPP_PYTHON = python;
 

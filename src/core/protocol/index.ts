@@ -4,3 +4,4 @@ export * from './replayGuard';
 export * from './message';
 export * from './connectionFile';
 export * from './discovery';
+export * from './clusterRecords';
