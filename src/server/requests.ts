@@ -8,6 +8,7 @@ import type { CancellationToken } from 'vscode-languageserver/node';
 import { loadConnectionFile } from '../core/protocol/connectionFile';
 import { connectionFilePath, defaultIpythonDir, listClusters } from '../core/protocol/discovery';
 import type { Targets, TaskInfo } from '../core/client/types';
+import { parseSshServer } from '../core/transport/sshArgs';
 import type { ClientFactoryOptions, ClusterClientLike } from './clientApi';
 import { invalidParams, toResponseError, unknownRun } from './errors';
 import {
@@ -153,10 +154,20 @@ function requireRun(server: ClusterServer, params: unknown): RunRecord {
   return r;
 }
 
+/** A malformed sshServer is a bad parameter (InvalidParams naming it), not a failed connect. */
+function checkSshServer(spec: string): void {
+  try {
+    parseSshServer(spec);
+  } catch (e) {
+    throw invalidParams('sshServer', `is not usable: ${(e as Error).message}`);
+  }
+}
+
 /** The SSH options of ipp/connect, in the client's shape (undefined fields when not given). */
 function sshOptions(params: ConnectParams): Pick<ClientFactoryOptions, 'sshServer' | 'ssh'> {
   const p = paramsObject(params);
   const sshServer = optionalString(p, 'sshServer') || undefined;
+  if (sshServer !== undefined) checkSshServer(sshServer);
   const sshPath = optionalString(p, 'sshPath') || undefined;
   const extraArgs = optionalStrings(p, 'sshArgs');
   return { sshServer, ssh: sshPath || extraArgs ? { sshPath, extraArgs } : undefined };
