@@ -8,6 +8,7 @@ import type { CancellationToken } from 'vscode-languageserver/node';
 import { loadConnectionFile } from '../core/protocol/connectionFile';
 import { connectionFilePath, defaultIpythonDir, listClusters } from '../core/protocol/discovery';
 import type { Targets, TaskInfo } from '../core/client/types';
+import { clampTimeoutMs } from '../core/timeouts';
 import { parseSshServer } from '../core/transport/sshArgs';
 import type { ClientFactoryOptions, ClusterClientLike } from './clientApi';
 import { invalidParams, toResponseError, unknownRun } from './errors';
@@ -303,7 +304,7 @@ export function registerRequests(server: ClusterServer): void {
 
   c.onRequest(WaitRequest, guarded(async (params, token) => {
     const record = requireRun(server, params);
-    const timeoutMs = optionalInt(paramsObject(params), 'timeoutMs') ?? 30_000;
+    const timeoutMs = clampTimeoutMs(optionalInt(paramsObject(params), 'timeoutMs') ?? 30_000);
     const client = server.client;
     if (!client) throw unknownRun(record.run.id);
     if (!server.runs.effectiveTasks(record).every((t) => isTerminal(t.state))) {

@@ -4,6 +4,7 @@
  * `configurationSection: 'ipyparallel'`), optionally nested under `server`. Unknown keys are ignored and
  * values of the wrong type keep the current value, so a bad setting never stops the server.
  */
+import { clampTimeoutMs } from '../core/timeouts';
 import { DEFAULT_SERVER_SETTINGS, type ServerSettings } from './protocol';
 
 const BOOLEANS = ['diagnostics', 'hover', 'completion'] as const;
@@ -33,7 +34,8 @@ export function mergeSettings(base: ServerSettings, raw: unknown): ServerSetting
   }
   for (const key of NUMBERS) {
     const v = src[key];
-    if (typeof v === 'number' && Number.isFinite(v) && v >= 0) next[key] = v;
+    // a timeout of 0 must not turn timeouts off: every *TimeoutMs is at least 1 s (clampTimeoutMs)
+    if (typeof v === 'number' && Number.isFinite(v) && v >= 0) next[key] = key.endsWith('TimeoutMs') ? clampTimeoutMs(v) : v;
   }
   return next;
 }

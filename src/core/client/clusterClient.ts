@@ -13,6 +13,7 @@ import * as hub from './hubOps';
 import { Dispatcher } from './dispatch';
 import { IopubRouter } from './iopubRouter';
 import { PendingRequests } from './requests';
+import { clampOptionalTimeoutMs, clampTimeoutMs } from '../timeouts';
 import { securityPosture } from './security';
 import { TasksModel } from './tasks';
 import type {
@@ -85,7 +86,12 @@ export class ClusterClient implements Disposable {
   constructor(options: ClusterClientOptions) {
     if (!options.connectionFile && !options.connectionInfo) throw new TypeError('ClusterClient needs connectionFile or connectionInfo');
     const logger = options.logger ?? silentLogger;
-    const requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
+    options = {
+      ...options,
+      connectTimeoutMs: clampOptionalTimeoutMs(options.connectTimeoutMs),
+      probeTimeoutMs: clampOptionalTimeoutMs(options.probeTimeoutMs),
+    };
+    const requestTimeoutMs = clampTimeoutMs(options.requestTimeoutMs ?? 30_000);
     this.#tasks = new TasksModel({ idleGraceMs: options.idleGraceMs, maxTasks: options.maxTasks });
     this.onDidChangeTask = this.#tasks.onDidChangeTask;
     this.onDidOutput = this.#tasks.onDidOutput;
