@@ -24,6 +24,7 @@ const createClient: ClientFactory = (o) =>
     logger: o.logger,
     connectTimeoutMs: o.connectTimeoutMs,
     requestTimeoutMs: o.requestTimeoutMs,
+    maxOutputBytesPerTask: o.maxOutputBytesPerTask,
     sshServer: o.sshServer,
     ssh: o.ssh,
   });

@@ -229,6 +229,11 @@ export interface ServerSettings {
   requestTimeoutMs: number;
   /** ms within which notifications are coalesced. */
   notificationBatchMs: number;
+  /**
+   * Output each task keeps (bytes): its beginning and end, with a `[… N MB of output not kept …]` marker
+   * between. Applies from the next ipp/connect. At least 1 MiB.
+   */
+  maxOutputBytesPerTask: number;
 }
 export const DEFAULT_SERVER_SETTINGS: ServerSettings = {
   diagnostics: true,
@@ -238,4 +243,5 @@ export const DEFAULT_SERVER_SETTINGS: ServerSettings = {
   connectTimeoutMs: 10000,
   requestTimeoutMs: 30000,
   notificationBatchMs: 50,
+  maxOutputBytesPerTask: 32 * 1024 * 1024,
 };

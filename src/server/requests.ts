@@ -189,6 +189,7 @@ async function connect(server: ClusterServer, params: ConnectParams, token: Canc
     logger: server.logger,
     connectTimeoutMs: settings.connectTimeoutMs,
     requestTimeoutMs: settings.requestTimeoutMs,
+    maxOutputBytesPerTask: settings.maxOutputBytesPerTask,
     ...ssh,
   });
   server.adoptClient(client, file, key);
