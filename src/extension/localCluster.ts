@@ -12,6 +12,7 @@ import { dirname, join } from 'node:path';
 import { Emitter } from '../core/event';
 import type { Logger } from '../core/log';
 import { connectionFilePath, defaultIpythonDir } from '../core/protocol/discovery';
+import { redact } from '../core/redact';
 
 export interface LocalClusterOptions {
   python: string;
@@ -60,7 +61,7 @@ export class LocalCluster {
   ) {
     this.#child = child;
     const onData = (d: Buffer) => {
-      for (const line of d.toString('utf8').split('\n')) {
+      for (const line of redact(d.toString('utf8')).split('\n')) {
         if (!line.trim()) continue;
         this.#tail.push(line);
         if (this.#tail.length > 20) this.#tail.shift();

@@ -43,6 +43,8 @@ export interface ClientFactoryOptions {
   logger: Logger;
   connectTimeoutMs: number;
   requestTimeoutMs: number;
+  /** Output each task keeps (ServerSettings.maxOutputBytesPerTask). */
+  maxOutputBytesPerTask?: number;
   sshServer?: string;
   ssh?: { sshPath?: string; extraArgs?: string[] };
 }

@@ -38,6 +38,10 @@ export function toResponseError(e: unknown, connecting = false): ResponseError<I
   const field = (err as { field?: unknown }).field;
   if (typeof file === 'string' && file) data.file = file;
   if (typeof field === 'string' && field) data.field = field;
+  if (code === 'ERR_INVALID_NAME') {
+    // a profile or cluster id that is not a plain name: a bad parameter, even of ipp/connect
+    return new ResponseError(ErrorCodes.InvalidParams, `Invalid params: ${err.message}`, { code: 'ERR_INVALID_PARAMS', field: data.field });
+  }
   if (connecting || CONNECT_CODES.has(code)) {
     return new ResponseError(ErrorCodes.ConnectFailed, err.message, data);
   }

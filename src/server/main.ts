@@ -5,6 +5,7 @@
  */
 import { createConnection, ProposedFeatures } from 'vscode-languageserver/node';
 import { ClusterClient } from '../core/client/clusterClient';
+import { setListenerErrorHandler } from '../core/event';
 import type { ClientFactory } from './clientApi';
 import { connectionLogger } from './logger';
 import { ClusterServer } from './server';
@@ -15,6 +16,7 @@ console.info = console.error;
 
 const connection = createConnection(ProposedFeatures.all);
 const logger = connectionLogger(connection, process.env.IPP_SERVER_LOG);
+setListenerErrorHandler((e) => logger.error(`an event listener threw (the server goes on): ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`));
 
 const createClient: ClientFactory = (o) =>
   new ClusterClient({
@@ -22,6 +24,7 @@ const createClient: ClientFactory = (o) =>
     logger: o.logger,
     connectTimeoutMs: o.connectTimeoutMs,
     requestTimeoutMs: o.requestTimeoutMs,
+    maxOutputBytesPerTask: o.maxOutputBytesPerTask,
     sshServer: o.sshServer,
     ssh: o.ssh,
   });

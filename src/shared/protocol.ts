@@ -264,6 +264,11 @@ export interface ServerSettings {
   requestTimeoutMs: number;
   /** ms within which notifications are coalesced. */
   notificationBatchMs: number;
+  /**
+   * Output each task keeps (bytes): its beginning and end, with a `[… N MB of output not kept …]` marker
+   * between. Applies from the next ipp/connect. At least 1 MiB.
+   */
+  maxOutputBytesPerTask: number;
 }
 export const DEFAULT_SERVER_SETTINGS: ServerSettings = {
   diagnostics: true,
@@ -273,4 +278,5 @@ export const DEFAULT_SERVER_SETTINGS: ServerSettings = {
   connectTimeoutMs: DEFAULTS.connectTimeoutMs,
   requestTimeoutMs: DEFAULTS.requestTimeoutMs,
   notificationBatchMs: DEFAULTS.notificationBatchMs,
+  maxOutputBytesPerTask: DEFAULTS.maxOutputBytesPerTask,
 };

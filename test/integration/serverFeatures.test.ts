@@ -12,7 +12,7 @@ import {
   type Hover,
   type MarkupContent,
 } from 'vscode-languageserver-protocol/node';
-import { ConnectRequest, ExecuteRequest, WaitRequest, type ExecuteParams } from '../../src/shared/protocol';
+import { ConnectRequest, ExecuteRequest, StatusRequest, WaitRequest, type ExecuteParams } from '../../src/shared/protocol';
 import { TestCluster } from './harness';
 import { documentWith, ServerUnderTest } from './serverSupport';
 
@@ -131,6 +131,35 @@ describe('language server: LSP features from a real cluster', { timeout: 600_000
       await run({ code: 'defined_later = 1', targets: 'all' });
       diags = await runAndCollect({ code: notYet, targets: 'all', line: 40 });
       assert.deepEqual(diags.map((x) => x.range.start.line), [21, 32]);
+    });
+
+    it('a 2 MB hostile evalue: the diagnostic is bounded and ipp/status answers within 500 ms throughout', async () => {
+      const hostileUri = 'file:///tmp/diagnostics_hostile.py';
+      const code = 'raise ValueError(" " * 2_000_000 + "(a.py)x")';
+      await server.open(hostileUri, documentWith([[code, 5]]));
+      const before = server.diagnostics.get(hostileUri)?.length ?? 0;
+      const { runId } = await server.connection.sendRequest(ExecuteRequest, { code, targets: [ids[0]], uri: hostileUri, line: 5 });
+      // Probe ipp/status back to back while the reply and its error are decoded, stored and diagnosed.
+      let worst = 0;
+      let probes = 0;
+      const published = () => (server.diagnostics.get(hostileUri)?.length ?? 0) > before;
+      const deadline = Date.now() + TASK_MS;
+      let after = 0;
+      while (after < 5 && Date.now() < deadline) {
+        const t0 = performance.now();
+        await server.connection.sendRequest(StatusRequest.method);
+        worst = Math.max(worst, performance.now() - t0);
+        probes++;
+        if (published()) after++;
+      }
+      assert.ok(published(), 'no diagnostics for the hostile run');
+      assert.ok(worst < 500, `ipp/status took ${worst.toFixed(0)} ms at worst over ${probes} probes`);
+      const diags = server.lastDiagnostics(hostileUri) ?? [];
+      assert.equal(diags.length, 1);
+      assert.equal(diags[0].range.start.line, 5);
+      assert.equal(diags[0].code, 'ValueError');
+      assert.ok(String(diags[0].message).length < 2100, `a diagnostic of ${String(diags[0].message).length} characters`);
+      await server.connection.sendRequest(WaitRequest, { runId, timeoutMs: TASK_MS });
     });
 
     it('publishes nothing when diagnostics are switched off', async () => {

@@ -49,6 +49,8 @@ export class ServerUnderTest {
   /** Count of each notification method, for batching assertions. */
   readonly counts = new Map<string, number>();
   stderr = '';
+  /** The server's log lines (window/logMessage), the last 2000. */
+  readonly logs: string[] = [];
   #waiters = new Set<() => void>();
   #exited: Promise<number | null>;
   #version = new Map<string, number>();
@@ -75,7 +77,10 @@ export class ServerUnderTest {
       this.diagnostics.set(p.uri, list);
       this.#bump(PublishDiagnosticsNotification.method);
     });
-    connection.onNotification('window/logMessage', () => undefined);
+    connection.onNotification('window/logMessage', (p: { message: string }) => {
+      this.logs.push(p.message);
+      if (this.logs.length > 2000) this.logs.shift();
+    });
   }
 
   /** Spawns `node <server> --stdio` and completes the LSP initialize handshake. */

@@ -14,6 +14,7 @@ import * as hub from './hubOps';
 import { Dispatcher } from './dispatch';
 import { IopubRouter } from './iopubRouter';
 import { PendingRequests } from './requests';
+import { clampOptionalTimeoutMs, clampTimeoutMs } from '../timeouts';
 import { securityPosture } from './security';
 import { TasksModel } from './tasks';
 import type {
@@ -61,8 +62,18 @@ export class ClusterClient implements Disposable {
   constructor(options: ClusterClientOptions) {
     if (!options.connectionFile && !options.connectionInfo) throw new TypeError('ClusterClient needs connectionFile or connectionInfo');
     const logger = options.logger ?? silentLogger;
-    const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs;
-    this.#tasks = new TasksModel({ idleGraceMs: options.idleGraceMs, maxTasks: options.maxTasks });
+    options = {
+      ...options,
+      connectTimeoutMs: clampOptionalTimeoutMs(options.connectTimeoutMs),
+      probeTimeoutMs: clampOptionalTimeoutMs(options.probeTimeoutMs),
+    };
+    const requestTimeoutMs = clampTimeoutMs(options.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs);
+    this.#tasks = new TasksModel({
+      idleGraceMs: options.idleGraceMs,
+      maxTasks: options.maxTasks,
+      maxOutputBytesPerTask: options.maxOutputBytesPerTask,
+      maxTotalOutputBytes: options.maxTotalOutputBytes,
+    });
     this.onDidChangeTask = this.#tasks.onDidChangeTask;
     this.onDidOutput = this.#tasks.onDidOutput;
     const router = new IopubRouter(() => this.#conn.session.id, this.#engines, this.#tasks, (id) => this.#requests.has(id));

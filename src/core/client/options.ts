@@ -24,6 +24,10 @@ export interface ClusterClientOptions {
   idleGraceMs?: number;
   /** Terminal tasks beyond this many are forgotten, oldest first. Default 20,000. */
   maxTasks?: number;
+  /** Output each task keeps: its beginning and end, with a marker between. Default 32 MiB. */
+  maxOutputBytesPerTask?: number;
+  /** Output kept by all tasks; past it the oldest finished tasks are forgotten. Default 512 MiB. */
+  maxTotalOutputBytes?: number;
   /** `[user@]host[:port]` to tunnel through over SSH; wins over the connection file's `ssh` field. */
   sshServer?: string;
   /** How to run ssh for tunnels (path, extra arguments such as -i or -J, timeouts). */
