@@ -13,7 +13,8 @@ import {
   type LanguageClientOptions,
   type ServerOptions,
 } from 'vscode-languageclient/node';
-import { SERVER_NODE_ARGS, type ServerSettings } from '../server/protocol';
+import { SERVER_NODE_ARGS } from '../server/protocol';
+import type { ExtensionServerSettings } from './settings';
 import { RestartPolicy } from './restartPolicy';
 
 export const SERVER_NAME = 'IPython Parallel Language Server';
@@ -21,7 +22,7 @@ export const SERVER_NAME = 'IPython Parallel Language Server';
 export interface ClientDeps {
   serverModule: string;
   log: vscode.LogOutputChannel;
-  settings: () => ServerSettings;
+  settings: () => ExtensionServerSettings;
   policy: RestartPolicy;
 }
 
@@ -43,6 +44,12 @@ export function createLanguageClient(deps: ClientDeps): LanguageClient {
     outputChannel: deps.log,
     traceOutputChannel: deps.log,
     revealOutputChannelOn: RevealOutputChannelOn.Never,
+    // The server is told too (`evaluate: false`); this guard also covers the moment before it hears of a change.
+    middleware: {
+      provideHover: (document, position, token, next) => (vscode.workspace.isTrusted ? next(document, position, token) : null),
+      provideCompletionItem: (document, position, context, token, next) =>
+        vscode.workspace.isTrusted ? next(document, position, context, token) : null,
+    },
     errorHandler: {
       error: (_error, _message, count) => ({ action: count !== undefined && count <= 3 ? ErrorAction.Continue : ErrorAction.Shutdown }),
       closed: () => {
@@ -63,6 +70,6 @@ export function createLanguageClient(deps: ClientDeps): LanguageClient {
 }
 
 /** Sends the current server settings (the server reads `settings` as ServerSettings). */
-export async function sendSettings(client: LanguageClient, settings: ServerSettings): Promise<void> {
+export async function sendSettings(client: LanguageClient, settings: ExtensionServerSettings): Promise<void> {
   await client.sendNotification('workspace/didChangeConfiguration', { settings });
 }

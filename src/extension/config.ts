@@ -1,8 +1,7 @@
 /** The typed view of the `ipyparallel.*` settings (the parsing itself is in settings.ts, pure). */
 import * as vscode from 'vscode';
 import { CONFIG_SECTION } from './ids';
-import { readSettings, SERVER_KEYS, SETTING_KEYS, toServerSettings, type Settings } from './settings';
-import type { ServerSettings } from '../server/protocol';
+import { readSettings, SERVER_KEYS, SETTING_KEYS, toServerSettings, type ExtensionServerSettings, type Settings } from './settings';
 
 export class Config {
   #settings: Settings = Config.read();
@@ -16,8 +15,9 @@ export class Config {
     return this.#settings;
   }
 
-  get server(): ServerSettings {
-    return toServerSettings(this.#settings);
+  /** The server's settings; `evaluate` follows workspace trust (hover and completion run code on the engines). */
+  get server(): ExtensionServerSettings {
+    return toServerSettings(this.#settings, vscode.workspace.isTrusted);
   }
 
   /** Re-reads the settings; tells which areas of the extension the change affects. */

@@ -220,6 +220,11 @@ export const SERVER_NODE_ARGS: readonly string[] = ['--max-semi-space-size=1'];
 
 /** Server-side settings, sent in initializationOptions and workspace/didChangeConfiguration. */
 export interface ServerSettings {
+  /**
+   * Whether hover and completion may run anything on the engines. A client sends false for an untrusted
+   * workspace (a property getter is code), and true once the user trusts it.
+   */
+  evaluate: boolean;
   diagnostics: boolean;
   hover: boolean;
   completion: boolean;
@@ -231,6 +236,7 @@ export interface ServerSettings {
   notificationBatchMs: number;
 }
 export const DEFAULT_SERVER_SETTINGS: ServerSettings = {
+  evaluate: true,
   diagnostics: true,
   hover: true,
   completion: true,

@@ -133,7 +133,7 @@ export class ClusterServer implements FeatureHost {
     this.#settings = mergeSettings(before, raw);
     this.batcher.setWindow(this.#settings.notificationBatchMs);
     if (before.diagnostics && !this.#settings.diagnostics) this.diagnostics.clearAll();
-    if (before.hover && !this.#settings.hover) this.hoverProvider.invalidate();
+    if ((before.hover && !this.#settings.hover) || (before.evaluate && !this.#settings.evaluate)) this.hoverProvider.invalidate();
   }
 
   // ---- FeatureHost --------------------------------------------------------------------------------

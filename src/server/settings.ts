@@ -6,7 +6,7 @@
  */
 import { DEFAULT_SERVER_SETTINGS, type ServerSettings } from './protocol';
 
-const BOOLEANS = ['diagnostics', 'hover', 'completion'] as const;
+const BOOLEANS = ['evaluate', 'diagnostics', 'hover', 'completion'] as const;
 const NUMBERS = ['languageFeatureTimeoutMs', 'connectTimeoutMs', 'requestTimeoutMs', 'notificationBatchMs'] as const;
 
 function isObject(v: unknown): v is Record<string, unknown> {
