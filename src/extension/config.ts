@@ -20,6 +20,11 @@ export class Config {
     return toServerSettings(this.#settings, vscode.workspace.isTrusted);
   }
 
+  /** Re-reads every setting (when trust is granted, the workspace's restricted settings start to count). */
+  reload(): void {
+    this.#settings = Config.read();
+  }
+
   /** Re-reads the settings; tells which areas of the extension the change affects. */
   update(e: vscode.ConfigurationChangeEvent): { any: boolean; server: boolean; codeLens: boolean } {
     const affects = (k: keyof Settings) => e.affectsConfiguration(`${CONFIG_SECTION}.${SETTING_KEYS[k]}`);

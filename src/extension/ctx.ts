@@ -251,12 +251,13 @@ export class Ctx implements vscode.Disposable {
    * its settings could name any file, host or cluster (it runs again when the user grants trust).
    */
   async autoConnect(): Promise<void> {
-    const s = this.config.settings;
-    if (!s.autoConnect || this.model.state !== 'disconnected') return;
     if (!vscode.workspace.isTrusted) {
+      // The workspace's autoConnect, profile and cluster id are not even read (restricted settings).
       this.log.info('auto-connect skipped: the workspace is not trusted');
       return;
     }
+    const s = this.config.settings;
+    if (!s.autoConnect || this.model.state !== 'disconnected') return;
     try {
       await this.connect(connectParamsFromSettings(s));
     } catch (e) {
@@ -266,6 +267,7 @@ export class Ctx implements vscode.Disposable {
 
   #onTrustGranted(): void {
     this.log.info('workspace trusted: hover, completion, runs, cluster start and auto-connect enabled');
+    this.config.reload();
     if (!this.#client?.isRunning()) return; // the server starts with the current settings
     sendSettings(this.#client, this.config.server)
       .catch((err) => this.log.warn(`settings not sent: ${describeError(err)}`))
