@@ -11,6 +11,7 @@ import * as vscode from 'vscode';
 import { State, type LanguageClient } from 'vscode-languageclient/node';
 import type { RequestType, RequestType0 } from 'vscode-languageserver-protocol';
 import {
+  ConfirmRedirectRequest,
   ConnectRequest,
   DisconnectRequest,
   EnginesChangedNotification,
@@ -27,7 +28,7 @@ import {
 import { createLanguageClient, sendSettings } from './client';
 import { Config } from './config';
 import { ShownNotices } from './securityNotices';
-import { warnSecurity } from './securityWarnings';
+import { askRedirect, warnSecurity } from './securityWarnings';
 import { connectParamsFromSettings, requestDeadlineMs, sshOptionsFromSettings } from './settings';
 import { describeError, isResponseError, UserError } from './errors';
 import { Channels, ContextKeys, Views } from './ids';
@@ -139,6 +140,7 @@ export class Ctx implements vscode.Disposable {
       client.onNotification(EnginesChangedNotification, (p) => this.model.setEngines(p.engines)),
       client.onNotification(TasksChangedNotification, (p) => this.model.applyTasks(p)),
       client.onNotification(OutputNotification, (p) => this.output.onOutput(p)),
+      client.onRequest(ConfirmRedirectRequest, (p) => askRedirect(p)),
       client.onDidChangeState((e) => this.#onClientState(e.oldState, e.newState)),
     );
     const poll = setInterval(() => this.#pollStatus(), STATUS_POLL_MS);

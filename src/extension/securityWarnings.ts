@@ -4,7 +4,7 @@
  * and the state change to 'connected' the server reports after following a rewritten connection file.
  */
 import * as vscode from 'vscode';
-import type { SecurityPosture } from '../server/protocol';
+import type { ConfirmRedirectParams, RedirectTarget, SecurityPosture } from '../server/protocol';
 import { describeError } from './errors';
 import { fileMode, restrictToOwner, securityNotices, type ShownNotices } from './securityNotices';
 
@@ -34,4 +34,22 @@ export async function warnSecurity(
       }
     });
   }
+}
+
+function where(t: RedirectTarget): string {
+  return t.sshServer ? `${t.host} (through ${t.sshServer})` : t.host;
+}
+
+/** ipp/confirmRedirect: a watched connection file now names another host or SSH server. Follow it? */
+export async function askRedirect(p: ConfirmRedirectParams): Promise<{ follow: boolean }> {
+  const follow = 'Connect';
+  const choice = await vscode.window.showWarningMessage(
+    `The connection file ${p.connectionFile} was rewritten to point at ${where(p.to)} instead of ${where(p.from)}. Connect there?`,
+    {
+      modal: true,
+      detail: 'Connecting sends the cluster key to that host and, with SSH, uses your keys and agent. Only connect if you expected the cluster to move.',
+    },
+    follow,
+  );
+  return { follow: choice === follow };
 }

@@ -24,6 +24,7 @@ const createClient: ClientFactory = (o) =>
     requestTimeoutMs: o.requestTimeoutMs,
     sshServer: o.sshServer,
     ssh: o.ssh,
+    confirmRedirect: o.confirmRedirect,
   });
 
 const server = new ClusterServer(connection, createClient, logger);

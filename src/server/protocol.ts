@@ -178,6 +178,26 @@ export interface HistoryParams {
 export const HistoryRequest = new RequestType<HistoryParams, TaskSummary[], void>('ipp/history');
 export const ShutdownRequest = new RequestType0<null, void>('ipp/shutdown');
 
+// ---- requests (server -> client) -----------------------------------------------------------------
+
+/** One end of a redirect: the controller's host, and the SSH server in between when there is one. */
+export interface RedirectTarget {
+  host: string;
+  sshServer?: string;
+}
+export interface ConfirmRedirectParams {
+  connectionFile: string;
+  from: RedirectTarget;
+  to: RedirectTarget;
+}
+/**
+ * Sent when a watched connection file is rewritten to name another host or SSH server: follow it only
+ * if the client answers `{ follow: true }`. No answer within CONFIRM_REDIRECT_TIMEOUT_MS, an error, or a
+ * client without a handler means: do not follow.
+ */
+export const ConfirmRedirectRequest = new RequestType<ConfirmRedirectParams, { follow: boolean }, void>('ipp/confirmRedirect');
+export const CONFIRM_REDIRECT_TIMEOUT_MS = 120_000;
+
 // ---- notifications (server -> client), batched within a short window --------------------------
 
 export interface StateChangedParams {

@@ -178,6 +178,7 @@ async function connect(server: ClusterServer, params: ConnectParams, token: Canc
     connectTimeoutMs: settings.connectTimeoutMs,
     requestTimeoutMs: settings.requestTimeoutMs,
     ...ssh,
+    confirmRedirect: (from, to, f) => server.confirmRedirect(from, to, f),
   });
   server.adoptClient(client, file, key);
   try {

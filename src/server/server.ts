@@ -23,10 +23,13 @@ import { notConnected } from './errors';
 import type { FeatureHost } from './features';
 import { HoverProvider } from './hover';
 import {
+  CONFIRM_REDIRECT_TIMEOUT_MS,
+  ConfirmRedirectRequest,
   EnginesChangedNotification,
   OutputNotification,
   StateChangedNotification,
   TasksChangedNotification,
+  type RedirectTarget,
   type ServerSettings,
   type StateChangedParams,
 } from './protocol';
@@ -195,6 +198,27 @@ export class ClusterServer implements FeatureHost {
     return candidates()
       .filter((e) => e.status === 'idle')
       .map((e) => e.id);
+  }
+
+  /**
+   * Asks the client (ipp/confirmRedirect) whether to follow a rewritten connection file to another host
+   * or SSH server. Anything but an explicit yes within the timeout is a no.
+   */
+  async confirmRedirect(from: RedirectTarget, to: RedirectTarget, connectionFile: string): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), CONFIRM_REDIRECT_TIMEOUT_MS)));
+    try {
+      const answer = this.connection.sendRequest(ConfirmRedirectRequest, { connectionFile, from, to }).then(
+        (r) => r?.follow === true,
+        (e: Error) => {
+          this.logger.info(`ipp/confirmRedirect not answered (${e.message}): not following ${connectionFile}`);
+          return false;
+        },
+      );
+      return await Promise.race([answer, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   // ---- client ownership ---------------------------------------------------------------------------

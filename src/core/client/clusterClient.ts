@@ -1,3 +1,4 @@
+import type { ConfirmRedirect } from './redirect';
 import { Emitter, type Disposable, type Event } from '../event';
 import { silentLogger, type Logger } from '../log';
 import type { Channel, ConnectionInfo } from '../protocol/connectionFile';
@@ -57,6 +58,11 @@ export interface ClusterClientOptions {
   sshServer?: string;
   /** How to run ssh for tunnels (path, extra arguments such as -i or -J, timeouts). */
   ssh?: SshClientOptions;
+  /**
+   * Asked before following a watched connection file that was rewritten to name another controller host
+   * or SSH server (redirect.ts). Without it such a rewrite is not followed: the client stays as it is.
+   */
+  confirmRedirect?: ConfirmRedirect;
 }
 
 /**
