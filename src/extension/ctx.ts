@@ -27,6 +27,7 @@ import {
 } from '../server/protocol';
 import { createLanguageClient, sendSettings } from './client';
 import { Config } from './config';
+import { withDeadline } from './deadline';
 import { ShownNotices } from './securityNotices';
 import { askRedirect, warnSecurity } from './securityWarnings';
 import { connectParamsFromSettings, requestDeadlineMs, sshOptionsFromSettings } from './settings';
@@ -194,35 +195,12 @@ export class Ctx implements vscode.Disposable {
   async request<P, R>(type: RequestType<P, R, void>, params: P, token?: vscode.CancellationToken): Promise<R> {
     const client = await this.startServer();
     // P is generic here, so RequestParam<P> (P | undefined when P is null) cannot be inferred.
-    return this.#withDeadline(type.method, token, (t) => client.sendRequest(type, params as never, t));
+    return withDeadline(type.method, requestDeadlineMs(type.method, this.config.settings), token, (t) => client.sendRequest(type, params as never, t));
   }
 
   async request0<R>(type: RequestType0<R, void>, token?: vscode.CancellationToken): Promise<R> {
     const client = await this.startServer();
-    return this.#withDeadline(type.method, token, (t) => client.sendRequest(type, t));
-  }
-
-  /**
-   * Every ipp/* request has a deadline: past the server's own timeout plus a margin it is cancelled
-   * ($/cancelRequest) and fails here, even if a stuck server never answers the cancel.
-   */
-  #withDeadline<R>(method: string, token: vscode.CancellationToken | undefined, send: (t: vscode.CancellationToken) => Promise<R>): Promise<R> {
-    const ms = requestDeadlineMs(method, this.config.settings);
-    const cts = new vscode.CancellationTokenSource();
-    const linked = token?.onCancellationRequested(() => cts.cancel());
-    let timer: NodeJS.Timeout | undefined;
-    const expired = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        cts.cancel();
-        reject(new UserError(`The IPython Parallel language server did not answer ${method} within ${Math.round(ms / 1000)} s. ` +
-          'See "IPython Parallel (Log)", or run "IPython Parallel: Restart Language Server".', { 'Restart Language Server': 'ipyparallel.restartServer' }));
-      }, ms);
-    });
-    return Promise.race([send(cts.token), expired]).finally(() => {
-      clearTimeout(timer);
-      linked?.dispose();
-      cts.dispose();
-    });
+    return withDeadline(type.method, requestDeadlineMs(type.method, this.config.settings), token, (t) => client.sendRequest(type, t));
   }
 
   // ---- the cluster connection ----------------------------------------------------------------
