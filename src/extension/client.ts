@@ -43,6 +43,12 @@ export function createLanguageClient(deps: ClientDeps): LanguageClient {
     outputChannel: deps.log,
     traceOutputChannel: deps.log,
     revealOutputChannelOn: RevealOutputChannelOn.Never,
+    // The server is told too (`evaluate: false`); this guard also covers the moment before it hears of a change.
+    middleware: {
+      provideHover: (document, position, token, next) => (vscode.workspace.isTrusted ? next(document, position, token) : null),
+      provideCompletionItem: (document, position, context, token, next) =>
+        vscode.workspace.isTrusted ? next(document, position, context, token) : null,
+    },
     errorHandler: {
       error: (_error, _message, count) => ({ action: count !== undefined && count <= 3 ? ErrorAction.Continue : ErrorAction.Shutdown }),
       closed: () => {

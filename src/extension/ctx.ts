@@ -11,6 +11,7 @@ import * as vscode from 'vscode';
 import { State, type LanguageClient } from 'vscode-languageclient/node';
 import type { RequestType, RequestType0 } from 'vscode-languageserver-protocol';
 import {
+  ConfirmRedirectRequest,
   ConnectRequest,
   DisconnectRequest,
   EnginesChangedNotification,
@@ -27,7 +28,10 @@ import {
 } from '../shared/protocol';
 import { createLanguageClient, sendSettings } from './client';
 import { Config } from './config';
-import { sshOptionsFromSettings } from './settings';
+import { withDeadline } from './deadline';
+import { ShownNotices } from './securityNotices';
+import { askRedirect, warnSecurity } from './securityWarnings';
+import { connectParamsFromSettings, requestDeadlineMs, sshOptionsFromSettings } from './settings';
 import { describeError, isResponseError, UserError } from './errors';
 import { Channels, ContextKeys, Views } from './ids';
 import type { LocalCluster } from './localCluster';
@@ -38,6 +42,9 @@ import { StatusBar } from './statusBar';
 import { EnginesTree } from './views/enginesTree';
 import type { EngineNode, TasksTreeNode } from './views/nodes';
 import { TasksTree } from './views/tasksTree';
+
+/** How long deactivate() gives the server and the local cluster to stop (they stop side by side). */
+const DISPOSE_BOUND_MS = 10_000;
 
 export class Ctx implements vscode.Disposable {
   readonly log: vscode.LogOutputChannel;
@@ -51,6 +58,7 @@ export class Ctx implements vscode.Disposable {
   readonly statusBar: StatusBar;
   readonly #policy = new RestartPolicy();
   readonly #contextValues = new Map<string, unknown>();
+  readonly #shownNotices = new ShownNotices();
 
   #client: LanguageClient | undefined;
   #connection: vscode.Disposable[] = [];
@@ -80,7 +88,7 @@ export class Ctx implements vscode.Disposable {
       this.statusBar,
       this.tasksView.onDidChangeVisibility((e) => this.tasksTree.setVisible(e.visible)),
       vscode.workspace.onDidChangeConfiguration((e) => this.#onConfigChanged(e)),
-      vscode.workspace.onDidGrantWorkspaceTrust(() => this.log.info('workspace trusted: runs and cluster start enabled')),
+      vscode.workspace.onDidGrantWorkspaceTrust(() => this.#onTrustGranted()),
     );
     this.tasksTree.setVisible(this.tasksView.visible);
     const syncKeys = () => this.#syncContextKeys();
@@ -125,11 +133,16 @@ export class Ctx implements vscode.Disposable {
     });
     const conn = this.#connection;
     conn.push(
-      client.onNotification(StateChangedNotification, (p) => this.model.setState(p)),
+      client.onNotification(StateChangedNotification, (p) => {
+        this.model.setState(p);
+        // Also after the server followed a rewritten connection file, which no ipp/connect of ours started.
+        if (p.state === 'connected') void this.#warnFromStatus();
+      }),
       client.onNotification(EnginesChangedNotification, (p) => this.model.setEngines(p.engines)),
       client.onNotification(TasksChangedNotification, (p) => this.model.applyTasks(p)),
       client.onNotification(OutputNotification, (p) => this.output.onOutput(p)),
       client.onNotification(StatusChangedNotification, (p) => this.model.setStatus(p)),
+      client.onRequest(ConfirmRedirectRequest, (p) => askRedirect(p)),
       client.onDidChangeState((e) => this.#onClientState(e.oldState, e.newState)),
     );
     this.#client = client;
@@ -145,7 +158,7 @@ export class Ctx implements vscode.Disposable {
       // The server process is gone, and with it the cluster connection.
       const wasConnected = this.model.connected;
       this.model.reset(wasConnected ? 'the language server stopped' : undefined);
-    } else if (newState === State.Running && oldState === State.Starting && this.#lastConnect) {
+    } else if (newState === State.Running && oldState === State.Starting && this.#lastConnect && vscode.workspace.isTrusted) {
       // Restarted after a crash: reconnect to the cluster we were connected to.
       const params = this.#lastConnect;
       this.log.info('language server restarted: reconnecting to the cluster');
@@ -181,12 +194,12 @@ export class Ctx implements vscode.Disposable {
   async request<P, R>(type: RequestType<P, R, void>, params: P, token?: vscode.CancellationToken): Promise<R> {
     const client = await this.startServer();
     // P is generic here, so RequestParam<P> (P | undefined when P is null) cannot be inferred.
-    return client.sendRequest(type, params as never, token);
+    return withDeadline(type.method, requestDeadlineMs(type.method, this.config.settings), token, (t) => client.sendRequest(type, params as never, t));
   }
 
   async request0<R>(type: RequestType0<R, void>, token?: vscode.CancellationToken): Promise<R> {
     const client = await this.startServer();
-    return client.sendRequest(type, token);
+    return withDeadline(type.method, requestDeadlineMs(type.method, this.config.settings), token, (t) => client.sendRequest(type, t));
   }
 
   // ---- the cluster connection ----------------------------------------------------------------
@@ -206,10 +219,48 @@ export class Ctx implements vscode.Disposable {
     }
     this.#lastConnect = { connectionFile: result.connectionFile };
     this.model.setConnected(result.connectionFile, result.security, result.engines);
-    for (const w of result.warnings) this.log.warn(w);
+    void warnSecurity(this.log, this.#shownNotices, result.connectionFile, result.security, result.warnings);
     this.log.info(`connected to ${result.connectionFile}: ${result.engines.length} engines, ${result.security.signed ? 'signed' : 'UNSIGNED'}`);
     await this.refreshSnapshot();
     return result;
+  }
+
+  /**
+   * Connects as the settings say when `ipyparallel.autoConnect` is on. Never in an untrusted workspace:
+   * its settings could name any file, host or cluster (it runs again when the user grants trust).
+   */
+  async autoConnect(): Promise<void> {
+    if (!vscode.workspace.isTrusted) {
+      // The workspace's autoConnect, profile and cluster id are not even read (restricted settings).
+      this.log.info('auto-connect skipped: the workspace is not trusted');
+      return;
+    }
+    const s = this.config.settings;
+    if (!s.autoConnect || this.model.state !== 'disconnected') return;
+    try {
+      await this.connect(connectParamsFromSettings(s));
+    } catch (e) {
+      this.log.warn(`auto-connect failed: ${describeError(e)}`);
+    }
+  }
+
+  #onTrustGranted(): void {
+    this.log.info('workspace trusted: hover, completion, runs, cluster start and auto-connect enabled');
+    this.config.reload();
+    if (!this.#client?.isRunning()) return; // the server starts with the current settings
+    sendSettings(this.#client, this.config.server)
+      .catch((err) => this.log.warn(`settings not sent: ${describeError(err)}`))
+      .then(() => this.autoConnect());
+  }
+
+  /** The security warnings of the connection the server reports as connected (once per cluster). */
+  async #warnFromStatus(): Promise<void> {
+    try {
+      const status = await this.request0(StatusRequest);
+      if (status.connectionFile && status.security) await warnSecurity(this.log, this.#shownNotices, status.connectionFile, status.security);
+    } catch (e) {
+      this.log.debug(`ipp/status after connecting: ${describeError(e)}`);
+    }
   }
 
   async disconnect(): Promise<void> {
@@ -296,16 +347,21 @@ export class Ctx implements vscode.Disposable {
   }
 
   /**
-   * Stops the server and the local cluster we started. Called from deactivate(), which VS Code
-   * awaits (the subscriptions' dispose() is not awaited).
+   * Stops the server and, unless `ipyparallel.keepLocalClusterRunning` is on, the local cluster we
+   * started: side by side and within DISPOSE_BOUND_MS, so a slow server stop never leaves the cluster
+   * running. Called from deactivate(), which VS Code awaits (the subscriptions' dispose() is not awaited).
    */
   async dispose(): Promise<void> {
     if (this.#disposed) return;
     this.#disposed = true;
-    const cluster = this.#localCluster;
+    const cluster = this.config.settings.keepLocalClusterRunning ? undefined : this.#localCluster;
+    if (this.#localCluster && !cluster) this.log.info(`leaving the local cluster ${this.#localCluster.clusterId} running (keepLocalClusterRunning)`);
     this.#localCluster = undefined;
-    await this.stopServer();
-    if (cluster) await cluster.stop(10000);
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<void>((resolve) => (timer = setTimeout(resolve, DISPOSE_BOUND_MS)));
+    const stopCluster = cluster?.stop(DISPOSE_BOUND_MS - 1000).catch((e) => this.log.warn(`stopping the local cluster: ${describeError(e)}`));
+    await Promise.race([Promise.all([this.stopServer(), stopCluster]), bound]);
+    clearTimeout(timer);
   }
 }
 

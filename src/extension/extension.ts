@@ -1,9 +1,8 @@
 /**
  * Entry point: builds the Ctx, registers commands and code lenses, starts the language server, and
- * connects automatically when `ipyparallel.autoConnect` is set.
+ * connects automatically when `ipyparallel.autoConnect` is set and the workspace is trusted.
  */
 import * as vscode from 'vscode';
-import type { ConnectParams } from '../shared/protocol';
 import { CellCodeLensProvider } from './codeLens';
 import { registerClusterCommands } from './commands/cluster';
 import { registerConnectionCommands } from './commands/connection';
@@ -12,7 +11,6 @@ import { registerRunCommands } from './commands/run';
 import { registerTaskCommands } from './commands/tasks';
 import { Ctx } from './ctx';
 import { describeError } from './errors';
-import { connectParamsFromSettings } from './settings';
 
 /** What activate() returns: for the extension-host tests (and other extensions), not a stable API. */
 export interface ExtensionApi {
@@ -44,21 +42,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<Extens
 
   ctx
     .startServer()
-    .then(() => autoConnect(ctx))
+    .then(() => ctx.autoConnect())
     .catch((e) => ctx.log.error(`the language server did not start: ${describeError(e)}`));
 
   return { ctx, lastError: lastErrors };
-}
-
-async function autoConnect(ctx: Ctx): Promise<void> {
-  const s = ctx.config.settings;
-  if (!s.autoConnect || ctx.model.state !== 'disconnected') return;
-  const params: ConnectParams = connectParamsFromSettings(s);
-  try {
-    await ctx.connect(params);
-  } catch (e) {
-    ctx.log.warn(`auto-connect failed: ${describeError(e)}`);
-  }
 }
 
 export async function deactivate(): Promise<void> {

@@ -4,6 +4,7 @@
  * by a fake in unit tests and main.ts is the one place that constructs the real client.
  */
 import type { ClusterClient } from '../core/client/clusterClient';
+import type { ConfirmRedirect } from '../core/client/redirect';
 import type { Logger } from '../core/log';
 
 export type ClusterClientLike = Pick<
@@ -47,6 +48,8 @@ export interface ClientFactoryOptions {
   maxOutputBytesPerTask?: number;
   sshServer?: string;
   ssh?: { sshPath?: string; extraArgs?: string[] };
+  /** Asked before following a rewritten connection file to another host or SSH server. */
+  confirmRedirect?: ConfirmRedirect;
 }
 
 export type ClientFactory = (options: ClientFactoryOptions) => ClusterClientLike;

@@ -27,6 +27,25 @@ const createClient: ClientFactory = (o) =>
     maxOutputBytesPerTask: o.maxOutputBytesPerTask,
     sshServer: o.sshServer,
     ssh: o.ssh,
+    confirmRedirect: o.confirmRedirect,
   });
 
-new ClusterServer(connection, createClient, logger).listen();
+const server = new ClusterServer(connection, createClient, logger);
+server.listen();
+
+// SIGTERM or SIGHUP (a closed terminal, a killed editor): clean up, then exit. process.exit() runs the
+// 'exit' hooks that kill our ssh tunnels; their watchdogs also end them if we die without running any.
+for (const signal of ['SIGTERM', 'SIGHUP'] as const) {
+  process.once(signal, () => {
+    logger.info(`${signal}: stopping`);
+    const forced = setTimeout(() => process.exit(128 + (signal === 'SIGTERM' ? 15 : 1)), 2000);
+    forced.unref();
+    server
+      .closeClient()
+      .catch(() => undefined)
+      .finally(() => {
+        server.dispose();
+        process.exit(128 + (signal === 'SIGTERM' ? 15 : 1));
+      });
+  });
+}

@@ -7,7 +7,7 @@
 import { clampTimeoutMs } from '../core/timeouts';
 import { DEFAULT_SERVER_SETTINGS, type ServerSettings } from '../shared/protocol';
 
-const BOOLEANS = ['diagnostics', 'hover', 'completion'] as const;
+const BOOLEANS = ['evaluate', 'diagnostics', 'hover', 'completion'] as const;
 const NUMBERS = ['languageFeatureTimeoutMs', 'connectTimeoutMs', 'requestTimeoutMs', 'notificationBatchMs', 'maxOutputBytesPerTask'] as const;
 const MIN_OUTPUT_BYTES_PER_TASK = 1024 * 1024;
 

@@ -197,6 +197,26 @@ export interface HistoryParams {
 export const HistoryRequest = new RequestType<HistoryParams, TaskSummary[], void>('ipp/history');
 export const ShutdownRequest = new RequestType0<null, void>('ipp/shutdown');
 
+// ---- requests (server -> client) -----------------------------------------------------------------
+
+/** One end of a redirect: the controller's host, and the SSH server in between when there is one. */
+export interface RedirectTarget {
+  host: string;
+  sshServer?: string;
+}
+export interface ConfirmRedirectParams {
+  connectionFile: string;
+  from: RedirectTarget;
+  to: RedirectTarget;
+}
+/**
+ * Sent when a watched connection file is rewritten to name another host or SSH server: follow it only
+ * if the client answers `{ follow: true }`. No answer within CONFIRM_REDIRECT_TIMEOUT_MS, an error, or a
+ * client without a handler means: do not follow.
+ */
+export const ConfirmRedirectRequest = new RequestType<ConfirmRedirectParams, { follow: boolean }, void>('ipp/confirmRedirect');
+export const CONFIRM_REDIRECT_TIMEOUT_MS = 120_000;
+
 // ---- notifications (server -> client), batched within a short window --------------------------
 
 export interface StateChangedParams {
@@ -255,6 +275,11 @@ export const SERVER_NODE_ARGS: readonly string[] = ['--max-semi-space-size=1'];
 
 /** Server-side settings, sent in initializationOptions and workspace/didChangeConfiguration. */
 export interface ServerSettings {
+  /**
+   * Whether hover and completion may run anything on the engines. A client sends false for an untrusted
+   * workspace (a property getter is code), and true once the user trusts it.
+   */
+  evaluate: boolean;
   diagnostics: boolean;
   hover: boolean;
   completion: boolean;
@@ -271,6 +296,7 @@ export interface ServerSettings {
   maxOutputBytesPerTask: number;
 }
 export const DEFAULT_SERVER_SETTINGS: ServerSettings = {
+  evaluate: true,
   diagnostics: true,
   hover: true,
   completion: true,

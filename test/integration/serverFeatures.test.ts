@@ -2,6 +2,9 @@
 // remote-error diagnostics at the right document line, hover values from idle engines, completion from an
 // engine's namespace, and the settings that switch them off.
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
   CompletionRequest,
@@ -237,6 +240,33 @@ describe('language server: LSP features from a real cluster', { timeout: 600_000
       assert.equal(await hover(uri, 0, 8), null);
       await server.connection.sendNotification('workspace/didChangeConfiguration', { settings: { hover: true } });
       assert.ok(await hover(uri, 0, 8));
+    });
+  });
+
+  describe('evaluate: false (an untrusted workspace)', () => {
+    const uri = 'file:///tmp/untrusted_test.py';
+    const marker = path.join(os.tmpdir(), `ipp-getter-ran-${process.pid}`);
+
+    before(async () => {
+      fs.rmSync(marker, { force: true });
+      // A property getter is code: hovering `spy.boom` runs it, and it leaves a file behind.
+      await run({
+        code: `class Spy:\n    @property\n    def boom(self):\n        open(${JSON.stringify(marker)}, 'a').write('ran')\n        return 1\nspy = Spy()`,
+        targets: 'all',
+      });
+      await server.open(uri, 'spy.boom\nspy.bo\n');
+    });
+    after(() => fs.rmSync(marker, { force: true }));
+
+    it('hover and completion run nothing on the engines; with evaluate back on they do', async () => {
+      await server.connection.sendNotification('workspace/didChangeConfiguration', { settings: { evaluate: false } });
+      assert.equal(await hover(uri, 0, 6), null);
+      assert.deepEqual(await complete(uri, 1, 6), []);
+      await run({ code: 'pass', targets: 'all' }); // anything queued would have run by now
+      assert.equal(fs.existsSync(marker), false, 'the property getter ran on an engine');
+      await server.connection.sendNotification('workspace/didChangeConfiguration', { settings: { evaluate: true } });
+      assert.ok(await hover(uri, 0, 6));
+      assert.equal(fs.existsSync(marker), true, 'with evaluate on, hover evaluates the getter (the check above can fail)');
     });
   });
 

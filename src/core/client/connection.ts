@@ -16,6 +16,7 @@ import { ConnectError, ControllerGoneError, NotConnectedError } from './errors';
 import type { ResultPoller } from './hubOps';
 import type { IopubRouter } from './iopubRouter';
 import { LivenessProbe } from './liveness';
+import { describeTarget, shouldFollow } from './redirect';
 import { hubError, okContent, seconds, type PendingRequests } from './requests';
 import type { TasksModel } from './tasks';
 import type { ClientState, DropReason, RequestOptions } from './types';
@@ -300,6 +301,7 @@ export class Connection {
       return;
     }
     const changed = !this.#info || fingerprint(info) !== fingerprint(this.#info);
+    if (changed && this.#info && !(await this.#mayFollow(this.#info, info))) return;
     if (this.#state === 'connected' || this.#transport) {
       if (!changed) return;
       this.#logger.info(`${this.#file} was rewritten (new key or ports): reconnecting`);
@@ -316,6 +318,16 @@ export class Connection {
       this.#recheckFile = false;
       void this.#onFileChanged();
     }
+  }
+
+  /** A rewrite to another host or SSH server is followed only when confirmRedirect says so. */
+  async #mayFollow(before: ConnectionInfo, after: ConnectionInfo): Promise<boolean> {
+    const file = this.#file ?? '';
+    const d = await shouldFollow(before, after, file, this.#options.sshServer, this.#options.confirmRedirect);
+    if (!d.follow) {
+      this.#logger.warn(`${file} now points at ${describeTarget(d.to)} instead of ${describeTarget(d.from)}: not following it (not confirmed)`);
+    }
+    return d.follow && this.#state !== 'closed' && this.#watcher !== undefined;
   }
 
   // ---- ssh tunnel ----------------------------------------------------------------------------------

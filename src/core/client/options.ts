@@ -2,6 +2,7 @@
 import type { Logger } from '../log';
 import type { ConnectionInfo } from '../protocol/connectionFile';
 import type { SshClientOptions } from '../transport/clientTunnel';
+import type { ConfirmRedirect } from './redirect';
 
 export interface ClusterClientOptions {
   /** Path of ipcontroller[-<id>]-client.json; or: */
@@ -32,4 +33,9 @@ export interface ClusterClientOptions {
   sshServer?: string;
   /** How to run ssh for tunnels (path, extra arguments such as -i or -J, timeouts). */
   ssh?: SshClientOptions;
+  /**
+   * Asked before following a watched connection file that was rewritten to name another controller host
+   * or SSH server (redirect.ts). Without it such a rewrite is not followed: the client stays as it is.
+   */
+  confirmRedirect?: ConfirmRedirect;
 }

@@ -11,7 +11,8 @@ import type { ExtensionApi } from '../../../src/extension/extension';
 import { ALL_COMMANDS, Commands, ContextKeys, EXTENSION_ID, Views } from '../../../src/extension/ids';
 import type { RunNode, TasksTreeNode } from '../../../src/extension/views/nodes';
 import type { ConnectResult, ExecuteResult, QueueStatus } from '../../../src/shared/protocol';
-import { TestCluster } from '../../integration/harness';
+import { descendants, pollUntil, readStat, TestCluster } from '../../integration/harness';
+import { readCmdline } from '../../integration/harness/procs';
 
 type Listen = (listener: () => void) => { dispose(): void };
 
@@ -314,6 +315,7 @@ describe('local cluster from the extension', function () {
   let ipythonDir: string;
 
   before(async () => {
+    await vscode.extensions.getExtension<ExtensionApi>(EXTENSION_ID)!.activate(); // when run alone (IPP_E2E_GREP)
     ipythonDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ipp-ext-local-'));
     await vscode.workspace.getConfiguration('ipyparallel').update('ipythonDir', ipythonDir, vscode.ConfigurationTarget.Workspace);
   });
@@ -339,5 +341,28 @@ describe('local cluster from the extension', function () {
     assert.equal(api.ctx.contextValue(ContextKeys.localClusterRunning), false);
     assert.equal(api.ctx.model.connected, false);
     assert.throws(() => process.kill(pid, 0), 'ipcluster is gone');
+  });
+
+  // Last in the suite: it disposes the extension's Ctx, as deactivate() does when the window closes.
+  it('closing the window (deactivate) stops a cluster started from it: no process of it is left', async () => {
+    const api = vscode.extensions.getExtension<ExtensionApi>(EXTENSION_ID)!.exports;
+    const started = await vscode.commands.executeCommand<{ connectionFile: string }>(Commands.startLocalCluster, { engines: 1, timeoutMs: 90_000 });
+    assert.ok(started, `start failed: ${api.lastError.message}`);
+    const ipcluster = api.ctx.localCluster!.pid!;
+    // ipcluster, and the controller and engine it started (in sessions of their own, but its children).
+    const pids = [ipcluster, ...descendants([ipcluster]).map((p) => p.pid)];
+    assert.ok(pids.length >= 3, `ipcluster, a controller and an engine: ${pids.join(', ')}`);
+    const t0 = Date.now();
+    await api.ctx.dispose();
+    const took = Date.now() - t0;
+    assert.ok(took < 11_000, `deactivate took ${took} ms`);
+    const alive = () => pids.filter((pid) => {
+      const st = readStat(pid);
+      return st !== undefined && st.state !== 'Z';
+    });
+    // ipcluster exits once it has told the controller and engines to stop; they may take a moment more.
+    await pollUntil(() => alive().length === 0, 5_000);
+    const left = alive().map((pid) => `${pid}: ${readCmdline(pid).join(' ')}`);
+    assert.deepEqual(left, [], `processes of the local cluster still run 5 s after deactivate returned`);
   });
 });
