@@ -3,6 +3,11 @@ import { DEFAULTS } from '../defaults';
 import { boundError, OutputKeeper } from './outputBounds';
 import { isTerminal, type ExpressionValue, type OutputItem, type RemoteError, type Run, type TaskInfo, type TaskState } from './types';
 
+/** Whether the task's idle came from the engine that replied (or either is unknown). */
+function idleFromReplier(t: Tracked): boolean {
+  return !t.idleFrom || !t.info.engineUuid || t.idleFrom === t.info.engineUuid;
+}
+
 /** Per-task bookkeeping beside the public TaskInfo. */
 interface Tracked {
   info: TaskInfo;
@@ -10,6 +15,8 @@ interface Tracked {
   replyState?: TaskState;
   /** The last iopub status for this request was idle (busy resets it: retries run again). */
   idle: boolean;
+  /** The engine (session uuid) that sent that idle, when known. */
+  idleFrom?: string;
   /** When the reply arrived (for the idle grace period). */
   repliedAt?: number;
   waiters?: (() => void)[];
@@ -135,11 +142,12 @@ export class TasksModel {
   }
 
   /** The idle status for this request: the last iopub message it causes. */
-  markIdle(msgId: string): void {
+  markIdle(msgId: string, engineUuid?: string): void {
     const t = this.#tasks.get(msgId);
     if (!t) return;
     t.idle = true;
-    if (t.replyState && !isTerminal(t.info.state)) this.#finish(t, t.replyState);
+    t.idleFrom = engineUuid;
+    if (t.replyState && !isTerminal(t.info.state) && idleFromReplier(t)) this.#finish(t, t.replyState);
   }
 
   /**
@@ -214,7 +222,9 @@ export class TasksModel {
     if (reply.state === 'aborted' && !info.reason) info.reason = reply.reason ?? 'aborted before it ran';
     else if (reply.reason) info.reason = reply.reason;
     t.replyState = reply.state;
-    if (!expectIdle || t.idle) {
+    // A retried load-balanced task has the same msg_id on both engines: the first attempt's idle does
+    // not end the retry, whose reply may come before its own busy, stream and idle.
+    if (!expectIdle || (t.idle && idleFromReplier(t))) {
       this.#finish(t, reply.state);
       return;
     }
