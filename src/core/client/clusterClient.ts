@@ -13,6 +13,7 @@ import * as exec from './execution';
 import * as hub from './hubOps';
 import { Dispatcher } from './dispatch';
 import { IopubRouter } from './iopubRouter';
+import { ReplySweep } from './replySweep';
 import { PendingRequests } from './requests';
 import { clampOptionalTimeoutMs, clampTimeoutMs } from '../timeouts';
 import { securityPosture } from './security';
@@ -115,6 +116,7 @@ export class ClusterClient implements Disposable {
       router,
       dispatcher,
       poller: this.#poller,
+      sweep: new ReplySweep(this.#ctx, clampTimeoutMs(options.replySweepMs ?? DEFAULTS.replySweepMs)),
       onState: (state, error) => this.#onDidChangeState.fire(error ? { state, error } : { state }),
       onDrop: (channel, reason, detail) => {
         this.#drops.add(channel, reason);

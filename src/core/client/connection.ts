@@ -16,6 +16,7 @@ import { ConnectError, ControllerGoneError, NotConnectedError } from './errors';
 import type { ResultPoller } from './hubOps';
 import type { IopubRouter } from './iopubRouter';
 import { LivenessProbe } from './liveness';
+import type { ReplySweep } from './replySweep';
 import { describeTarget, shouldFollow } from './redirect';
 import { hubError, okContent, seconds, type PendingRequests } from './requests';
 import type { TasksModel } from './tasks';
@@ -33,6 +34,8 @@ export interface ConnectionDeps {
   router: IopubRouter;
   dispatcher: Dispatcher;
   poller: ResultPoller;
+  /** Looks up tasks whose reply never came, on probe ticks. */
+  sweep: ReplySweep;
   onState(state: ClientState, error?: Error): void;
   onDrop(channel: Channel, reason: DropReason, detail: string): void;
 }
@@ -73,6 +76,7 @@ export class Connection {
   readonly #router: IopubRouter;
   readonly #dispatcher: Dispatcher;
   readonly #poller: ResultPoller;
+  readonly #sweep: ReplySweep;
   readonly #onState: ConnectionDeps['onState'];
   readonly #onDrop: ConnectionDeps['onDrop'];
 
@@ -89,6 +93,7 @@ export class Connection {
     this.#router = deps.router;
     this.#dispatcher = deps.dispatcher;
     this.#poller = deps.poller;
+    this.#sweep = deps.sweep;
     this.#onState = deps.onState;
     this.#onDrop = deps.onDrop;
     // Until connect() reads the file, the session has no key; nothing is sent before that.
@@ -401,6 +406,8 @@ export class Connection {
       const r = await this.request('registration', 'connection_request', {}, { what: 'connection_request (engine list)', timeoutMs });
       return (okContent(r).engines ?? {}) as Record<string, unknown>;
     });
+    // Not awaited: a slow sweep must not make the probe look like a silent hub.
+    if (transport === this.#transport) void this.#sweep.tick();
   }
 
   requireConnected(): void {

@@ -21,6 +21,11 @@ export interface ClusterClientOptions {
   probeIntervalMs?: number;
   /** How long the probe waits for the hub. Default 5,000 ms. */
   probeTimeoutMs?: number;
+  /**
+   * A task without a reply for this long is looked up in the hub (on a probe tick, at most this often):
+   * completed from the hub's record when the hub finished it, lost when its engine is gone. Default 30,000 ms.
+   */
+  replySweepMs?: number;
   /** How long a replied task waits for its iopub idle before completing. Default 3,000 ms. */
   idleGraceMs?: number;
   /** Terminal tasks beyond this many are forgotten, oldest first. Default 20,000. */

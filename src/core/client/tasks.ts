@@ -11,6 +11,8 @@ function idleFromReplier(t: Tracked): boolean {
 /** Per-task bookkeeping beside the public TaskInfo. */
 interface Tracked {
   info: TaskInfo;
+  /** When it was added (Date.now()). */
+  addedAt: number;
   /** The reply arrived; its state waits for the idle status. */
   replyState?: TaskState;
   /** The last iopub status for this request was idle (busy resets it: retries run again). */
@@ -113,8 +115,21 @@ export class TasksModel {
     return out;
   }
 
+  /**
+   * Active tasks added at least `olderThanMs` ago whose reply has not come (oldest first, at most `limit`):
+   * the ones the reply sweep asks the hub about.
+   */
+  unanswered(olderThanMs: number, limit: number, now = Date.now()): TaskInfo[] {
+    const out: TaskInfo[] = [];
+    for (const t of this.#tasks.values()) {
+      if (out.length >= limit) break;
+      if (!isTerminal(t.info.state) && t.replyState === undefined && now - t.addedAt >= olderThanMs) out.push(t.info);
+    }
+    return out;
+  }
+
   add(info: TaskInfo): void {
-    this.#tasks.set(info.msgId, { info, idle: false });
+    this.#tasks.set(info.msgId, { info, addedAt: Date.now(), idle: false });
     if (!isTerminal(info.state)) this.#active++;
     if (this.#tasks.size > this.#evictAt) this.#evict();
     this.onAdd?.(info);
