@@ -16,6 +16,7 @@ export type ClusterClientLike = Pick<
   | 'onDidChangeTask'
   | 'onDidOutput'
   | 'onDidDrop'
+  | 'onDidChangeVersion'
   | 'connect'
   | 'disconnect'
   | 'engines'

@@ -184,6 +184,10 @@ export interface StatusResult {
   connectionFile?: string;
   engines: number;
   runningTasks: number;
+  /** As reported by an engine; normally the controller's. "unknown" when no engine could tell; absent while asking. */
+  ipyparallelVersion?: string;
+  /** The Python of the engine that reported ipyparallelVersion. */
+  pythonVersion?: string;
   security?: SecurityPosture;
   dropped: DroppedCounters;
 }

@@ -223,6 +223,22 @@ describe('ClusterServer over in-memory JSON-RPC with a fake client', () => {
     await until(() => statuses().at(-1)?.state === 'disconnected', 'a disconnected status');
   });
 
+  it('ipp/status and ipp/statusChanged carry the version an engine reported, and "unknown"', async () => {
+    const statuses = () => h.notes.filter((n) => n.method === 'ipp/statusChanged').map((n) => n.params as P.StatusResult);
+    await connect();
+    const c = h.clients[0];
+    assert.equal((await h.rpc.sendRequest(P.StatusRequest)).ipyparallelVersion, undefined, 'absent while nobody has answered');
+    c.setVersion({ ipyparallel: '9.2.0.dev0', python: '3.11.2', engineId: 0 });
+    await until(() => statuses().at(-1)?.ipyparallelVersion === '9.2.0.dev0', 'the version pushed');
+    assert.equal(statuses().at(-1)?.pythonVersion, '3.11.2');
+    const status = await h.rpc.sendRequest(P.StatusRequest);
+    assert.equal(status.ipyparallelVersion, '9.2.0.dev0');
+    assert.equal(status.pythonVersion, '3.11.2');
+    c.setVersion({ ipyparallel: 'unknown' });
+    await until(() => statuses().at(-1)?.ipyparallelVersion === 'unknown', '"unknown" pushed');
+    assert.equal(statuses().at(-1)?.pythonVersion, undefined);
+  });
+
   it("a run's first ipp/output item carries its title and targets, later ones do not", async () => {
     await connect();
     const { runId, msgIds } = await h.rpc.sendRequest(P.ExecuteRequest, { code: '\n  f(1)  \n', targets: [0, 1] });
