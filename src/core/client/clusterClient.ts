@@ -93,6 +93,7 @@ export class ClusterClient implements Disposable {
       requireConnected: () => this.#conn.requireConnected(),
       send: (channel, frames) => this.#conn.send(channel, frames),
       request: (channel, msgType, content, spec) => this.#conn.request(channel, msgType, content, spec),
+      version: () => this.#version?.version,
       engineUuid: (id) => {
         const uuid = this.#engines.uuidOf(id);
         if (uuid === undefined) throw new EngineGoneError(id, `engine ${id} is not registered with the controller`);
