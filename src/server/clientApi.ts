@@ -17,6 +17,7 @@ export type ClusterClientLike = Pick<
   | 'onDidChangeTask'
   | 'onDidOutput'
   | 'onDidDrop'
+  | 'onDidChangeVersion'
   | 'connect'
   | 'disconnect'
   | 'engines'

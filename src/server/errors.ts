@@ -53,6 +53,8 @@ export function toResponseError(e: unknown, connecting = false): ResponseError<I
       return new ResponseError(ErrorCodes.UnknownRun, err.message, data);
     case 'ERR_TIMEOUT':
       return new ResponseError(ErrorCodes.Timeout, err.message, data);
+    case 'ERR_UNSUPPORTED':
+      return new ResponseError(ErrorCodes.Unsupported, err.message, data);
     case 'ERR_ABORTED':
       return new ResponseError(LSPErrorCodes.RequestCancelled, err.message, data);
     case 'ERR_HUB':

@@ -275,6 +275,7 @@ export class ClusterServer implements FeatureHost, RequestHost {
         this.#batcher.output({ runId, msgId: task.msgId, engineId: task.engineId, output, ...(run && { run }) });
       }),
       client.onDidDrop(() => this.#batcher.statusChanged()),
+      client.onDidChangeVersion(() => this.#batcher.statusChanged()), // ipyparallelVersion
     ];
   }
 

@@ -36,6 +36,8 @@ export const ErrorCodes = {
   Timeout: -32004,
   /** The hub or an engine answered with an error: data is { ename, evalue }. */
   RemoteFailed: -32005,
+  /** The cluster's ipyparallel (as an engine reported it) is too old for the request: data is { code: "ERR_UNSUPPORTED" }. */
+  Unsupported: -32006,
   /** The params are not valid: data names the field. */
   InvalidParams: -32602,
 } as const;
@@ -184,6 +186,10 @@ export interface StatusResult {
   connectionFile?: string;
   engines: number;
   runningTasks: number;
+  /** As reported by an engine; normally the controller's. "unknown" when no engine could tell; absent while asking. */
+  ipyparallelVersion?: string;
+  /** The Python of the engine that reported ipyparallelVersion. */
+  pythonVersion?: string;
   security?: SecurityPosture;
   dropped: DroppedCounters;
 }

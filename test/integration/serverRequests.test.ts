@@ -101,6 +101,15 @@ describe('language server: ipp/* requests against a real cluster', { timeout: 60
     assert.equal(status.dropped.badSignature, 0);
   });
 
+  it("reports the cluster's ipyparallel version, as an engine tells it, in ipp/statusChanged and ipp/status", async () => {
+    const pushed = await server.until(() => server.statuses.find((s) => s.ipyparallelVersion !== undefined), TASK_MS, 'ipp/statusChanged with a version');
+    assert.equal(pushed.ipyparallelVersion, cluster.ippVersion);
+    assert.match(pushed.pythonVersion ?? '', /^3\.\d+\.\d+/);
+    const status = await server.connection.sendRequest(StatusRequest);
+    assert.equal(status.ipyparallelVersion, cluster.ippVersion);
+    assert.deepEqual(await server.connection.sendRequest(TasksRequest, {}), [], 'asking made no run');
+  });
+
   it('connecting again to the same file returns the current session', async () => {
     const again = await server.connection.sendRequest(ConnectRequest, { connectionFile: cluster.connectionFile });
     assert.equal(again.state, 'connected');

@@ -103,6 +103,16 @@ describe('status bar text', () => {
     assert.match(curve.tooltip, /CurveZMQ-encrypted/);
   });
 
+  it("shows the cluster's ipyparallel and Python versions in the tooltip, or unknown", () => {
+    const base = { state: 'connected' as const, connectionFile: '/p/profile_default/security/ipcontroller-client.json', engines: 2, runningTasks: 0, security, dropped: zero };
+    const known = statusView({ ...base, ipyparallelVersion: '9.2.0.dev0', pythonVersion: '3.11.2' });
+    assert.match(known.tooltip, /^Engines: 2; running tasks: 0\nipyparallel 9\.2\.0\.dev0 \(Python 3\.11\.2\), as reported by an engine\nSecurity:/m);
+    assert.match(statusView({ ...base, ipyparallelVersion: 'unknown' }).tooltip, /^ipyparallel: unknown/m);
+    const asking = statusView(base).tooltip;
+    assert.doesNotMatch(asking, /ipyparallel/);
+    assert.match(asking, /running tasks: 0\nSecurity:/, 'no blank line while the version is being asked');
+  });
+
   it('warns about an unsigned cluster and dropped messages', () => {
     const v = statusView({
       state: 'connected',

@@ -5,6 +5,8 @@ export * from './engines';
 export * from './tasks';
 export * from './hubQueries';
 export * from './security';
+export { FEATURES, atLeast, type Feature } from './features';
+export { UNKNOWN_VERSION } from './versionProbe';
 export { ResultPoller, completeFromRecord } from './hubOps';
 export { ReplySweep, decideSweep, type SweepDecision } from './replySweep';
 export { toCodePoints, toUtf16 } from './execution';

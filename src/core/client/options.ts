@@ -36,6 +36,8 @@ export interface ClusterClientOptions {
   maxTotalOutputBytes?: number;
   /** `[user@]host[:port]` to tunnel through over SSH; wins over the connection file's `ssh` field. */
   sshServer?: string;
+  /** Default true: after connecting, ask one idle engine for its ipyparallel and Python versions (status()). */
+  probeVersion?: boolean;
   /** How to run ssh for tunnels (path, extra arguments such as -i or -J, timeouts). */
   ssh?: SshClientOptions;
   /**
