@@ -69,6 +69,8 @@ export class Ctx implements vscode.Disposable {
   #lastConnect: ConnectParams | undefined;
   #localCluster: LocalCluster | undefined;
   #disposed = false;
+  /** Trust was just granted before the server started: auto-connect once the workspace settings arrive. */
+  #autoConnectOnSettings = false;
 
   constructor(readonly extension: vscode.ExtensionContext) {
     const subs = extension.subscriptions;
@@ -263,8 +265,12 @@ export class Ctx implements vscode.Disposable {
   #onTrustGranted(): void {
     this.log.info('workspace trusted: hover, completion, runs, cluster start and auto-connect enabled');
     this.config.reload();
-    // A server not started yet starts with the current settings (auto-connect starts it if it is on).
-    if (!this.#client?.isRunning()) return void this.autoConnect();
+    // A server not started yet starts with the current settings (auto-connect starts it if it is on). VS Code
+    // applies the workspace's restricted settings after this event: try again when they arrive.
+    if (!this.#client?.isRunning()) {
+      this.#autoConnectOnSettings = true;
+      return void this.autoConnect();
+    }
     loadClientModule().sendSettings(this.#client, this.config.server)
       .catch((err) => this.log.warn(`settings not sent: ${describeError(err)}`))
       .then(() => this.autoConnect());
@@ -339,6 +345,10 @@ export class Ctx implements vscode.Disposable {
 
   #onConfigChanged(e: vscode.ConfigurationChangeEvent): void {
     const what = this.config.update(e);
+    if (this.#autoConnectOnSettings && e.affectsConfiguration('ipyparallel')) {
+      this.#autoConnectOnSettings = false;
+      void this.autoConnect();
+    }
     if (what.server && this.#client?.isRunning()) {
       loadClientModule().sendSettings(this.#client, this.config.server).catch((err) => this.log.warn(`settings not sent: ${describeError(err)}`));
     }
