@@ -6,10 +6,12 @@
  *   notification handlers): disposed when the server is stopped or restarted by the user.
  * A server that crashes is restarted by the client (RestartPolicy); the cluster connection it held is
  * then re-established from the last connect params.
+ * The server starts on first use (startServer(): a request, connect, auto-connect, or our views shown),
+ * not at activation; the language client itself is loaded then too (clientModule.ts).
  */
 import * as vscode from 'vscode';
-import { State, type LanguageClient } from 'vscode-languageclient/node';
-import type { RequestType, RequestType0 } from 'vscode-languageserver-protocol';
+import type { LanguageClient } from 'vscode-languageclient/node';
+import type { NotificationType, RequestType, RequestType0 } from 'vscode-languageserver-protocol';
 import {
   ConfirmRedirectRequest,
   ConnectRequest,
@@ -26,7 +28,7 @@ import {
   type ConnectParams,
   type ConnectResult,
 } from '../shared/protocol';
-import { createLanguageClient, sendSettings } from './client';
+import { loadClientModule } from './clientModule';
 import { Config } from './config';
 import { withDeadline } from './deadline';
 import { ShownNotices } from './securityNotices';
@@ -67,6 +69,8 @@ export class Ctx implements vscode.Disposable {
   #lastConnect: ConnectParams | undefined;
   #localCluster: LocalCluster | undefined;
   #disposed = false;
+  /** Trust was just granted before the server started: auto-connect once the workspace settings arrive. */
+  #autoConnectOnSettings = false;
 
   constructor(readonly extension: vscode.ExtensionContext) {
     const subs = extension.subscriptions;
@@ -76,7 +80,7 @@ export class Ctx implements vscode.Disposable {
     this.tasksTree = new TasksTree(this.model, () => this.request(HistoryRequest, { limit: 200 }));
     this.enginesView = vscode.window.createTreeView(Views.engines, { treeDataProvider: this.enginesTree, canSelectMany: true });
     this.tasksView = vscode.window.createTreeView(Views.tasks, { treeDataProvider: this.tasksTree, canSelectMany: true });
-    this.statusBar = new StatusBar(this.model, () => this.#localCluster !== undefined);
+    this.statusBar = new StatusBar(this.model, () => this.#localCluster !== undefined, () => this.#client !== undefined);
     subs.push(
       this.log,
       this.model,
@@ -87,6 +91,9 @@ export class Ctx implements vscode.Disposable {
       this.tasksView,
       this.statusBar,
       this.tasksView.onDidChangeVisibility((e) => this.tasksTree.setVisible(e.visible)),
+      // Opening our views is a first use: the server starts (activation does not start it).
+      this.enginesView.onDidChangeVisibility((e) => e.visible && this.#startForView()),
+      this.tasksView.onDidChangeVisibility((e) => e.visible && this.#startForView()),
       vscode.workspace.onDidChangeConfiguration((e) => this.#onConfigChanged(e)),
       vscode.workspace.onDidGrantWorkspaceTrust(() => this.#onTrustGranted()),
     );
@@ -98,6 +105,7 @@ export class Ctx implements vscode.Disposable {
       asDisposable(this.model.onDidChangeState((s) => this.log.info(`cluster: ${s}${this.model.message ? ` (${this.model.message})` : ''}`))),
     );
     this.#syncContextKeys();
+    if (this.enginesView.visible || this.tasksView.visible) this.#startForView();
   }
 
   // ---- the language server -------------------------------------------------------------------
@@ -114,7 +122,7 @@ export class Ctx implements vscode.Disposable {
     const client = this.#client;
     if (client?.isRunning()) return Promise.resolve(client);
     this.#starting ??= (async () => {
-      if (client && client.state === State.Starting) return whenRunning(client);
+      if (client && client.state === loadClientModule().State.Starting) return whenRunning(client);
       if (client) {
         await this.stopServer();
         this.#policy.reset();
@@ -125,24 +133,27 @@ export class Ctx implements vscode.Disposable {
   }
 
   async #start(): Promise<LanguageClient> {
-    const client = createLanguageClient({
+    const lsp = loadClientModule();
+    const client = lsp.createLanguageClient({
       serverModule: this.extension.asAbsolutePath('dist/server.js'),
       log: this.log,
       settings: () => this.config.server,
       policy: this.#policy,
     });
     const conn = this.#connection;
+    // By method name (see client.ts): the type objects of this bundle are not the client bundle's.
+    const on = <P>(type: NotificationType<P>, handler: (p: P) => void) => client.onNotification(type.method, handler);
     conn.push(
-      client.onNotification(StateChangedNotification, (p) => {
+      on(StateChangedNotification, (p) => {
         this.model.setState(p);
         // Also after the server followed a rewritten connection file, which no ipp/connect of ours started.
         if (p.state === 'connected') void this.#warnFromStatus();
       }),
-      client.onNotification(EnginesChangedNotification, (p) => this.model.setEngines(p.engines)),
-      client.onNotification(TasksChangedNotification, (p) => this.model.applyTasks(p)),
-      client.onNotification(OutputNotification, (p) => this.output.onOutput(p)),
-      client.onNotification(StatusChangedNotification, (p) => this.model.setStatus(p)),
-      client.onRequest(ConfirmRedirectRequest, (p) => askRedirect(p)),
+      on(EnginesChangedNotification, (p) => this.model.setEngines(p.engines)),
+      on(TasksChangedNotification, (p) => this.model.applyTasks(p)),
+      on(OutputNotification, (p) => this.output.onOutput(p)),
+      on(StatusChangedNotification, (p) => this.model.setStatus(p)),
+      client.onRequest(ConfirmRedirectRequest.method, (p: Parameters<typeof askRedirect>[0]) => askRedirect(p)),
       client.onDidChangeState((e) => this.#onClientState(e.oldState, e.newState)),
     );
     this.#client = client;
@@ -152,8 +163,15 @@ export class Ctx implements vscode.Disposable {
     return client;
   }
 
-  #onClientState(oldState: State, newState: State): void {
+  #startForView(): void {
+    if (this.#disposed || this.#client) return;
+    this.startServer().catch((e) => this.log.error(`the language server did not start: ${describeError(e)}`));
+  }
+
+  #onClientState(oldState: number, newState: number): void {
+    const State = loadClientModule().State;
     this.#setContext(ContextKeys.serverRunning, newState === State.Running);
+    this.statusBar.update();
     if (newState === State.Stopped && oldState === State.Running) {
       // The server process is gone, and with it the cluster connection.
       const wasConnected = this.model.connected;
@@ -194,12 +212,12 @@ export class Ctx implements vscode.Disposable {
   async request<P, R>(type: RequestType<P, R, void>, params: P, token?: vscode.CancellationToken): Promise<R> {
     const client = await this.startServer();
     // P is generic here, so RequestParam<P> (P | undefined when P is null) cannot be inferred.
-    return withDeadline(type.method, requestDeadlineMs(type.method, this.config.settings), token, (t) => client.sendRequest(type, params as never, t));
+    return withDeadline(type.method, requestDeadlineMs(type.method, this.config.settings), token, (t) => client.sendRequest<R>(type.method, params, t));
   }
 
   async request0<R>(type: RequestType0<R, void>, token?: vscode.CancellationToken): Promise<R> {
     const client = await this.startServer();
-    return withDeadline(type.method, requestDeadlineMs(type.method, this.config.settings), token, (t) => client.sendRequest(type, t));
+    return withDeadline(type.method, requestDeadlineMs(type.method, this.config.settings), token, (t) => client.sendRequest<R>(type.method, t));
   }
 
   // ---- the cluster connection ----------------------------------------------------------------
@@ -247,8 +265,13 @@ export class Ctx implements vscode.Disposable {
   #onTrustGranted(): void {
     this.log.info('workspace trusted: hover, completion, runs, cluster start and auto-connect enabled');
     this.config.reload();
-    if (!this.#client?.isRunning()) return; // the server starts with the current settings
-    sendSettings(this.#client, this.config.server)
+    // A server not started yet starts with the current settings (auto-connect starts it if it is on). VS Code
+    // applies the workspace's restricted settings after this event: try again when they arrive.
+    if (!this.#client?.isRunning()) {
+      this.#autoConnectOnSettings = true;
+      return void this.autoConnect();
+    }
+    loadClientModule().sendSettings(this.#client, this.config.server)
       .catch((err) => this.log.warn(`settings not sent: ${describeError(err)}`))
       .then(() => this.autoConnect());
   }
@@ -322,8 +345,12 @@ export class Ctx implements vscode.Disposable {
 
   #onConfigChanged(e: vscode.ConfigurationChangeEvent): void {
     const what = this.config.update(e);
+    if (this.#autoConnectOnSettings && e.affectsConfiguration('ipyparallel')) {
+      this.#autoConnectOnSettings = false;
+      void this.autoConnect();
+    }
     if (what.server && this.#client?.isRunning()) {
-      sendSettings(this.#client, this.config.server).catch((err) => this.log.warn(`settings not sent: ${describeError(err)}`));
+      loadClientModule().sendSettings(this.#client, this.config.server).catch((err) => this.log.warn(`settings not sent: ${describeError(err)}`));
     }
   }
 
@@ -367,6 +394,7 @@ export class Ctx implements vscode.Disposable {
 
 /** Resolves when a starting client is running; rejects if it stops instead. */
 function whenRunning(client: LanguageClient): Promise<LanguageClient> {
+  const State = loadClientModule().State;
   return new Promise((resolve, reject) => {
     const sub = client.onDidChangeState((e) => {
       if (e.newState === State.Running) {

@@ -1,6 +1,7 @@
 /**
- * Entry point: builds the Ctx, registers commands and code lenses, starts the language server, and
- * connects automatically when `ipyparallel.autoConnect` is set and the workspace is trusted.
+ * Entry point: builds the Ctx, registers commands and code lenses, and connects automatically when
+ * `ipyparallel.autoConnect` is set and the workspace is trusted. The language server is not started
+ * here: it starts on first use (a connect, a run, auto-connect, or our views shown; see Ctx.startServer).
  */
 import * as vscode from 'vscode';
 import { CellCodeLensProvider } from './codeLens';
@@ -40,10 +41,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<Extens
     }),
   );
 
-  ctx
-    .startServer()
-    .then(() => ctx.autoConnect())
-    .catch((e) => ctx.log.error(`the language server did not start: ${describeError(e)}`));
+  // Starts the server only when auto-connect is on (and the workspace trusted); autoConnect logs its failures.
+  ctx.autoConnect().catch((e) => ctx.log.error(`auto-connect: ${describeError(e)}`));
 
   return { ctx, lastError: lastErrors };
 }

@@ -15,6 +15,8 @@ export interface StatusInput extends StatusResult {
   /** Why the last state change happened, if because of an error. */
   message?: string;
   localCluster?: boolean;
+  /** False until the language server is first started (lazily, on first use): the quiet idle state. */
+  serverStarted?: boolean;
 }
 
 export interface StatusView {
@@ -56,6 +58,9 @@ export function statusView(s: StatusInput): StatusView {
       text: `$(loading~spin) IPython Parallel: ${s.state}…`,
       tooltip: `${s.state === 'connecting' ? 'Connecting to' : 'Reconnecting to'} ${s.connectionFile ?? 'the cluster'}`,
     };
+  }
+  if (s.state !== 'connected' && s.serverStarted === false && !s.message) {
+    return { text: 'IPython Parallel', tooltip: 'IPython Parallel: not connected. Click for actions (Connect, Start Local Cluster).' };
   }
   if (s.state !== 'connected') {
     return {

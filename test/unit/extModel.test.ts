@@ -135,4 +135,16 @@ describe('status bar text', () => {
     assert.match(failed.tooltip, /connection refused/);
     assert.match(statusView({ state: 'reconnecting', engines: 0, runningTasks: 0, dropped: zero }).text, /reconnecting/);
   });
+
+  it('the quiet idle state until the language server is first started, unless something failed', () => {
+    const idle = statusView({ state: 'disconnected', engines: 0, runningTasks: 0, dropped: zero, serverStarted: false });
+    assert.equal(idle.text, 'IPython Parallel');
+    assert.equal(idle.severity, undefined);
+    assert.match(idle.tooltip, /Click for actions/);
+    const started = statusView({ state: 'disconnected', engines: 0, runningTasks: 0, dropped: zero, serverStarted: true });
+    assert.equal(started.text, '$(debug-disconnect) IPython Parallel');
+    const failed = statusView({ state: 'disconnected', engines: 0, runningTasks: 0, dropped: zero, serverStarted: false, message: 'no server' });
+    assert.equal(failed.severity, 'warning');
+    assert.match(statusView({ state: 'connecting', engines: 0, runningTasks: 0, dropped: zero, serverStarted: false }).text, /connecting/);
+  });
 });

@@ -17,6 +17,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import { constants } from 'node:os';
 import { Emitter, type Disposable, type Event } from '../event';
+import { defaultSshPath, killProcessTree } from '../platform';
 import { silentLogger, type Logger } from '../log';
 import { CHANNELS, connectableAddress, type Channel, type ConnectionInfo } from '../protocol/connectionFile';
 import {
@@ -41,7 +42,7 @@ export interface SshTunnelOptions<K extends string> {
   remotePorts: Record<K, number>;
   /** Fixed local ports; the missing ones are picked free on 127.0.0.1. */
   localPorts?: Partial<Record<K, number>>;
-  /** Default 'ssh' (found on PATH). */
+  /** Default 'ssh' on PATH; on Windows without one, System32\OpenSSH\ssh.exe (defaultSshPath). */
   sshPath?: string;
   /** Extra ssh arguments placed before our defaults, e.g. ['-i', key, '-o', 'UserKnownHostsFile=...']. */
   extraArgs?: string[];
@@ -102,12 +103,7 @@ const live = new Set<number>();
 let exitHookInstalled = false;
 
 function killTree(pid: number, signal: NodeJS.Signals): boolean {
-  try {
-    process.kill(process.platform === 'win32' ? pid : -pid, signal);
-    return true;
-  } catch {
-    return false;
-  }
+  return killProcessTree(pid, signal);
 }
 
 function installExitHook(): void {
@@ -319,7 +315,7 @@ export class SshTunnel<K extends string = Channel> implements Disposable {
     signal?.throwIfAborted();
     const forwards = this.#names.map((n) => ({ localPort: ports[n], remoteHost: this.#opts.remoteHost, remotePort: this.#opts.remotePorts[n] }));
     const args = buildSshArgs(this.server, forwards, this.#opts.extraArgs);
-    const sshPath = this.#opts.sshPath ?? 'ssh';
+    const sshPath = this.#opts.sshPath ?? defaultSshPath(this.#opts.env ?? process.env);
     this.#log.info(`ssh tunnel: ${sshPath} ${args.join(' ')}`);
     this.#stderr = '';
     const cmd = sshCommand(sshPath, args);

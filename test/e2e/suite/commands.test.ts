@@ -16,6 +16,14 @@ import { readCmdline } from '../../integration/harness/procs';
 
 type Listen = (listener: () => void) => { dispose(): void };
 
+/** The command lines of our language servers (dist/server.js) running under this extension host. */
+function serverProcesses(): string[] {
+  return descendants([process.pid])
+    .map((p) => readCmdline(p.pid))
+    .filter((argv) => argv.some((a) => /[\\/]dist[\\/]server\.js$/.test(a)))
+    .map((argv) => argv.join(' '));
+}
+
 /** Resolves when `check()` holds (it may be async), re-checking whenever one of `events` fires; fails after `ms`. */
 function until<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, events: Listen[], ms = 20_000): Promise<T> {
   return new Promise((resolve, reject) => {
@@ -103,18 +111,26 @@ describe('commands against a real cluster', function () {
     assert.deepEqual(ours.filter((c) => !(ALL_COMMANDS as readonly string[]).includes(c)), []);
   });
 
-  it('starts disconnected: context key off, welcome state, status bar says so', async () => {
-    await until('the language server', () => ctx().client?.isRunning(), [states], 30_000).catch(() => ctx().startServer());
+  it('starts lean: activation and opening a Python file start no language server (autoConnect off)', async () => {
+    assert.equal(vscode.workspace.getConfiguration('ipyparallel').get('autoConnect'), false);
+    const doc = await vscode.workspace.openTextDocument(vscode.Uri.joinPath(workspace, 'sample.py'));
+    await vscode.window.showTextDocument(doc);
+    assert.equal(ctx().client, undefined);
+    assert.notEqual(ctx().contextValue(ContextKeys.serverRunning), true);
+    assert.deepEqual(serverProcesses(), [], 'a language server process runs under the extension host');
     assert.equal(ctx().model.connected, false);
     assert.notEqual(ctx().contextValue(ContextKeys.connected), true);
     assert.deepEqual(ctx().enginesTree.getChildren(), []);
-    assert.match(ctx().statusBar.text, /IPython Parallel/);
+    assert.equal(ctx().statusBar.text, 'IPython Parallel', 'the quiet idle state');
   });
 
   it('connects with a connection file; the Engines view lists the engines', async () => {
     const result = await vscode.commands.executeCommand<ConnectResult>(Commands.connect, { connectionFile: cluster!.connectionFile });
     assert.ok(result, `connect failed: ${api.lastError.message}`);
     assert.equal(result.security.signed, true);
+    // Connect was the first use: it started the server (one process) and waited for it.
+    assert.equal(ctx().contextValue(ContextKeys.serverRunning), true);
+    assert.equal(serverProcesses().length, 1, `language server processes: ${serverProcesses().join(' | ')}`);
     await until('2 engines', () => ctx().model.engines.length === 2, [engines]);
     assert.equal(ctx().contextValue(ContextKeys.connected), true);
     const nodes = ctx().enginesTree.getChildren();
