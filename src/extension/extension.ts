@@ -6,6 +6,7 @@ import * as vscode from 'vscode';
 import type { ConnectParams } from '../shared/protocol';
 import { CellCodeLensProvider } from './codeLens';
 import { registerClusterCommands } from './commands/cluster';
+import { registerClustersView } from './commands/clusters';
 import { registerConnectionCommands } from './commands/connection';
 import { lastErrors } from './commands/register';
 import { registerRunCommands } from './commands/run';
@@ -13,12 +14,15 @@ import { registerTaskCommands } from './commands/tasks';
 import { Ctx } from './ctx';
 import { describeError } from './errors';
 import { connectParamsFromSettings } from './settings';
+import type { ClustersTree } from './views/clustersTree';
 
 /** What activate() returns: for the extension-host tests (and other extensions), not a stable API. */
 export interface ExtensionApi {
   readonly ctx: Ctx;
   /** The last error a command showed to the user. */
   readonly lastError: { command?: string; message?: string };
+  /** The Clusters view's provider (its rows, and refresh). */
+  readonly clusters: ClustersTree;
 }
 
 // The only module-level state: deactivate() must await the Ctx's cleanup (the local cluster), and
@@ -32,6 +36,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Extens
   registerRunCommands(ctx);
   registerTaskCommands(ctx);
   registerClusterCommands(ctx);
+  const clusters = registerClustersView(ctx);
 
   const lenses = new CellCodeLensProvider(ctx.model, ctx.config);
   context.subscriptions.push(
@@ -47,7 +52,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Extens
     .then(() => autoConnect(ctx))
     .catch((e) => ctx.log.error(`the language server did not start: ${describeError(e)}`));
 
-  return { ctx, lastError: lastErrors };
+  return { ctx, lastError: lastErrors, clusters };
 }
 
 async function autoConnect(ctx: Ctx): Promise<void> {

@@ -20,6 +20,8 @@ export interface LocalClusterOptions {
   ipythonDir?: string;
   /** Default: a fresh `vscode-<time>` id, so an old connection file is never mistaken for ours. */
   clusterId?: string;
+  /** More `ipcluster start` arguments (the engine launcher and its options). */
+  extraArgs?: string[];
   log: Logger;
   env?: NodeJS.ProcessEnv;
   /** How long to wait for the connection file (default 60 s). */
@@ -36,11 +38,11 @@ export class LocalClusterError extends Error {
 }
 
 /** The arguments after the interpreter. */
-export function ipclusterArgs(o: Pick<LocalClusterOptions, 'engines' | 'profile' | 'ipythonDir'> & { clusterId: string }): string[] {
+export function ipclusterArgs(o: Pick<LocalClusterOptions, 'engines' | 'profile' | 'ipythonDir' | 'extraArgs'> & { clusterId: string }): string[] {
   const args = ['-m', 'ipyparallel.cluster', 'start', `--n=${o.engines}`, `--cluster-id=${o.clusterId}`];
   if (o.profile && o.profile !== 'default') args.push(`--profile=${o.profile}`);
   if (o.ipythonDir) args.push(`--ipython-dir=${o.ipythonDir}`);
-  return args;
+  return [...args, ...(o.extraArgs ?? [])];
 }
 
 export class LocalCluster {

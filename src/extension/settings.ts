@@ -33,6 +33,8 @@ export interface Settings {
   sshPath: string;
   /** Extra ssh arguments, e.g. ["-i", "~/.ssh/cluster_key"]. */
   sshArgs: string[];
+  /** More IPython dirs (or profile dirs) whose clusters the Clusters view lists. */
+  extraIpythonDirs: string[];
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -52,6 +54,7 @@ export const DEFAULT_SETTINGS: Settings = {
   sshServer: '',
   sshPath: '',
   sshArgs: [],
+  extraIpythonDirs: [],
 };
 
 /** Setting keys (under the `ipyparallel.` section) for each field. */
@@ -72,6 +75,7 @@ export const SETTING_KEYS: Record<keyof Settings, string> = {
   sshServer: 'ssh.server',
   sshPath: 'ssh.path',
   sshArgs: 'ssh.args',
+  extraIpythonDirs: 'extraIpythonDirs',
 };
 
 /** Settings the language server needs (a change is forwarded with workspace/didChangeConfiguration). */
@@ -111,6 +115,7 @@ export function readSettings(get: (key: string) => unknown): Settings {
     sshServer: str(get(k.sshServer), d.sshServer),
     sshPath: str(get(k.sshPath), d.sshPath),
     sshArgs: strings(get(k.sshArgs), d.sshArgs),
+    extraIpythonDirs: strings(get(k.extraIpythonDirs), d.extraIpythonDirs),
   };
 }
 
