@@ -16,7 +16,7 @@ import {
   splitSbatchLines,
   stopArgs,
 } from '../../src/extension/ipcluster';
-import { clusterContext, clusterItem, clusterKey, formatStartTime } from '../../src/extension/views/clusterItems';
+import { clusterContext, clusterItem, clusterKey, formatStartTime, withVanished } from '../../src/extension/views/clusterItems';
 import type { ClusterInfo } from '../../src/shared/protocol';
 
 const START = new Date(2025, 2, 1, 10, 42, 7).getTime(); // local time
@@ -79,6 +79,24 @@ describe('Clusters view rows', () => {
   it('start time: HH:MM today, the date on another day', () => {
     assert.equal(formatStartTime(START, LATER), '10:42');
     assert.equal(formatStartTime(START, new Date(2025, 2, 2, 9, 0).getTime()), '2025-03-01 10:42');
+  });
+});
+
+describe('clusters that vanish (a clean stop removes every file) stay as stopped rows', () => {
+  it('keeps what was listed before as stopped, without files, live pids or connection, in order', () => {
+    const a = info({ profileDir: '/a/profile_default', clusterId: 'x', connected: true, python: '/usr/bin/python3', recordFile: '/a/r.json' });
+    const b = info({ profileDir: '/b/profile_default', clusterId: 'y' });
+    const now = withVanished([b], [a, b]);
+    assert.deepEqual(now.map((c) => [c.clusterId, c.state]), [['x', 'stopped'], ['y', 'running']]);
+    const gone = now[0];
+    assert.equal(gone.connected, false);
+    assert.deepEqual(gone.livePids, []);
+    assert.equal(gone.python, undefined);
+    assert.equal(gone.connectionFile, undefined);
+    assert.equal(gone.recordFile, undefined);
+    assert.deepEqual(gone.pids, a.pids, 'the pids it had stay, for the tooltip');
+    assert.equal(clusterItem(gone, LATER).description, 'stopped · 4 engines · mpi · started 10:42');
+    assert.deepEqual(withVanished([b], []), [b]);
   });
 });
 

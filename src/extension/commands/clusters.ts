@@ -161,7 +161,7 @@ export function registerClustersView(ctx: Ctx): ClustersTree {
   );
   tree.setVisible(view.visible);
   const r = <A extends unknown[]>(fn: (c: ClusterInfo, ...rest: A) => unknown) => withCluster(tree, fn);
-  registerCommand(ctx, Commands.refreshClusters, () => tree.refresh());
+  registerCommand(ctx, Commands.refreshClusters, () => tree.refresh(true));
   registerCommand(ctx, Commands.startCluster, (args?: StartClusterArgs) => startCluster(ctx, tree, params().ipythonDir, args));
   registerCommand(ctx, Commands.stopCluster, r((c) => stop(ctx, tree, c)));
   registerCommand(ctx, Commands.connectCluster, r((c) => connect(ctx, tree, c)));

@@ -80,3 +80,20 @@ export function clusterItem(c: ClusterInfo, now: number): ItemDescriptor {
     collapsible: 'none',
   };
 }
+
+/**
+ * The listing, plus the clusters listed before that are gone from it since: a clean stop removes every
+ * file of a cluster (record and connection files), so without this a stopped cluster would vanish. Those
+ * rows show as stopped, without files or live processes, until the view is refreshed by hand.
+ */
+export function withVanished(current: readonly ClusterInfo[], previous: readonly ClusterInfo[]): ClusterInfo[] {
+  const listed = new Set(current.map(clusterKey));
+  const gone = previous
+    .filter((c) => !listed.has(clusterKey(c)))
+    .map((c): ClusterInfo => {
+      const { python: _python, connectionFile: _file, recordFile: _record, ...rest } = c;
+      return { ...rest, state: 'stopped', connected: false, livePids: [] };
+    });
+  const order = (a: ClusterInfo, b: ClusterInfo) => a.profileDir.localeCompare(b.profileDir) || a.clusterId.localeCompare(b.clusterId);
+  return gone.length ? [...current, ...gone].sort(order) : [...current];
+}

@@ -11,7 +11,7 @@ import * as vscode from 'vscode';
 import { defaultIpythonDir, listProfiles, profileDir } from '../../core/protocol/discovery';
 import type { ClusterInfo, ClustersParams } from '../../shared/protocol';
 import type { Settings } from '../settings';
-import { clusterItem, clusterKey, type ClusterNode } from './clusterItems';
+import { clusterItem, clusterKey, withVanished, type ClusterNode } from './clusterItems';
 import { NodeCache } from './nodes';
 import { toTreeItem } from './toTreeItem';
 
@@ -51,6 +51,7 @@ export class ClustersTree implements vscode.TreeDataProvider<ClusterNode>, vscod
   #debounce: NodeJS.Timeout | undefined;
   #refreshing: Promise<ClusterInfo[]> | undefined;
   #again = false;
+  #forget = false;
   #visible = false;
 
   constructor(
@@ -82,8 +83,12 @@ export class ClustersTree implements vscode.TreeDataProvider<ClusterNode>, vscod
     return undefined;
   }
 
-  /** Re-lists now (one listing at a time; a call during one lists once more after it). Fires only on change. */
-  refresh(): Promise<ClusterInfo[]> {
+  /**
+   * Re-lists now (one listing at a time; a call during one lists once more after it). Fires only on change.
+   * Clusters that vanished since the last listing stay as stopped rows unless `forget` is set.
+   */
+  refresh(forget = false): Promise<ClusterInfo[]> {
+    if (forget) this.#forget = true;
     if (this.#refreshing) {
       this.#again = true;
       return this.#refreshing;
@@ -104,8 +109,9 @@ export class ClustersTree implements vscode.TreeDataProvider<ClusterNode>, vscod
     return this.#refreshing;
   }
 
-  #apply(clusters: ClusterInfo[]): void {
-    // livePids and the like change without the row changing: compare what the rows show and act on.
+  #apply(listed: ClusterInfo[]): void {
+    const clusters = withVanished(listed, this.#forget ? [] : this.#clusters);
+    this.#forget = false;
     const snapshot = JSON.stringify(clusters);
     if (snapshot === this.#snapshot) return;
     this.#snapshot = snapshot;
