@@ -2,9 +2,9 @@
  * What the Clusters view runs, as argument lists (pure, unit tested in plain Node), and one way to run
  * them. Checked against ipyparallel 7.1's cluster/app.py and cluster/launcher.py:
  * - `ipcluster start --engines=<entry point>` sets Cluster.engine_launcher_class ('local', 'mpi', 'slurm');
- * - the Slurm engine launcher's traits `queue` (the partition: `#SBATCH --partition={queue}`), `timelimit`
- *   (`#SBATCH --time={timelimit}`) and `batch_template` (the whole job script: ipyparallel inserts the
- *   partition, time and `--ntasks={n}` lines into its default script only, not into a given one);
+ * - the Slurm engine launcher's traits `queue` (the partition: `#SBATCH --partition={queue}`) and `timelimit`
+ *   (`#SBATCH --time={timelimit}`), which ipyparallel inserts into its default job script, and
+ *   `submit_command` (`sbatch` and the options of the extra #SBATCH lines);
  * - `ipcluster stop --profile-dir=… --cluster-id=…` stops the cluster of that record, whoever started it;
  * - `ipcluster engines` would rewrite the record without its controller (7.1), so engines are added with
  *   the Cluster API instead: `Cluster.from_file(...).start_engines_sync(n)`, which keeps the record whole.
@@ -41,10 +41,12 @@ export function checkPartition(v: string): string | undefined {
   return !v || PARTITION.test(v) ? undefined : 'A partition name (letters, digits, _ . -; several separated by commas)';
 }
 
-/** Why the extra job script lines are not all `#SBATCH` directives, or undefined. */
+/** Why the extra job script lines are not all `#SBATCH` directives (without quotes), or undefined. */
 export function checkSbatchLines(lines: readonly string[]): string | undefined {
-  const bad = lines.find((l) => !/^#SBATCH\s+\S/.test(l));
-  return bad === undefined ? undefined : `Each line must be an #SBATCH directive: '${bad.slice(0, 60)}' is not`;
+  const bad = lines.find((l) => !/^#SBATCH\s+-\S/.test(l));
+  if (bad !== undefined) return `Each line must be an #SBATCH directive with an option: '${bad.slice(0, 60)}' is not`;
+  const quoted = lines.find((l) => /['"\\]/.test(l));
+  return quoted === undefined ? undefined : `Write #SBATCH options without quotes or backslashes: '${quoted.slice(0, 60)}'`;
 }
 
 /** Splits what the user typed (lines, or `;`-separated) into trimmed non-empty lines. */
@@ -56,16 +58,14 @@ export function splitSbatchLines(text: string): string[] {
 }
 
 /**
- * The whole engine job script, for when there are extra lines. ipyparallel inserts the partition, time and
- * `--ntasks={n}` lines only into its default script, never into a given `batch_template`, so this one
- * carries them itself. The extra lines' braces are escaped: ipyparallel formats the script.
+ * The sbatch arguments of the extra `#SBATCH` lines: `#SBATCH --mem=4G` -> `--mem=4G`. They go on sbatch's
+ * command line (SlurmEngineSetLauncher.submit_command), where they override the job script's directives,
+ * and ipyparallel's own job script stays as each version writes it (a given `batch_template` would replace
+ * it: 9.x's adds `--output` for the engines' log, and neither version inserts the partition, time or
+ * `--ntasks` lines into a given one).
  */
-export function slurmBatchTemplate(o: SlurmOptions): string {
-  const lines = ['#!/bin/sh', '#SBATCH --job-name=ipy-engine-{cluster_id}', '#SBATCH --ntasks={n}'];
-  if (o.partition) lines.push(`#SBATCH --partition=${o.partition}`);
-  if (o.timeLimit) lines.push(`#SBATCH --time=${o.timeLimit}`);
-  lines.push(...(o.extraLines ?? []).map((l) => l.replace(/[{}]/g, (b) => b + b)), 'srun {program_and_args}', '');
-  return lines.join('\n');
+export function sbatchArgs(extraLines: readonly string[]): string[] {
+  return extraLines.flatMap((l) => l.replace(/^#SBATCH\s+/, '').split(/\s+/).filter(Boolean));
 }
 
 /** The `ipcluster start` arguments that choose and configure the engine launcher. Throws on invalid Slurm options. */
@@ -78,7 +78,8 @@ export function engineLauncherArgs(launch: EngineLaunch): string[] {
   if (problem) throw new Error(problem);
   if (partition) args.push(`--SlurmEngineSetLauncher.queue=${partition}`);
   if (timeLimit) args.push(`--SlurmEngineSetLauncher.timelimit=${timeLimit}`);
-  if (extraLines.length) args.push(`--SlurmEngineSetLauncher.batch_template=${slurmBatchTemplate(launch.slurm)}`);
+  // A list trait from the command line: one `--Class.trait=item` per item (traitlets 5).
+  if (extraLines.length) for (const word of ['sbatch', ...sbatchArgs(extraLines)]) args.push(`--SlurmEngineSetLauncher.submit_command=${word}`);
   return args;
 }
 

@@ -12,7 +12,7 @@ import {
   connectionSnippet,
   engineLauncherArgs,
   pyString,
-  slurmBatchTemplate,
+  sbatchArgs,
   splitSbatchLines,
   stopArgs,
 } from '../../src/extension/ipcluster';
@@ -115,19 +115,18 @@ describe('ipcluster arguments', () => {
     ]);
   });
 
-  it('extra #SBATCH lines make a whole job script, with the partition, time and ntasks lines in it', () => {
-    const args = engineLauncherArgs({ launcher: 'slurm', slurm: { partition: 'gpu', timeLimit: '30', extraLines: ['#SBATCH --mem=4G', '#SBATCH --comment={x}'] } });
-    assert.equal(args[3], `--SlurmEngineSetLauncher.batch_template=${slurmBatchTemplate({ partition: 'gpu', timeLimit: '30', extraLines: ['#SBATCH --mem=4G', '#SBATCH --comment={x}'] })}`);
-    assert.equal(
-      slurmBatchTemplate({ partition: 'gpu', timeLimit: '30', extraLines: ['#SBATCH --mem=4G', '#SBATCH --comment={x}'] }),
-      '#!/bin/sh\n#SBATCH --job-name=ipy-engine-{cluster_id}\n#SBATCH --ntasks={n}\n#SBATCH --partition=gpu\n#SBATCH --time=30\n#SBATCH --mem=4G\n#SBATCH --comment={{x}}\nsrun {program_and_args}\n',
-    );
+  it('extra #SBATCH lines become sbatch options (submit_command), one trait item each', () => {
+    const args = engineLauncherArgs({ launcher: 'slurm', slurm: { partition: 'gpu', extraLines: ['#SBATCH --mem=4G', '#SBATCH -A lab  --comment={x}'] } });
+    const S = '--SlurmEngineSetLauncher.submit_command=';
+    assert.deepEqual(args, ['--engines=slurm', '--SlurmEngineSetLauncher.queue=gpu', `${S}sbatch`, `${S}--mem=4G`, `${S}-A`, `${S}lab`, `${S}--comment={x}`]);
+    assert.deepEqual(sbatchArgs([]), []);
   });
 
   it('rejects a bad partition, time limit or a line that is not #SBATCH', () => {
     assert.throws(() => engineLauncherArgs({ launcher: 'slurm', slurm: { partition: 'a b' } }), /partition/);
     assert.throws(() => engineLauncherArgs({ launcher: 'slurm', slurm: { timeLimit: '1h' } }), /time limit/);
     assert.throws(() => engineLauncherArgs({ launcher: 'slurm', slurm: { extraLines: ['rm -rf ~'] } }), /#SBATCH directive/);
+    assert.throws(() => engineLauncherArgs({ launcher: 'slurm', slurm: { extraLines: ['#SBATCH --comment="a b"'] } }), /without quotes/);
     for (const ok of ['30', '30:00', '1:00:00', '2-0', '2-12:30', '2-12:30:00', 'UNLIMITED', '']) assert.equal(checkTimeLimit(ok), undefined, ok);
     for (const bad of ['1h', '-1', '1:2:3:4', '1-']) assert.ok(checkTimeLimit(bad), bad);
     assert.equal(checkPartition('debug,gpu'), undefined);
