@@ -142,6 +142,7 @@ async function removeStale(ctx: Ctx, tree: ClustersTree, c: ClusterInfo, options
   }
   const removed = removeStaleClusterFiles(c);
   ctx.log.info(`removed ${removed.join(', ')}`);
+  tree.forget(clusterKey(c));
   await tree.refresh();
   return removed;
 }

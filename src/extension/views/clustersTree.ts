@@ -52,6 +52,7 @@ export class ClustersTree implements vscode.TreeDataProvider<ClusterNode>, vscod
   #refreshing: Promise<ClusterInfo[]> | undefined;
   #again = false;
   #forget = false;
+  readonly #forgotten = new Set<string>();
   #visible = false;
 
   constructor(
@@ -109,9 +110,16 @@ export class ClustersTree implements vscode.TreeDataProvider<ClusterNode>, vscod
     return this.#refreshing;
   }
 
+  /** Drops a cluster from the rows kept after it vanished (its files were removed on purpose). */
+  forget(key: string): void {
+    this.#forgotten.add(key);
+  }
+
   #apply(listed: ClusterInfo[]): void {
-    const clusters = withVanished(listed, this.#forget ? [] : this.#clusters);
+    const kept = this.#forget ? [] : this.#clusters.filter((c) => !this.#forgotten.has(clusterKey(c)));
+    const clusters = withVanished(listed, kept);
     this.#forget = false;
+    this.#forgotten.clear();
     const snapshot = JSON.stringify(clusters);
     if (snapshot === this.#snapshot) return;
     this.#snapshot = snapshot;

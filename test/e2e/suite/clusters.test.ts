@@ -1,7 +1,9 @@
 // The Clusters view inside the extension host, against a real cluster it starts itself: Start (with
 // arguments, skipping the prompts) a 2-engine local cluster, see it running in the view, connect, run a
 // selection, copy the snippet, stop it; it then shows as stopped and none of its processes lives (by pid).
+// Then a stale record written into a profile appears (the security-folder watcher) and Remove deletes it.
 import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -133,5 +135,26 @@ describe('Clusters view', function () {
     }, changes, 30_000).catch(() => [...pids].filter(alive));
     assert.deepEqual(left, [], `still alive: ${left.join(', ')} of ${[...pids].join(', ')}`);
     assert.equal(api.ctx.localCluster, undefined);
+  });
+
+  it('lists a stale cluster (files left, processes gone) and removes its files from the row', async () => {
+    const security = path.join(ipythonDir, 'profile_stale', 'security');
+    const record = JSON.parse(fs.readFileSync(path.resolve(__dirname, '../../../../test/fixtures/cluster-records/local-7.1.json'), 'utf8'));
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid as number;
+    record.controller.state.pid = dead;
+    for (const set of Object.values<{ engines: Record<string, { pid: number }> }>(record.engines.sets)) for (const e of Object.values(set.engines)) e.pid = dead;
+    fs.mkdirSync(security, { recursive: true });
+    const files = [path.join(security, 'cluster-old.json'), path.join(security, 'ipcontroller-old-client.json')];
+    fs.writeFileSync(files[0], JSON.stringify(record));
+    fs.writeFileSync(files[1], '{}');
+    const stale = () => api.clusters.clusters.find((c) => c.profile === 'stale' && c.clusterId === 'old');
+    const c = await until('the stale row', () => (stale()?.state === 'stale' ? stale() : undefined), changes);
+    const node = api.clusters.getChildren().find((n) => n.key.endsWith('\0old'))!;
+    assert.equal(api.clusters.getTreeItem(node).contextValue, TreeItemContexts.clusterStale);
+    const removed = await vscode.commands.executeCommand<string[]>(Commands.removeStaleCluster, { profileDir: c.profileDir, clusterId: 'old' }, { confirm: false });
+    assert.ok(removed, `remove failed: ${api.lastError.message}`);
+    assert.deepEqual([...removed].sort(), [...files].sort());
+    assert.ok(files.every((f) => !fs.existsSync(f)));
+    assert.equal(stale(), undefined, 'a cluster whose files were removed is not kept as a stopped row');
   });
 });
