@@ -7,7 +7,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { removeStaleClusterFiles } from '../../core/protocol/clusterRecords';
-import { ClustersRequest, type ClusterInfo } from '../../shared/protocol';
+import { ClustersRequest, type ClusterInfo, type ClustersParams } from '../../shared/protocol';
 import { asDisposable, type Ctx } from '../ctx';
 import { CancelledError, UserError } from '../errors';
 import { Commands, Views } from '../ids';
@@ -149,13 +149,20 @@ async function removeStale(ctx: Ctx, tree: ClustersTree, c: ClusterInfo, options
 
 export function registerClustersView(ctx: Ctx): ClustersTree {
   const params = () => clustersParams(ctx.config.settings);
-  const tree = new ClustersTree((p) => ctx.request(ClustersRequest, p), params, ctx.log);
+  // Never (re)start the language server while the window shuts down: a late timer or state event lists nothing.
+  const list = (p: ClustersParams) => (ctx.disposed ? Promise.resolve([...tree.clusters]) : ctx.request(ClustersRequest, p));
+  const tree: ClustersTree = new ClustersTree(list, params, ctx.log);
   const view = vscode.window.createTreeView(Views.clusters, { treeDataProvider: tree });
   ctx.extension.subscriptions.push(
     tree,
     view,
     view.onDidChangeVisibility((e) => tree.setVisible(e.visible)),
-    asDisposable(ctx.model.onDidChangeState(() => void tree.refresh())),
+    // Connected or not changes the rows' marker; a state change while the server stops must not restart it.
+    asDisposable(
+      ctx.model.onDidChangeState(() => {
+        if (ctx.client?.isRunning()) void tree.refresh();
+      }),
+    ),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration('ipyparallel.extraIpythonDirs') || e.affectsConfiguration('ipyparallel.ipythonDir')) tree.rewatch();
     }),

@@ -14,6 +14,7 @@ import type { Settings } from '../settings';
 import { clusterItem, clusterKey, withVanished, type ClusterNode } from './clusterItems';
 import { NodeCache } from './nodes';
 import { toTreeItem } from './toTreeItem';
+import { messageItem } from './treeItems';
 
 /** ms between pid re-checks while the view is visible. */
 export const PID_RECHECK_MS = 10000;
@@ -76,8 +77,7 @@ export class ClustersTree implements vscode.TreeDataProvider<ClusterNode>, vscod
 
   getTreeItem(node: ClusterNode): vscode.TreeItem {
     const c = this.#byKey.get(node.key);
-    if (!c) return new vscode.TreeItem('(gone)');
-    return toTreeItem(clusterItem(c, Date.now()));
+    return toTreeItem(c ? clusterItem(c, Date.now()) : messageItem(`gone:${node.key}`, '(gone)'));
   }
 
   getParent(): undefined {
