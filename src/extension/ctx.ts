@@ -368,6 +368,11 @@ export class Ctx implements vscode.Disposable {
     vscode.commands.executeCommand('setContext', key, value);
   }
 
+  /** dispose() has begun: nothing may start the language server again. */
+  get disposed(): boolean {
+    return this.#disposed;
+  }
+
   /** The last value set for a context key (for tests). */
   contextValue(key: string): unknown {
     return this.#contextValues.get(key);

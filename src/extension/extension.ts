@@ -6,18 +6,22 @@
 import * as vscode from 'vscode';
 import { CellCodeLensProvider } from './codeLens';
 import { registerClusterCommands } from './commands/cluster';
+import { registerClustersView } from './commands/clusters';
 import { registerConnectionCommands } from './commands/connection';
 import { lastErrors } from './commands/register';
 import { registerRunCommands } from './commands/run';
 import { registerTaskCommands } from './commands/tasks';
 import { Ctx } from './ctx';
 import { describeError } from './errors';
+import type { ClustersTree } from './views/clustersTree';
 
 /** What activate() returns: for the extension-host tests (and other extensions), not a stable API. */
 export interface ExtensionApi {
   readonly ctx: Ctx;
   /** The last error a command showed to the user. */
   readonly lastError: { command?: string; message?: string };
+  /** The Clusters view's provider (its rows, and refresh). */
+  readonly clusters: ClustersTree;
 }
 
 // The only module-level state: deactivate() must await the Ctx's cleanup (the local cluster), and
@@ -31,6 +35,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Extens
   registerRunCommands(ctx);
   registerTaskCommands(ctx);
   registerClusterCommands(ctx);
+  const clusters = registerClustersView(ctx);
 
   const lenses = new CellCodeLensProvider(ctx.model, ctx.config);
   context.subscriptions.push(
@@ -44,7 +49,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Extens
   // Starts the server only when auto-connect is on (and the workspace trusted); autoConnect logs its failures.
   ctx.autoConnect().catch((e) => ctx.log.error(`auto-connect: ${describeError(e)}`));
 
-  return { ctx, lastError: lastErrors };
+  return { ctx, lastError: lastErrors, clusters };
 }
 
 export async function deactivate(): Promise<void> {

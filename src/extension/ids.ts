@@ -45,6 +45,16 @@ export const Commands = {
   copyMsgId: 'ipyparallel.copyMsgId',
   purgeTask: 'ipyparallel.purgeTask',
   loadHistory: 'ipyparallel.loadHistory',
+  // clusters view
+  refreshClusters: 'ipyparallel.refreshClusters',
+  startCluster: 'ipyparallel.startCluster',
+  stopCluster: 'ipyparallel.stopCluster',
+  connectCluster: 'ipyparallel.connectCluster',
+  disconnectCluster: 'ipyparallel.disconnectCluster',
+  addEngines: 'ipyparallel.addEngines',
+  openClusterLog: 'ipyparallel.openClusterLog',
+  copyConnectionSnippet: 'ipyparallel.copyConnectionSnippet',
+  removeStaleCluster: 'ipyparallel.removeStaleCluster',
 } as const;
 
 export type CommandId = (typeof Commands)[keyof typeof Commands];
@@ -59,6 +69,7 @@ export const ViewContainers = {
 export const Views = {
   engines: 'ipyparallel.engines',
   tasks: 'ipyparallel.tasks',
+  clusters: 'ipyparallel.clusters',
 } as const;
 
 export const ContextKeys = {
@@ -86,6 +97,11 @@ export const TreeItemContexts = {
   history: 'history',
   historyTask: 'historyTask',
   message: 'message',
+  clusterRunning: 'cluster.running',
+  /** Running, and this window is connected to it. */
+  clusterConnected: 'cluster.running.connected',
+  clusterStopped: 'cluster.stopped',
+  clusterStale: 'cluster.stale',
 } as const;
 
 /** Names of the output channels. */

@@ -24,6 +24,8 @@ export interface LocalClusterOptions {
   ipythonDir?: string;
   /** Default: a fresh `vscode-<time>` id, so an old connection file is never mistaken for ours. */
   clusterId?: string;
+  /** More `ipcluster start` arguments (the engine launcher and its options). */
+  extraArgs?: string[];
   log: Logger;
   env?: NodeJS.ProcessEnv;
   /** How long to wait for the connection file (default 60 s). */
@@ -42,8 +44,8 @@ export class LocalClusterError extends Error {
 }
 
 /** The arguments after the interpreter. */
-export function ipclusterArgs(o: Pick<LocalClusterOptions, 'engines' | 'profile' | 'ipythonDir'> & { clusterId: string }): string[] {
-  return ['-m', 'ipyparallel.cluster', 'start', `--n=${o.engines}`, ...clusterSelector(o)];
+export function ipclusterArgs(o: Pick<LocalClusterOptions, 'engines' | 'profile' | 'ipythonDir' | 'extraArgs'> & { clusterId: string }): string[] {
+  return ['-m', 'ipyparallel.cluster', 'start', `--n=${o.engines}`, ...clusterSelector(o), ...(o.extraArgs ?? [])];
 }
 
 /** The arguments after the interpreter that stop the cluster cleanly (where no SIGINT can be sent). */

@@ -15,7 +15,7 @@ export { parseShebang } from '../core/python';
 export interface PythonCandidate {
   /** An absolute path, or a command name resolved on PATH. */
   command: string;
-  source: 'setting' | 'IPP_PYTHON' | 'ipcluster' | 'default';
+  source: 'setting' | 'IPP_PYTHON' | 'ipcluster' | 'default' | 'python extension';
 }
 
 export interface ResolvedPython extends PythonCandidate {

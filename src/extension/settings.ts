@@ -37,6 +37,8 @@ export interface Settings {
   maxOutputPerTaskMB: number;
   /** Leave a cluster started from the window running when the window closes. */
   keepLocalClusterRunning: boolean;
+  /** More IPython dirs (or profile dirs) whose clusters the Clusters view lists. */
+  extraIpythonDirs: string[];
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -58,6 +60,7 @@ export const DEFAULT_SETTINGS: Settings = {
   sshArgs: [],
   maxOutputPerTaskMB: 32,
   keepLocalClusterRunning: false,
+  extraIpythonDirs: [],
 };
 
 /** Setting keys (under the `ipyparallel.` section) for each field. */
@@ -80,6 +83,7 @@ export const SETTING_KEYS: Record<keyof Settings, string> = {
   sshArgs: 'ssh.args',
   maxOutputPerTaskMB: 'maxOutputPerTaskMB',
   keepLocalClusterRunning: 'keepLocalClusterRunning',
+  extraIpythonDirs: 'extraIpythonDirs',
 };
 
 /** Settings the language server needs (a change is forwarded with workspace/didChangeConfiguration). */
@@ -128,6 +132,7 @@ export function readSettings(get: (key: string) => unknown): Settings {
     sshArgs: strings(get(k.sshArgs), d.sshArgs),
     maxOutputPerTaskMB: positive(get(k.maxOutputPerTaskMB), d.maxOutputPerTaskMB),
     keepLocalClusterRunning: bool(get(k.keepLocalClusterRunning), d.keepLocalClusterRunning),
+    extraIpythonDirs: strings(get(k.extraIpythonDirs), d.extraIpythonDirs),
   };
 }
 

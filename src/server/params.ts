@@ -11,6 +11,7 @@ import type {
   ExecuteParams,
   HistoryParams,
   InterruptParams,
+  ClustersParams,
   ListClustersParams,
   PurgeParams,
   TaskSelection,
@@ -113,6 +114,13 @@ export function parseConnectParams(params: unknown): ParsedConnect {
 
 export function parseListClustersParams(params: unknown): Required<ListClustersParams> {
   return { ipythonDir: optionalString(object(params), 'ipythonDir') || defaultIpythonDir() };
+}
+
+export function parseClustersParams(params: unknown): { ipythonDir: string; extraDirs: string[] } {
+  const p = object(params);
+  const extraDirs = optionalStrings(p, 'extraDirs') ?? [];
+  if (extraDirs.some((d) => !isAbsolute(d))) throw invalidParams('extraDirs', 'must be absolute paths');
+  return { ipythonDir: optionalString(p, 'ipythonDir') || defaultIpythonDir(), extraDirs } satisfies Required<ClustersParams>;
 }
 
 export function parseTasksParams(params: unknown): TasksParams {

@@ -8,6 +8,7 @@ import { listClusters } from '../core/protocol/discovery';
 import { DEFAULTS } from '../core/defaults';
 import { isTerminal } from '../core/client/types';
 import * as P from '../shared/protocol';
+import { listClusters as listClusterInfos } from './clusters';
 import { invalidParams, toResponseError, unknownRun } from './errors';
 import type { RequestHost } from './host';
 import * as parse from './params';
@@ -136,6 +137,7 @@ export function registerRequests(c: Connection, h: RequestHost): void {
   c.onRequest(P.ConnectRequest, guarded((p, token) => h.serialize(() => connect(h, parse.parseConnectParams(p), signalOf(token))), true));
   c.onRequest(P.DisconnectRequest, guarded0(() => h.serialize(() => disconnect(h))));
   c.onRequest(P.ListClustersRequest, guarded((p) => listClusters(parse.parseListClustersParams(p).ipythonDir).map(toFoundCluster)));
+  c.onRequest(P.ClustersRequest, guarded((p) => listClusterInfos(h, parse.parseClustersParams(p))));
   c.onRequest(P.EnginesRequest, guarded0(() => toEngines(h.client()?.engines() ?? [])));
   c.onRequest(P.TasksRequest, guarded((p) => tasks(h, parse.parseTasksParams(p))));
   c.onRequest(P.ExecuteRequest, guarded((p) => execute(h, parse.parseExecuteParams(p))));

@@ -4,8 +4,10 @@
  * Optional fields are copied only when present, so a message carries no `"field": undefined` holes.
  */
 import type { ClientStatus, EngineInfo as CoreEngine, SecurityPosture as CoreSecurity, TaskInfo } from '../core/client/types';
+import { resolve } from 'node:path';
+import type { ClusterRecord } from '../core/protocol/clusterRecords';
 import type { FoundCluster as CoreFoundCluster } from '../core/protocol/discovery';
-import type { EngineInfo, FoundCluster, SecurityPosture, TaskSummary } from '../shared/types';
+import type { ClusterInfo, EngineInfo, FoundCluster, SecurityPosture, TaskSummary } from '../shared/types';
 import type { StatusResult } from '../shared/protocol';
 
 /** Copies the keys of `from` listed in `keys` whose value is not undefined. */
@@ -66,5 +68,24 @@ export function toStatus(s: ClientStatus, connectionFile: string | undefined): S
 export function toFoundCluster(c: CoreFoundCluster): FoundCluster {
   const out: FoundCluster = { profile: c.profile, clusterId: c.clusterId, profileDir: c.profileDir, connectionFile: c.connectionFile, modified: c.modified };
   copyDefined(out, c, ['controllerPid', 'engineCount'] as const);
+  return out;
+}
+
+/** A cluster record; `connected` when its connection file is the one the session uses. */
+export function toClusterInfo(r: ClusterRecord, connectedFile: string | undefined): ClusterInfo {
+  const out: ClusterInfo = {
+    profile: r.profile,
+    profileDir: r.profileDir,
+    clusterId: r.clusterId,
+    state: r.state,
+    engineCount: r.engineCount,
+    launcher: r.launcher,
+    pids: [...r.pids],
+    livePids: [...r.livePids],
+    jobIds: [...r.jobIds],
+    logFiles: [...r.outputFiles],
+    connected: connectedFile !== undefined && r.connectionFile !== undefined && resolve(r.connectionFile) === resolve(connectedFile),
+  };
+  copyDefined(out, r, ['startTime', 'connectionFile', 'recordFile', 'controllerPid', 'python'] as const);
   return out;
 }

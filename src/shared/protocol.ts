@@ -10,6 +10,7 @@ import { NotificationType, RequestType, RequestType0 } from 'vscode-languageserv
 import { DEFAULTS } from '../core/defaults';
 import type {
   ClientState,
+  ClusterInfo,
   DroppedCounters,
   EngineInfo,
   FoundCluster,
@@ -73,6 +74,15 @@ export interface ListClustersParams {
   ipythonDir?: string;
 }
 export const ListClustersRequest = new RequestType<ListClustersParams, FoundCluster[], void>('ipp/listClusters');
+
+export interface ClustersParams {
+  /** Default: $IPYTHONDIR or ~/.ipython. */
+  ipythonDir?: string;
+  /** More IPython dirs, or profile dirs (told apart by a `security` folder or a `profile_` name). */
+  extraDirs?: string[];
+}
+/** Every cluster of every profile, running, stopped or stale, from ipyparallel's records. */
+export const ClustersRequest = new RequestType<ClustersParams, ClusterInfo[], void>('ipp/clusters');
 
 export const EnginesRequest = new RequestType0<EngineInfo[], void>('ipp/engines');
 

@@ -110,3 +110,38 @@ export interface FoundCluster {
   controllerPid?: number;
   engineCount?: number;
 }
+
+/** running: the controller process is alive; stale: files remain but the recorded processes are gone. */
+export type ClusterRecordState = 'running' | 'stopped' | 'stale';
+
+/** One cluster of one profile, read from ipyparallel's own record (ipp/clusters). */
+export interface ClusterInfo {
+  /** The profile's name (`profile_<name>`), or the folder's name for a profile dir given directly. */
+  profile: string;
+  profileDir: string;
+  /** '' for the cluster `ipcluster start` makes without --cluster-id. */
+  clusterId: string;
+  state: ClusterRecordState;
+  /** Engines the record names (0 when unknown). */
+  engineCount: number;
+  /** Where the engines run: local, mpi, slurm, ssh, pbs, sge, lsf, htcondor, windows, other. */
+  launcher: string;
+  /** When the cluster started (ms since the epoch), when it can be told. */
+  startTime?: number;
+  /** The client connection file, when there is one. */
+  connectionFile?: string;
+  /** `security/cluster-<id>.json`, when there is one. */
+  recordFile?: string;
+  controllerPid?: number;
+  /** Every process id the record names, and those alive now. */
+  pids: number[];
+  livePids: number[];
+  /** Batch job ids of the engine sets (Slurm, PBS, ...). */
+  jobIds: string[];
+  /** The Python running the controller (Linux, while it runs): the one to run `ipcluster stop` with. */
+  python?: string;
+  /** The controller's and engines' output files the record names. */
+  logFiles: string[];
+  /** This server's session is connected to this cluster's connection file. */
+  connected: boolean;
+}

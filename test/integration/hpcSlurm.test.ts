@@ -4,10 +4,12 @@
 // cluster runs and gone after `ipcluster stop`; a cluster killed by pid is reported stale and its files
 // can then be removed. Skip locally with IPP_SKIP_SLURM=1 (CI runs it).
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { ClusterClient } from '../../src/core/client';
 import { ClusterNotStaleError, isPidAlive, listClusterRecords, readClusterRecord, removeStaleClusterFiles } from '../../src/core/protocol';
+import { engineLauncherArgs } from '../../src/extension/ipcluster';
 import { RecordingLogger, streamText, until } from './clientSupport';
 import { findIpyparallelPython, pollUntil } from './harness';
 import { LauncherCluster } from './harness/launcherCluster';
@@ -24,9 +26,9 @@ describe('engines as a Slurm job (ipcluster --engines=slurm)', { timeout: 400_00
   const clusters: LauncherCluster[] = [];
   const started = Date.now();
 
-  async function startCluster(clusterId: string, waitForEngines = true): Promise<LauncherCluster> {
+  async function startCluster(clusterId: string, waitForEngines = true, args: string[] = []): Promise<LauncherCluster> {
     const t0 = Date.now();
-    const c = await LauncherCluster.start({ launcher: 'slurm', engines: 2, clusterId, env: slurm.env(), python, waitForEngines });
+    const c = await LauncherCluster.start({ launcher: 'slurm', engines: 2, clusterId, env: slurm.env(), python, waitForEngines, args });
     clusters.push(c);
     console.log(`# Slurm cluster '${clusterId}': ${waitForEngines ? 'engines ready' : 'connection file written'} ${seconds(t0)} after the start`);
     return c;
@@ -115,5 +117,18 @@ describe('engines as a Slurm job (ipcluster --engines=slurm)', { timeout: 400_00
     assert.deepEqual(removed.sort(), [cluster.recordFile, cluster.connectionFile, cluster.connectionFile.replace(/-client\.json$/, '-engine.json')].sort());
     assert.equal(readClusterRecord(cluster.profileDir, 'crashed').state, 'stopped');
     assert.deepEqual(listClusterRecords({ ipythonDir: cluster.ipythonDir }).filter((r) => r.clusterId === 'crashed'), []);
+  });
+
+  it("submits with the Clusters view's Start options: partition, time limit and extra #SBATCH lines reach the job", async () => {
+    // What Start… in the Clusters view passes to ipcluster start (its first argument, --engines=slurm, the harness adds).
+    const options = engineLauncherArgs({ launcher: 'slurm', slurm: { partition: 'debug', timeLimit: '30', extraLines: ['#SBATCH --comment=from-vscode --nice=7'] } });
+    const cluster = await startCluster('options', false, options.slice(1));
+    assert.ok(await pollUntil(() => readClusterRecord(cluster.profileDir, 'options').jobIds.length > 0, 60_000, 200), 'the record names the submitted job');
+    const [jobId] = readClusterRecord(cluster.profileDir, 'options').jobIds;
+    const q = spawnSync('/usr/bin/squeue', ['-h', '-j', jobId, '-o', '%P|%l|%k|%y'], { env: slurm.env(), encoding: 'utf8' });
+    assert.equal(q.status, 0, q.stderr);
+    assert.equal(q.stdout.trim(), 'debug|30:00|from-vscode|7', 'partition | time limit | comment | nice');
+    await cluster.stopWithIpcluster();
+    assert.ok(await slurm.waitForJobGone(jobId), `job ${jobId} left squeue after ipcluster stop`);
   });
 });

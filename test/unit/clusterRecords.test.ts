@@ -58,6 +58,8 @@ describe('readRecord: what a captured cluster-<id>.json says', () => {
     assert.equal(r.controllerPid, LOCAL.controller);
     assert.deepEqual(r.pids, [LOCAL.controller, ...LOCAL.engines]);
     assert.deepEqual(r.jobIds, []);
+    const log = '/tmp/h14-ipd-local/profile_default/log';
+    assert.deepEqual(r.outputFiles, [`${log}/ipcontroller-23231.log`, `${log}/ipengine--1795968637-0.log`, `${log}/ipengine--1795968637-1.log`]);
     assert.equal(r.firstEngineSetTime, 1795968637_000);
   });
 

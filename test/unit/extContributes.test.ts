@@ -86,9 +86,16 @@ describe('package.json contributes exactly the commands the extension registers'
       Commands.resubmitTask,
       Commands.copyMsgId,
       Commands.purgeTask,
+      Commands.stopCluster,
+      Commands.connectCluster,
+      Commands.disconnectCluster,
+      Commands.addEngines,
+      Commands.openClusterLog,
+      Commands.copyConnectionSnippet,
+      Commands.removeStaleCluster,
     ];
     for (const id of itemOnly) assert.equal(palette.get(id), 'false', id);
-    for (const id of [Commands.runSelection, Commands.runCell, Commands.runFile, Commands.startLocalCluster]) {
+    for (const id of [Commands.runSelection, Commands.runCell, Commands.runFile, Commands.startLocalCluster, Commands.startCluster]) {
       assert.match(palette.get(id) ?? '', /isWorkspaceTrusted/, `${id} must be gated on workspace trust`);
     }
   });
@@ -120,6 +127,16 @@ describe('package.json: views, context keys, keybinding, settings', () => {
       for (const m of when.matchAll(/ipyparallel\.[A-Za-z.]+/g)) {
         assert.ok(keys.has(m[0]) || ids.has(m[0]), `unknown context key ${m[0]} in "${when}"`);
       }
+    }
+  });
+
+  it('the Clusters view gates Start, Stop, Add Engines and Remove on workspace trust', () => {
+    const gated = [Commands.startCluster, Commands.stopCluster, Commands.addEngines, Commands.removeStaleCluster];
+    const items = [...menus['view/title'], ...menus['view/item/context']].filter((m) => m.when?.includes(`view == ${Views.clusters}`));
+    for (const id of gated) {
+      const uses = items.filter((m) => m.command === id);
+      assert.ok(uses.length > 0, `${id} is in the Clusters view`);
+      for (const m of uses) assert.match(m.when ?? '', /isWorkspaceTrusted/, `${id}: ${m.when}`);
     }
   });
 

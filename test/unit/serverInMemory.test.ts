@@ -1,14 +1,9 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection } from 'vscode-jsonrpc/node';
-import { createConnection } from 'vscode-languageserver/node';
 import { UnsupportedError } from '../../src/core/client/errors';
-import { silentLogger } from '../../src/core/log';
-import { ClusterServer } from '../../src/server/server';
 import * as P from '../../src/shared/protocol';
-import { FakeClient } from './support/fakeClient';
+import { rejectsWith, startInMemoryServer as start, type Harness } from './support/inMemoryServer';
 import { readFixture } from './support/fixtures';
 import { tempDir, writeFile } from './support/tempDir';
 
@@ -17,64 +12,6 @@ import { tempDir, writeFile } from './support/tempDir';
  * ClusterClient: every method and its error cases, in seconds, without a cluster.
  */
 const CONNECTION_FILE = JSON.parse(readFixture('protocol-examples.json')).connection_file as Record<string, unknown>;
-
-interface Harness {
-  rpc: MessageConnection;
-  clients: FakeClient[];
-  /** Failures every new client starts with. */
-  failures: Map<string, Error>;
-  notes: { method: string; params: unknown }[];
-  file: string;
-  close(): void;
-}
-
-async function start(file: string): Promise<Harness> {
-  const up = new PassThrough();
-  const down = new PassThrough();
-  const serverSide = createConnection(new StreamMessageReader(up), new StreamMessageWriter(down));
-  const clients: FakeClient[] = [];
-  const failures = new Map<string, Error>();
-  const server = new ClusterServer(
-    serverSide,
-    (o) => {
-      const c = new FakeClient(o);
-      for (const [m, e] of failures) c.failures.set(m as never, e);
-      clients.push(c);
-      return c;
-    },
-    silentLogger,
-  );
-  server.listen();
-  const rpc = createMessageConnection(new StreamMessageReader(down), new StreamMessageWriter(up));
-  const notes: Harness['notes'] = [];
-  rpc.onNotification((method, params) => {
-    notes.push({ method, params });
-  });
-  rpc.listen();
-  await rpc.sendRequest('initialize', { processId: null, rootUri: null, capabilities: {}, initializationOptions: { notificationBatchMs: 0 } });
-  return {
-    rpc,
-    clients,
-    failures,
-    notes,
-    file,
-    close() {
-      rpc.dispose();
-      server.dispose();
-      serverSide.dispose();
-      up.end();
-      down.end();
-    },
-  };
-}
-
-async function rejectsWith(p: Promise<unknown>, code: number, field?: string): Promise<void> {
-  await assert.rejects(p, (e: { code?: number; data?: { field?: string } }) => {
-    assert.equal(e.code, code);
-    if (field) assert.equal(e.data?.field, field);
-    return true;
-  });
-}
 
 async function until(check: () => boolean, what: string): Promise<void> {
   const deadline = Date.now() + 5000;

@@ -53,6 +53,8 @@ export interface ClusterRecord {
   command?: string[];
   /** The Python that runs the controller (the command's first word): the one to run `ipcluster stop` with. */
   python?: string;
+  /** The controller's and engines' output files the record names (their logs), controller first. */
+  outputFiles: string[];
 }
 
 /**
@@ -131,6 +133,8 @@ export interface RecordContents {
   jobIds: string[];
   /** The earliest engine set id that is a time stamp (set ids are `<seconds>` or `<seconds>-<i>`), in ms. */
   firstEngineSetTime?: number;
+  /** `output_file` of the controller, the engine sets and their engines, in that order, without duplicates. */
+  outputFiles: string[];
 }
 
 /** Reads the fields we use from a parsed cluster-<id>.json (7.x and 9.x). Unknown shapes give empty fields. */
@@ -140,6 +144,9 @@ export function readRecord(json: unknown): RecordContents {
   const controllerState = obj(obj(root.controller)?.state) ?? {};
   const engines = obj(root.engines) ?? {};
   const controllerPid = pidOf(controllerState.pid);
+  const outputFiles: string[] = [];
+  const addOutput = (v: unknown) => typeof v === 'string' && v.length > 0 && v.length < 4096 && outputFiles.push(v);
+  addOutput(controllerState.output_file);
   const pids = controllerPid ? [controllerPid] : [];
   const jobIds: string[] = [];
   let engineCount = 0;
@@ -150,9 +157,11 @@ export function readRecord(json: unknown): RecordContents {
     engineCount += typeof s.n === 'number' && s.n > 0 ? s.n : perEngine.length;
     const setPid = pidOf(s.pid);
     if (setPid) pids.push(setPid);
+    addOutput(s.output_file);
     for (const e of perEngine) {
       const p = pidOf(e.pid);
       if (p) pids.push(p);
+      addOutput(e.output_file);
     }
     if (typeof s.job_id === 'string' && s.job_id) jobIds.push(s.job_id);
   }
@@ -164,6 +173,7 @@ export function readRecord(json: unknown): RecordContents {
     pids: [...new Set(pids)],
     jobIds,
     firstEngineSetTime: setTimes.length > 0 ? Math.min(...setTimes) : undefined,
+    outputFiles: [...new Set(outputFiles)],
   };
 }
 
@@ -253,6 +263,7 @@ export function readClusterRecord(profileDir: string, clusterId: string, profile
     startTime: idTime(clusterId) ?? (times.length > 0 ? Math.min(...times) : undefined) ?? (connectionFile ? fileTime(connectionFile) : undefined),
     command,
     python: command?.[0],
+    outputFiles: contents?.outputFiles ?? [],
   };
 }
 

@@ -13,9 +13,9 @@ import type { Ctx } from '../ctx';
 import { CancelledError, UserError } from '../errors';
 import { Commands } from '../ids';
 import { LocalCluster } from '../localCluster';
-import { resolvePython } from '../python';
 import { clusterName } from '../statusText';
 import { selectedNodes, type EngineNode } from '../views/nodes';
+import { findPython } from './clusterPython';
 import { connectWithProgress } from './connection';
 import { registerCommand } from './register';
 
@@ -70,13 +70,12 @@ async function startLocalCluster(ctx: Ctx, options: StartLocalClusterOptions = {
     { location: vscode.ProgressLocation.Notification, title: `Starting a local cluster with ${engines} engines`, cancellable: true },
     async (progress, token) => {
       progress.report({ message: 'finding Python with ipyparallel…' });
-      const python = await resolvePython(s.pythonPath);
-      ctx.log.info(`using ${python.command} (${python.source}), ipyparallel ${python.ipyparallelVersion}`);
+      const python = await findPython(ctx);
       progress.report({ message: 'starting ipcluster…' });
       const abort = new AbortController();
       token.onCancellationRequested(() => abort.abort());
       const cluster = await LocalCluster.start({
-        python: python.command,
+        python,
         engines,
         profile: s.profile,
         ipythonDir: s.ipythonDir || undefined,

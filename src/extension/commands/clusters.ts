@@ -1,0 +1,190 @@
+/**
+ * The Clusters view and its actions: Start…, Stop, Connect, Disconnect, Add engines, Open log, Copy
+ * connection snippet, Remove stale files. Each takes the view's node, or `{ profileDir, clusterId }`
+ * (the extension-host tests and keybindings pass that).
+ */
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import * as vscode from 'vscode';
+import { removeStaleClusterFiles } from '../../core/protocol/clusterRecords';
+import { ClustersRequest, type ClusterInfo, type ClustersParams } from '../../shared/protocol';
+import { asDisposable, type Ctx } from '../ctx';
+import { CancelledError, UserError } from '../errors';
+import { Commands, Views } from '../ids';
+import { addEnginesArgs, connectionSnippet, runPython, stopArgs, tail } from '../ipcluster';
+import { clusterKey, clusterLabel, type ClusterNode } from '../views/clusterItems';
+import { ClustersTree, clustersParams } from '../views/clustersTree';
+import { findPython } from './clusterPython';
+import { connectWithProgress } from './connection';
+import { registerCommand } from './register';
+import { startCluster, type StartClusterArgs } from './startCluster';
+
+type ClusterArg = ClusterNode | { profileDir: string; clusterId: string } | undefined;
+
+/** The cluster an action is for, as listed now. */
+async function resolve(tree: ClustersTree, arg: ClusterArg): Promise<ClusterInfo> {
+  if (!arg) throw new UserError('Pick a cluster in the Clusters view first.');
+  const key = 'kind' in arg ? arg.key : clusterKey(arg);
+  const found = (await tree.refresh()).find((c) => clusterKey(c) === key) ?? tree.info(key);
+  if (!found) throw new UserError('That cluster is no longer listed: its files are gone.');
+  return found;
+}
+
+/** A command handler for a cluster action: the argument (node or ref) resolved to the cluster as listed now. */
+function withCluster<A extends unknown[]>(tree: ClustersTree, fn: (c: ClusterInfo, ...rest: A) => unknown) {
+  return async (arg: ClusterArg, ...rest: A) => fn(await resolve(tree, arg), ...rest);
+}
+
+/** Resolves once the cluster no longer runs (re-listing every 250 ms), or after `timeoutMs`. */
+async function waitUntilStopped(tree: ClustersTree, key: string, timeoutMs: number): Promise<ClusterInfo | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const now = (await tree.refresh()).find((c) => clusterKey(c) === key);
+    if (!now || (now.state !== 'running' && now.livePids.length === 0) || Date.now() > deadline) return now;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+async function pythonFor(ctx: Ctx, c: ClusterInfo): Promise<string> {
+  return c.python ?? (await findPython(ctx));
+}
+
+async function stop(ctx: Ctx, tree: ClustersTree, c: ClusterInfo): Promise<ClusterInfo | undefined> {
+  ctx.requireTrust('Stopping a cluster');
+  if (c.state !== 'running' && c.livePids.length === 0) throw new UserError(`${clusterLabel(c)} is not running.`);
+  if (c.connected) await ctx.disconnect();
+  const own = ctx.localCluster;
+  await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Stopping ${clusterLabel(c)}…` }, async () => {
+    if (own && c.connectionFile === own.connectionFile) {
+      await own.stop();
+      ctx.setLocalCluster(undefined);
+      return;
+    }
+    const python = await pythonFor(ctx, c);
+    const args = stopArgs(c);
+    ctx.log.info(`stopping ${clusterLabel(c)}: ${python} ${args.join(' ')}`);
+    const r = await runPython(python, args, 60000);
+    if (r.code !== 0) throw new UserError(`ipcluster stop failed (${r.code ?? 'timed out'}) for ${clusterLabel(c)}:\n${tail(r.stderr || r.stdout)}`);
+  });
+  const after = await waitUntilStopped(tree, clusterKey(c), 30000);
+  if (after && after.livePids.length > 0) ctx.log.warn(`${clusterLabel(c)}: processes ${after.livePids.join(', ')} still run after stop`);
+  return after;
+}
+
+async function connect(ctx: Ctx, tree: ClustersTree, c: ClusterInfo) {
+  if (!c.connectionFile) throw new UserError(`${clusterLabel(c)} has no client connection file: it is not running.`);
+  if (c.state === 'stale') {
+    throw new UserError(`${clusterLabel(c)} is stale: its controller (pid ${c.controllerPid}) is gone. Remove its files (Remove Stale Files), or start it again.`);
+  }
+  const result = await connectWithProgress(ctx, { connectionFile: c.connectionFile });
+  await tree.refresh();
+  return result;
+}
+
+async function addEngines(ctx: Ctx, tree: ClustersTree, c: ClusterInfo, n?: number): Promise<number> {
+  ctx.requireTrust('Adding engines');
+  if (c.state !== 'running') throw new UserError(`${clusterLabel(c)} is not running: start it first.`);
+  const count =
+    n ??
+    Number(
+      await vscode.window.showInputBox({
+        title: `Add engines to ${clusterLabel(c)} (${c.launcher})`,
+        prompt: 'How many engines?',
+        value: '1',
+        validateInput: (v) => (/^\d+$/.test(v.trim()) && +v >= 1 && +v <= 1024 ? undefined : 'A whole number from 1 to 1024'),
+      }),
+    );
+  if (!count) throw new CancelledError();
+  const python = await pythonFor(ctx, c);
+  const r = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Adding ${count} engines…` }, () =>
+    runPython(python, addEnginesArgs(c, count), 120000),
+  );
+  if (r.code !== 0) throw new UserError(`Adding engines to ${clusterLabel(c)} failed (${r.code ?? 'timed out'}):\n${tail(r.stderr || r.stdout)}`);
+  await tree.refresh();
+  return count;
+}
+
+/** The record's output files that exist, else the newest ipyparallel logs of the profile. */
+export function logFilesOf(c: Pick<ClusterInfo, 'logFiles' | 'profileDir'>): string[] {
+  const named = c.logFiles.filter((f) => existsSync(f));
+  if (named.length) return named;
+  const dir = join(c.profileDir, 'log');
+  try {
+    return readdirSync(dir)
+      .filter((f) => /^ip(?:controller|engine|cluster)-.*\.log$/.test(f))
+      .map((f) => join(dir, f))
+      .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)
+      .slice(0, 20);
+  } catch {
+    return [];
+  }
+}
+
+async function openLog(c: ClusterInfo): Promise<string> {
+  const files = logFilesOf(c);
+  if (!files.length) throw new UserError(`${clusterLabel(c)} has no log files (in the record or in ${join(c.profileDir, 'log')}).`);
+  const file = files.length === 1 ? files[0] : (await vscode.window.showQuickPick(files, { title: `Logs of ${clusterLabel(c)}` }));
+  if (!file) throw new CancelledError();
+  await vscode.window.showTextDocument(vscode.Uri.file(file), { preview: true });
+  return file;
+}
+
+async function removeStale(ctx: Ctx, tree: ClustersTree, c: ClusterInfo, options?: { confirm?: boolean }): Promise<string[]> {
+  ctx.requireTrust('Removing cluster files');
+  if (c.state !== 'stale') throw new UserError(`${clusterLabel(c)} is ${c.state}, not stale: its files are left alone.`);
+  if (options?.confirm !== false) {
+    const ok = await vscode.window.showWarningMessage(
+      `Remove the files of the stale cluster ${clusterLabel(c)}?`,
+      { modal: true, detail: `Its record and connection files in ${join(c.profileDir, 'security')} are deleted (logs stay). Its processes (${c.pids.join(', ') || 'none'}) are gone.` },
+      'Remove',
+    );
+    if (ok !== 'Remove') throw new CancelledError();
+  }
+  const removed = removeStaleClusterFiles(c);
+  ctx.log.info(`removed ${removed.join(', ')}`);
+  tree.forget(clusterKey(c));
+  await tree.refresh();
+  return removed;
+}
+
+export function registerClustersView(ctx: Ctx): ClustersTree {
+  const params = () => clustersParams(ctx.config.settings);
+  // Never (re)start the language server while the window shuts down: a late timer or state event lists nothing.
+  const list = (p: ClustersParams) => (ctx.disposed ? Promise.resolve([...tree.clusters]) : ctx.request(ClustersRequest, p));
+  const tree: ClustersTree = new ClustersTree(list, params, ctx.log);
+  const view = vscode.window.createTreeView(Views.clusters, { treeDataProvider: tree });
+  ctx.extension.subscriptions.push(
+    tree,
+    view,
+    view.onDidChangeVisibility((e) => tree.setVisible(e.visible)),
+    // Connected or not changes the rows' marker; a state change while the server stops must not restart it.
+    asDisposable(
+      ctx.model.onDidChangeState(() => {
+        if (ctx.client?.isRunning()) void tree.refresh();
+      }),
+    ),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('ipyparallel.extraIpythonDirs') || e.affectsConfiguration('ipyparallel.ipythonDir')) tree.rewatch();
+    }),
+  );
+  tree.setVisible(view.visible);
+  const r = <A extends unknown[]>(fn: (c: ClusterInfo, ...rest: A) => unknown) => withCluster(tree, fn);
+  registerCommand(ctx, Commands.refreshClusters, () => tree.refresh(true));
+  registerCommand(ctx, Commands.startCluster, (args?: StartClusterArgs) => startCluster(ctx, tree, params().ipythonDir, args));
+  registerCommand(ctx, Commands.stopCluster, r((c) => stop(ctx, tree, c)));
+  registerCommand(ctx, Commands.connectCluster, r((c) => connect(ctx, tree, c)));
+  registerCommand(ctx, Commands.disconnectCluster, r(async (c) => {
+    if (c.connected) await ctx.disconnect();
+    await tree.refresh();
+  }));
+  registerCommand(ctx, Commands.addEngines, r((c, n?: number) => addEngines(ctx, tree, c, n)));
+  registerCommand(ctx, Commands.openClusterLog, r((c) => openLog(c)));
+  registerCommand(ctx, Commands.copyConnectionSnippet, r(async (c) => {
+    const snippet = connectionSnippet(c, params().ipythonDir);
+    await vscode.env.clipboard.writeText(snippet);
+    vscode.window.setStatusBarMessage('IPython Parallel: connection snippet copied', 3000);
+    return snippet;
+  }));
+  registerCommand(ctx, Commands.removeStaleCluster, r((c, options?: { confirm?: boolean }) => removeStale(ctx, tree, c, options)));
+  return tree;
+}

@@ -1,0 +1,99 @@
+/**
+ * The Clusters view's rows as pure descriptors (unit tested in plain Node): one per cluster record, with
+ * its state icon, "N engines · launcher · started HH:MM", a connected marker, and the contextValue that
+ * chooses its menu (by state).
+ */
+import type { ClusterInfo, ClusterRecordState } from '../../shared/types';
+import { TreeItemContexts } from '../ids';
+import type { IconDescriptor, ItemDescriptor } from './treeItems';
+
+export interface ClusterNode {
+  readonly kind: 'cluster';
+  /** `<profileDir>\0<clusterId>`: stable across re-lists. */
+  readonly key: string;
+}
+
+export function clusterKey(c: Pick<ClusterInfo, 'profileDir' | 'clusterId'>): string {
+  return `${c.profileDir}\0${c.clusterId}`;
+}
+
+const STATE_ICONS: Record<ClusterRecordState, IconDescriptor> = {
+  running: { id: 'vm-running', color: 'charts.green' },
+  stopped: { id: 'vm-outline' },
+  stale: { id: 'warning', color: 'charts.yellow' },
+};
+const CONNECTED_ICON: IconDescriptor = { id: 'vm-connect', color: 'charts.green' };
+
+const STATE_TEXT: Record<ClusterRecordState, string> = {
+  running: 'running',
+  stopped: 'stopped (no process recorded)',
+  stale: 'stale: its files remain but its processes are gone',
+};
+
+export function clusterIcon(c: Pick<ClusterInfo, 'state' | 'connected'>): IconDescriptor {
+  return c.connected ? CONNECTED_ICON : STATE_ICONS[c.state];
+}
+
+export function clusterContext(c: Pick<ClusterInfo, 'state' | 'connected'>): string {
+  if (c.state === 'running') return c.connected ? TreeItemContexts.clusterConnected : TreeItemContexts.clusterRunning;
+  return c.state === 'stale' ? TreeItemContexts.clusterStale : TreeItemContexts.clusterStopped;
+}
+
+const pad = (n: number) => String(n).padStart(2, '0');
+
+/** `10:42` today (local time), `2025-03-01 10:42` another day. */
+export function formatStartTime(ms: number, now: number): string {
+  const d = new Date(ms);
+  const today = new Date(now);
+  const hm = `${pad(d.getHours())}:${pad(d.getMinutes())}`;
+  const sameDay = d.getFullYear() === today.getFullYear() && d.getMonth() === today.getMonth() && d.getDate() === today.getDate();
+  return sameDay ? hm : `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${hm}`;
+}
+
+export function clusterLabel(c: Pick<ClusterInfo, 'profile' | 'clusterId'>): string {
+  return `${c.profile} / ${c.clusterId || '(default)'}`;
+}
+
+function clusterTooltip(c: ClusterInfo): string {
+  const lines = [`${clusterLabel(c)}: ${c.connected ? 'connected, ' : ''}${STATE_TEXT[c.state]}`, `profile dir ${c.profileDir}`];
+  if (c.connectionFile) lines.push(`connection file ${c.connectionFile}`);
+  if (c.pids.length) lines.push(`processes ${c.pids.join(', ')} (${c.livePids.length ? `running: ${c.livePids.join(', ')}` : 'none running'})`);
+  if (c.jobIds.length) lines.push(`batch jobs ${c.jobIds.join(', ')}`);
+  if (c.python) lines.push(`python ${c.python}`);
+  return lines.join('\n');
+}
+
+export function clusterItem(c: ClusterInfo, now: number): ItemDescriptor {
+  const parts = [
+    c.connected ? 'connected' : c.state === 'running' ? '' : c.state,
+    c.engineCount ? `${c.engineCount} engine${c.engineCount === 1 ? '' : 's'}` : '',
+    c.launcher === 'other' ? '' : c.launcher,
+    c.startTime !== undefined ? `started ${formatStartTime(c.startTime, now)}` : '',
+  ];
+  return {
+    id: `cluster:${clusterKey(c)}`,
+    label: clusterLabel(c),
+    description: parts.filter(Boolean).join(' · '),
+    tooltip: clusterTooltip(c),
+    icon: clusterIcon(c),
+    contextValue: clusterContext(c),
+    collapsible: 'none',
+  };
+}
+
+/**
+ * The listing, plus the clusters listed before that are gone from it since: a clean stop removes every
+ * file of a cluster (record and connection files), so without this a stopped cluster would vanish. Those
+ * rows show as stopped, without files or live processes, until the view is refreshed by hand.
+ */
+export function withVanished(current: readonly ClusterInfo[], previous: readonly ClusterInfo[]): ClusterInfo[] {
+  const listed = new Set(current.map(clusterKey));
+  const gone = previous
+    .filter((c) => !listed.has(clusterKey(c)))
+    .map((c): ClusterInfo => {
+      const { python: _python, connectionFile: _file, recordFile: _record, ...rest } = c;
+      return { ...rest, state: 'stopped', connected: false, livePids: [] };
+    });
+  const order = (a: ClusterInfo, b: ClusterInfo) => a.profileDir.localeCompare(b.profileDir) || a.clusterId.localeCompare(b.clusterId);
+  return gone.length ? [...current, ...gone].sort(order) : [...current];
+}
