@@ -42,6 +42,7 @@ export class ClusterModel {
   #connectionFile: string | undefined;
   #security: SecurityPosture | undefined;
   #dropped: DroppedCounters = emptyDropped();
+  #version: Pick<StatusResult, 'ipyparallelVersion' | 'pythonVersion'> = {};
   #engines = new Map<number, EngineInfo>();
   #runs = new Map<string, RunSummary>();
 
@@ -74,6 +75,10 @@ export class ClusterModel {
   }
   get dropped(): DroppedCounters {
     return this.#dropped;
+  }
+  /** The cluster's ipyparallel and Python versions as an engine reported them (ipp/status), when known. */
+  get version(): Pick<StatusResult, 'ipyparallelVersion' | 'pythonVersion'> {
+    return this.#version;
   }
 
   /** Engines by id, ascending. */
@@ -109,6 +114,7 @@ export class ClusterModel {
     if (p.state === 'disconnected' || p.state === 'closed') {
       this.#security = undefined;
       this.#dropped = emptyDropped();
+      this.#version = {};
       this.setEngines([]);
     }
     if (changed) this.#onDidChangeState.fire(p.state);
@@ -124,6 +130,10 @@ export class ClusterModel {
   setStatus(s: StatusResult): void {
     this.#security = s.security ?? this.#security;
     this.#dropped = s.dropped ?? emptyDropped();
+    this.#version = {
+      ...(s.ipyparallelVersion !== undefined && { ipyparallelVersion: s.ipyparallelVersion }),
+      ...(s.pythonVersion !== undefined && { pythonVersion: s.pythonVersion }),
+    };
     if (s.connectionFile) this.#connectionFile = s.connectionFile;
     if (s.state !== this.#state) this.setState({ state: s.state, connectionFile: s.connectionFile });
     else this.#onDidChangeStatus.fire();

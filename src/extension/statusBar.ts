@@ -1,4 +1,4 @@
-/** The status bar item: cluster, engines, running tasks, security; a click opens the actions. */
+/** The status bar item: cluster, engines, running tasks, security (and the cluster's version in the tooltip); a click opens the actions. */
 import * as vscode from 'vscode';
 import { Commands } from './ids';
 import type { ClusterModel } from './model';
@@ -33,6 +33,7 @@ export class StatusBar implements vscode.Disposable {
       connectionFile: m.connectionFile,
       engines: m.engines.length,
       runningTasks: m.runningTasks,
+      ...m.version,
       security: m.security,
       dropped: m.dropped,
       message: m.message,

@@ -68,6 +68,19 @@ describe('ClusterModel', () => {
     assert.ok(status >= 3);
   });
 
+  it("keeps the cluster's version from ipp/statusChanged, and forgets it on disconnect", () => {
+    const m = new ClusterModel();
+    m.setConnected('/f', security, [engine(0)]);
+    const base = { state: 'connected' as const, engines: 1, runningTasks: 0, dropped: zero };
+    m.setStatus({ ...base, ipyparallelVersion: '9.2.0.dev0', pythonVersion: '3.11.2' });
+    assert.deepEqual(m.version, { ipyparallelVersion: '9.2.0.dev0', pythonVersion: '3.11.2' });
+    m.setStatus({ ...base, ipyparallelVersion: 'unknown' });
+    assert.deepEqual(m.version, { ipyparallelVersion: 'unknown' });
+    m.setStatus({ ...base, ipyparallelVersion: '7.1.0' });
+    m.setState({ state: 'disconnected' });
+    assert.deepEqual(m.version, {});
+  });
+
   it('reset() forgets runs and disconnects', () => {
     const m = new ClusterModel();
     m.setConnected('/f', security, [engine(0)]);

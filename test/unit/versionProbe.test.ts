@@ -115,4 +115,25 @@ describe('VersionProbe', () => {
     assert.equal(probe.version, undefined, 'an answer for an old connection is dropped');
     probe.dispose();
   });
+
+  it('settled() waits for the question in flight, at most the given time', async () => {
+    const { engines, probe, asked } = setup();
+    await probe.settled(10_000); // nothing asked: at once
+    engines.add(0, 'u0');
+    probe.stateChanged('connected');
+    let settled = false;
+    const waiting = probe.settled(10_000).then(() => (settled = true));
+    await new Promise((r) => setImmediate(r));
+    assert.equal(settled, false, 'still asking');
+    asked[0].answer({ dist: ok("'7.1.0'") });
+    await waiting;
+    probe.enginesChanged();
+    engines.remove(0);
+    engines.add(1, 'u1');
+    probe.enginesChanged();
+    const t0 = Date.now();
+    await probe.settled(50); // engine 1 never answers
+    assert.ok(Date.now() - t0 < 5_000);
+    probe.dispose();
+  });
 });

@@ -39,6 +39,9 @@ import type {
 
 export type { ClusterClientOptions } from './options';
 
+/** How long connect() waits for the version question to an idle engine (versionProbe.ts) to settle. */
+const VERSION_WAIT_MS = 2_000;
+
 /**
  * A live, authenticated session with one ipyparallel cluster: the sockets, the engines and tasks models,
  * execution and hub queries. States: disconnected -> connecting -> connected; a lost controller goes back
@@ -165,9 +168,13 @@ export class ClusterClient implements Disposable {
 
   // ---- lifecycle ----------------------------------------------------------------------------------
 
-  /** Opens every socket and sends connection_request; fails with ConnectError when nobody answers. */
-  connect(options: RequestOptions = {}): Promise<void> {
-    return this.#conn.connect(options);
+  /**
+   * Opens every socket and sends connection_request; fails with ConnectError when nobody answers. Once
+   * connected, waits (at most VERSION_WAIT_MS) for an idle engine to tell the cluster's version.
+   */
+  async connect(options: RequestOptions = {}): Promise<void> {
+    await this.#conn.connect(options);
+    await this.#version?.settled(VERSION_WAIT_MS);
   }
 
   /** Closes the sockets. Pending requests reject with ControllerGoneError; tasks in flight end as lost. */

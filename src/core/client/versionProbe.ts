@@ -52,6 +52,8 @@ export class VersionProbe {
   #connected = false;
   #version: ClusterVersion | undefined;
   #asking = false;
+  /** Settles when the current question is answered or failed. */
+  #pending: Promise<void> = Promise.resolve();
   /** Bumped on every connection change: an answer for an older connection is dropped. */
   #generation = 0;
   /** The engine ids when the last failed attempt was made, and how many attempts failed for them. */
@@ -105,7 +107,7 @@ export class VersionProbe {
     if (!engine) return;
     const generation = this.#generation;
     this.#asking = true;
-    this.#deps.ask(engine.id, { ...VERSION_EXPRESSIONS }).then(
+    this.#pending = this.#deps.ask(engine.id, { ...VERSION_EXPRESSIONS }).then(
       (values) => {
         if (generation !== this.#generation) return;
         this.#asking = false;
@@ -122,6 +124,19 @@ export class VersionProbe {
         this.#onDidChange.fire(this.version);
       },
     );
+  }
+
+  /**
+   * Resolves when the question in flight (if any) is answered or failed, or after `ms`. connect() waits
+   * for it: on 7.x engines, an abort sent while an engine still had an earlier request of ours queued
+   * missed the first aborted request (seen in test/integration/clientOps.test.ts), so the user's first
+   * requests must not queue behind the question.
+   */
+  async settled(ms: number): Promise<void> {
+    if (!this.#asking) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.#pending, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+    clearTimeout(timer);
   }
 
   dispose(): void {
