@@ -1,7 +1,11 @@
 #!/usr/bin/env node
 // `npm run build`: bundles the extension and the language server with esbuild.
-//   src/extension/extension.ts -> dist/extension.js   (loaded by VS Code)
+//   src/extension/extension.ts -> dist/extension.js   (loaded by VS Code at activation)
+//   src/extension/client.ts    -> dist/client.js      (vscode-languageclient: loaded on first use, by clientModule.ts)
 //   src/server/main.ts         -> dist/server.js      (the language server, started by the extension)
+// dist/extension.js must not contain the language client, and of vscode-languageserver-protocol it needs
+// only the RequestType/NotificationType classes that src/shared/protocol.ts constructs: an alias points
+// that import at vscode-jsonrpc's messages module (requests go by method name across the two bundles).
 // CommonJS for Node 20, minified with names kept (stack traces and error class names stay readable), with
 // source maps beside the bundles for debugging (.vscodeignore keeps them out of the .vsix). `vscode` is provided by the editor and `zeromq` loads its native
 // addon relative to its own files, so both stay external (zeromq ships in the .vsix's node_modules).
@@ -14,7 +18,12 @@ import * as esbuild from 'esbuild';
 const REPO = resolve(fileURLToPath(import.meta.url), '..', '..');
 
 export const ENTRIES = [
-  { source: 'src/extension/extension.ts', outfile: 'dist/extension.js' },
+  {
+    source: 'src/extension/extension.ts',
+    outfile: 'dist/extension.js',
+    alias: { 'vscode-languageserver-protocol': './node_modules/vscode-jsonrpc/lib/common/messages.js' },
+  },
+  { source: 'src/extension/client.ts', outfile: 'dist/client.js' },
   { source: 'src/server/main.ts', outfile: 'dist/server.js' },
 ];
 
@@ -32,6 +41,7 @@ function options(entry) {
     minify: true,
     keepNames: true,
     logLevel: 'warning',
+    ...(entry.alias ? { alias: entry.alias } : {}),
   };
 }
 

@@ -38,6 +38,9 @@ export const VSIX_PATH = vsixPath(hostTarget());
 /** What the extension cannot run without (relative to the archive's `extension/` folder), but the addon. */
 const REQUIRED = [
   'package.json',
+  // The language client (loaded on first use by dist/extension.js) and the language server.
+  'dist/client.js',
+  'dist/server.js',
   'node_modules/zeromq/package.json',
   'node_modules/zeromq/lib/index.js',
   'node_modules/zeromq/build/manifest.json',

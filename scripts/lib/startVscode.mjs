@@ -118,13 +118,25 @@ async function spawnAndWait({ cmd, args, env, logFile, url, readyPath, what, tim
 }
 
 /**
+ * User settings for workspace trust ENABLED: the folder opens in Restricted Mode without the startup
+ * dialog (a test trusts it through "Manage Workspace Trust").
+ */
+export const TRUST_SETTINGS = {
+  'security.workspace.trust.enabled': true,
+  'security.workspace.trust.startupPrompt': 'never',
+  'security.workspace.trust.banner': 'always',
+  'security.workspace.trust.emptyWindow': false,
+};
+
+/**
  * Start code-server for `workspace` with `vsix` installed (when given). Returns
  * { url, folderUrl, port, pid, root, userDataDir, extensionsDir, logFile, env, stop }.
  * `root` defaults to a new temp folder that stop() removes; `settings` are merged into the user settings;
- * `env` is added to the server's environment (the extension host inherits it).
+ * `env` is added to the server's environment (the extension host inherits it). With `trust`, workspace
+ * trust is enabled (TRUST_SETTINGS) and the folder starts untrusted; otherwise trust is disabled.
  */
 export async function startCodeServer({ workspace, vsix, env = {}, root, port, settings = {}, dir = codeServerDir(),
-  readyTimeoutMs = 60_000 } = {}) {
+  readyTimeoutMs = 60_000, trust = false } = {}) {
   await requireCodeServer(dir);
   const made = makeRoot(root, 'ipp-vscode-');
   const l = layout(made.root);
@@ -132,13 +144,13 @@ export async function startCodeServer({ workspace, vsix, env = {}, root, port, s
   try {
     fs.mkdirSync(path.join(l.userDataDir, 'User'), { recursive: true });
     fs.writeFileSync(path.join(l.userDataDir, 'User', 'settings.json'),
-      `${JSON.stringify({ ...USER_SETTINGS, ...settings }, null, 2)}\n`);
+      `${JSON.stringify({ ...USER_SETTINGS, ...(trust ? TRUST_SETTINGS : {}), ...settings }, null, 2)}\n`);
     if (vsix) await installExtension({ root: made.root, vsix, env, dir });
     const serverEnv = isolatedEnv(made.root, env);
     const p = port ?? await freePort();
     const url = `http://127.0.0.1:${p}`;
     const args = ['--auth', 'none', '--bind-addr', `127.0.0.1:${p}`,
-      '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust',
+      '--disable-telemetry', '--disable-update-check', ...(trust ? [] : ['--disable-workspace-trust']),
       '--disable-getting-started-override', '--disable-file-downloads', '--ignore-last-opened',
       '--user-data-dir', l.userDataDir, '--extensions-dir', l.extensionsDir];
     if (workspace) args.push(path.resolve(workspace));

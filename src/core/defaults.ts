@@ -20,4 +20,10 @@ export const DEFAULTS = {
   maxTasks: 20_000,
   /** ms an engine may stay idle with a task still marked running before the task ends. */
   idleGraceMs: 3000,
+  /** ms a task may wait for its reply before the client asks the hub about it (the lost-reply sweep). */
+  replySweepMs: 30_000,
+  /** Output bytes each task keeps (its beginning and end, with a marker between). */
+  maxOutputBytesPerTask: 32 * 1024 * 1024,
+  /** Output bytes all tasks keep together; past it the oldest finished tasks are forgotten. */
+  maxTotalOutputBytes: 512 * 1024 * 1024,
 } as const;

@@ -5,8 +5,8 @@
  * PATH, then DEFAULT_PYTHON) and the install hint are written here once; scripts/lib/python.mjs runs
  * before anything is compiled and keeps a copy that test/unit/pythonHints.test.ts compares with this one.
  */
-import { accessSync, closeSync, constants, openSync, readSync } from 'node:fs';
-import { delimiter, isAbsolute, join } from 'node:path';
+import { closeSync, openSync, readSync } from 'node:fs';
+import { whichOn } from './platform';
 
 /** The Debian package that installs ipyparallel for the system Python. */
 export const DEBIAN_PACKAGE = 'python3-ipyparallel';
@@ -21,24 +21,9 @@ export function installHint(setting: string): string {
   );
 }
 
-function isExecutable(file: string): boolean {
-  try {
-    accessSync(file, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Resolves a command through PATH, like `which`; an absolute path is returned if it is executable. */
+/** Resolves a command through PATH, like `which` (PATHEXT on Windows); an absolute path is returned if it is executable. */
 export function which(command: string, pathEnv = process.env.PATH ?? ''): string | undefined {
-  if (isAbsolute(command)) return isExecutable(command) ? command : undefined;
-  for (const dir of pathEnv.split(delimiter)) {
-    if (!dir) continue;
-    const file = join(dir, command);
-    if (isExecutable(file)) return file;
-  }
-  return undefined;
+  return whichOn(command, pathEnv);
 }
 
 /**

@@ -2,6 +2,11 @@
  * The language client: starts dist/server.js over Node IPC, for Python files and untitled buffers,
  * with the server settings as initializationOptions (and forwarded on change). When the server dies it
  * is restarted, unless it died too often (RestartPolicy).
+ *
+ * Bundled on its own (dist/client.js) and loaded by clientModule.ts on first use, so that activation
+ * does not load vscode-languageclient. Only types cross between the two bundles, and plain values:
+ * requests go by method name, because a RequestType object of the other bundle would carry another
+ * copy of vscode-jsonrpc's ParameterStructures, which this bundle's connection does not recognise.
  */
 import * as vscode from 'vscode';
 import {
@@ -14,7 +19,9 @@ import {
   type ServerOptions,
 } from 'vscode-languageclient/node';
 import { SERVER_NODE_ARGS, type ServerSettings } from '../shared/protocol';
-import { RestartPolicy } from './restartPolicy';
+import type { RestartPolicy } from './restartPolicy';
+
+export { State } from 'vscode-languageclient/node';
 
 export const SERVER_NAME = 'IPython Parallel Language Server';
 
@@ -43,6 +50,12 @@ export function createLanguageClient(deps: ClientDeps): LanguageClient {
     outputChannel: deps.log,
     traceOutputChannel: deps.log,
     revealOutputChannelOn: RevealOutputChannelOn.Never,
+    // The server is told too (`evaluate: false`); this guard also covers the moment before it hears of a change.
+    middleware: {
+      provideHover: (document, position, token, next) => (vscode.workspace.isTrusted ? next(document, position, token) : null),
+      provideCompletionItem: (document, position, context, token, next) =>
+        vscode.workspace.isTrusted ? next(document, position, context, token) : null,
+    },
     errorHandler: {
       error: (_error, _message, count) => ({ action: count !== undefined && count <= 3 ? ErrorAction.Continue : ErrorAction.Shutdown }),
       closed: () => {

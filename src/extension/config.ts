@@ -16,8 +16,14 @@ export class Config {
     return this.#settings;
   }
 
+  /** The server's settings; `evaluate` follows workspace trust (hover and completion run code on the engines). */
   get server(): ServerSettings {
-    return toServerSettings(this.#settings);
+    return toServerSettings(this.#settings, vscode.workspace.isTrusted);
+  }
+
+  /** Re-reads every setting (when trust is granted, the workspace's restricted settings start to count). */
+  reload(): void {
+    this.#settings = Config.read();
   }
 
   /** Re-reads the settings; tells which areas of the extension the change affects. */

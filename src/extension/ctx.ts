@@ -6,11 +6,14 @@
  *   notification handlers): disposed when the server is stopped or restarted by the user.
  * A server that crashes is restarted by the client (RestartPolicy); the cluster connection it held is
  * then re-established from the last connect params.
+ * The server starts on first use (startServer(): a request, connect, auto-connect, or our views shown),
+ * not at activation; the language client itself is loaded then too (clientModule.ts).
  */
 import * as vscode from 'vscode';
-import { State, type LanguageClient } from 'vscode-languageclient/node';
-import type { RequestType, RequestType0 } from 'vscode-languageserver-protocol';
+import type { LanguageClient } from 'vscode-languageclient/node';
+import type { NotificationType, RequestType, RequestType0 } from 'vscode-languageserver-protocol';
 import {
+  ConfirmRedirectRequest,
   ConnectRequest,
   DisconnectRequest,
   EnginesChangedNotification,
@@ -25,9 +28,12 @@ import {
   type ConnectParams,
   type ConnectResult,
 } from '../shared/protocol';
-import { createLanguageClient, sendSettings } from './client';
+import { loadClientModule } from './clientModule';
 import { Config } from './config';
-import { sshOptionsFromSettings } from './settings';
+import { withDeadline } from './deadline';
+import { ShownNotices } from './securityNotices';
+import { askRedirect, warnSecurity } from './securityWarnings';
+import { connectParamsFromSettings, requestDeadlineMs, sshOptionsFromSettings } from './settings';
 import { describeError, isResponseError, UserError } from './errors';
 import { Channels, ContextKeys, Views } from './ids';
 import type { LocalCluster } from './localCluster';
@@ -38,6 +44,9 @@ import { StatusBar } from './statusBar';
 import { EnginesTree } from './views/enginesTree';
 import type { EngineNode, TasksTreeNode } from './views/nodes';
 import { TasksTree } from './views/tasksTree';
+
+/** How long deactivate() gives the server and the local cluster to stop (they stop side by side). */
+const DISPOSE_BOUND_MS = 10_000;
 
 export class Ctx implements vscode.Disposable {
   readonly log: vscode.LogOutputChannel;
@@ -51,6 +60,7 @@ export class Ctx implements vscode.Disposable {
   readonly statusBar: StatusBar;
   readonly #policy = new RestartPolicy();
   readonly #contextValues = new Map<string, unknown>();
+  readonly #shownNotices = new ShownNotices();
 
   #client: LanguageClient | undefined;
   #connection: vscode.Disposable[] = [];
@@ -59,6 +69,8 @@ export class Ctx implements vscode.Disposable {
   #lastConnect: ConnectParams | undefined;
   #localCluster: LocalCluster | undefined;
   #disposed = false;
+  /** Trust was just granted before the server started: auto-connect once the workspace settings arrive. */
+  #autoConnectOnSettings = false;
 
   constructor(readonly extension: vscode.ExtensionContext) {
     const subs = extension.subscriptions;
@@ -68,7 +80,7 @@ export class Ctx implements vscode.Disposable {
     this.tasksTree = new TasksTree(this.model, () => this.request(HistoryRequest, { limit: 200 }));
     this.enginesView = vscode.window.createTreeView(Views.engines, { treeDataProvider: this.enginesTree, canSelectMany: true });
     this.tasksView = vscode.window.createTreeView(Views.tasks, { treeDataProvider: this.tasksTree, canSelectMany: true });
-    this.statusBar = new StatusBar(this.model, () => this.#localCluster !== undefined);
+    this.statusBar = new StatusBar(this.model, () => this.#localCluster !== undefined, () => this.#client !== undefined);
     subs.push(
       this.log,
       this.model,
@@ -79,8 +91,11 @@ export class Ctx implements vscode.Disposable {
       this.tasksView,
       this.statusBar,
       this.tasksView.onDidChangeVisibility((e) => this.tasksTree.setVisible(e.visible)),
+      // Opening our views is a first use: the server starts (activation does not start it).
+      this.enginesView.onDidChangeVisibility((e) => e.visible && this.#startForView()),
+      this.tasksView.onDidChangeVisibility((e) => e.visible && this.#startForView()),
       vscode.workspace.onDidChangeConfiguration((e) => this.#onConfigChanged(e)),
-      vscode.workspace.onDidGrantWorkspaceTrust(() => this.log.info('workspace trusted: runs and cluster start enabled')),
+      vscode.workspace.onDidGrantWorkspaceTrust(() => this.#onTrustGranted()),
     );
     this.tasksTree.setVisible(this.tasksView.visible);
     const syncKeys = () => this.#syncContextKeys();
@@ -90,6 +105,7 @@ export class Ctx implements vscode.Disposable {
       asDisposable(this.model.onDidChangeState((s) => this.log.info(`cluster: ${s}${this.model.message ? ` (${this.model.message})` : ''}`))),
     );
     this.#syncContextKeys();
+    if (this.enginesView.visible || this.tasksView.visible) this.#startForView();
   }
 
   // ---- the language server -------------------------------------------------------------------
@@ -106,7 +122,7 @@ export class Ctx implements vscode.Disposable {
     const client = this.#client;
     if (client?.isRunning()) return Promise.resolve(client);
     this.#starting ??= (async () => {
-      if (client && client.state === State.Starting) return whenRunning(client);
+      if (client && client.state === loadClientModule().State.Starting) return whenRunning(client);
       if (client) {
         await this.stopServer();
         this.#policy.reset();
@@ -117,19 +133,27 @@ export class Ctx implements vscode.Disposable {
   }
 
   async #start(): Promise<LanguageClient> {
-    const client = createLanguageClient({
+    const lsp = loadClientModule();
+    const client = lsp.createLanguageClient({
       serverModule: this.extension.asAbsolutePath('dist/server.js'),
       log: this.log,
       settings: () => this.config.server,
       policy: this.#policy,
     });
     const conn = this.#connection;
+    // By method name (see client.ts): the type objects of this bundle are not the client bundle's.
+    const on = <P>(type: NotificationType<P>, handler: (p: P) => void) => client.onNotification(type.method, handler);
     conn.push(
-      client.onNotification(StateChangedNotification, (p) => this.model.setState(p)),
-      client.onNotification(EnginesChangedNotification, (p) => this.model.setEngines(p.engines)),
-      client.onNotification(TasksChangedNotification, (p) => this.model.applyTasks(p)),
-      client.onNotification(OutputNotification, (p) => this.output.onOutput(p)),
-      client.onNotification(StatusChangedNotification, (p) => this.model.setStatus(p)),
+      on(StateChangedNotification, (p) => {
+        this.model.setState(p);
+        // Also after the server followed a rewritten connection file, which no ipp/connect of ours started.
+        if (p.state === 'connected') void this.#warnFromStatus();
+      }),
+      on(EnginesChangedNotification, (p) => this.model.setEngines(p.engines)),
+      on(TasksChangedNotification, (p) => this.model.applyTasks(p)),
+      on(OutputNotification, (p) => this.output.onOutput(p)),
+      on(StatusChangedNotification, (p) => this.model.setStatus(p)),
+      client.onRequest(ConfirmRedirectRequest.method, (p: Parameters<typeof askRedirect>[0]) => askRedirect(p)),
       client.onDidChangeState((e) => this.#onClientState(e.oldState, e.newState)),
     );
     this.#client = client;
@@ -139,13 +163,20 @@ export class Ctx implements vscode.Disposable {
     return client;
   }
 
-  #onClientState(oldState: State, newState: State): void {
+  #startForView(): void {
+    if (this.#disposed || this.#client) return;
+    this.startServer().catch((e) => this.log.error(`the language server did not start: ${describeError(e)}`));
+  }
+
+  #onClientState(oldState: number, newState: number): void {
+    const State = loadClientModule().State;
     this.#setContext(ContextKeys.serverRunning, newState === State.Running);
+    this.statusBar.update();
     if (newState === State.Stopped && oldState === State.Running) {
       // The server process is gone, and with it the cluster connection.
       const wasConnected = this.model.connected;
       this.model.reset(wasConnected ? 'the language server stopped' : undefined);
-    } else if (newState === State.Running && oldState === State.Starting && this.#lastConnect) {
+    } else if (newState === State.Running && oldState === State.Starting && this.#lastConnect && vscode.workspace.isTrusted) {
       // Restarted after a crash: reconnect to the cluster we were connected to.
       const params = this.#lastConnect;
       this.log.info('language server restarted: reconnecting to the cluster');
@@ -181,12 +212,12 @@ export class Ctx implements vscode.Disposable {
   async request<P, R>(type: RequestType<P, R, void>, params: P, token?: vscode.CancellationToken): Promise<R> {
     const client = await this.startServer();
     // P is generic here, so RequestParam<P> (P | undefined when P is null) cannot be inferred.
-    return client.sendRequest(type, params as never, token);
+    return withDeadline(type.method, requestDeadlineMs(type.method, this.config.settings), token, (t) => client.sendRequest<R>(type.method, params, t));
   }
 
   async request0<R>(type: RequestType0<R, void>, token?: vscode.CancellationToken): Promise<R> {
     const client = await this.startServer();
-    return client.sendRequest(type, token);
+    return withDeadline(type.method, requestDeadlineMs(type.method, this.config.settings), token, (t) => client.sendRequest<R>(type.method, t));
   }
 
   // ---- the cluster connection ----------------------------------------------------------------
@@ -206,10 +237,53 @@ export class Ctx implements vscode.Disposable {
     }
     this.#lastConnect = { connectionFile: result.connectionFile };
     this.model.setConnected(result.connectionFile, result.security, result.engines);
-    for (const w of result.warnings) this.log.warn(w);
+    void warnSecurity(this.log, this.#shownNotices, result.connectionFile, result.security, result.warnings);
     this.log.info(`connected to ${result.connectionFile}: ${result.engines.length} engines, ${result.security.signed ? 'signed' : 'UNSIGNED'}`);
     await this.refreshSnapshot();
     return result;
+  }
+
+  /**
+   * Connects as the settings say when `ipyparallel.autoConnect` is on. Never in an untrusted workspace:
+   * its settings could name any file, host or cluster (it runs again when the user grants trust).
+   */
+  async autoConnect(): Promise<void> {
+    if (!vscode.workspace.isTrusted) {
+      // The workspace's autoConnect, profile and cluster id are not even read (restricted settings).
+      this.log.info('auto-connect skipped: the workspace is not trusted');
+      return;
+    }
+    const s = this.config.settings;
+    if (!s.autoConnect || this.model.state !== 'disconnected') return;
+    try {
+      await this.connect(connectParamsFromSettings(s));
+    } catch (e) {
+      this.log.warn(`auto-connect failed: ${describeError(e)}`);
+    }
+  }
+
+  #onTrustGranted(): void {
+    this.log.info('workspace trusted: hover, completion, runs, cluster start and auto-connect enabled');
+    this.config.reload();
+    // A server not started yet starts with the current settings (auto-connect starts it if it is on). VS Code
+    // applies the workspace's restricted settings after this event: try again when they arrive.
+    if (!this.#client?.isRunning()) {
+      this.#autoConnectOnSettings = true;
+      return void this.autoConnect();
+    }
+    loadClientModule().sendSettings(this.#client, this.config.server)
+      .catch((err) => this.log.warn(`settings not sent: ${describeError(err)}`))
+      .then(() => this.autoConnect());
+  }
+
+  /** The security warnings of the connection the server reports as connected (once per cluster). */
+  async #warnFromStatus(): Promise<void> {
+    try {
+      const status = await this.request0(StatusRequest);
+      if (status.connectionFile && status.security) await warnSecurity(this.log, this.#shownNotices, status.connectionFile, status.security);
+    } catch (e) {
+      this.log.debug(`ipp/status after connecting: ${describeError(e)}`);
+    }
   }
 
   async disconnect(): Promise<void> {
@@ -271,8 +345,12 @@ export class Ctx implements vscode.Disposable {
 
   #onConfigChanged(e: vscode.ConfigurationChangeEvent): void {
     const what = this.config.update(e);
+    if (this.#autoConnectOnSettings && e.affectsConfiguration('ipyparallel')) {
+      this.#autoConnectOnSettings = false;
+      void this.autoConnect();
+    }
     if (what.server && this.#client?.isRunning()) {
-      sendSettings(this.#client, this.config.server).catch((err) => this.log.warn(`settings not sent: ${describeError(err)}`));
+      loadClientModule().sendSettings(this.#client, this.config.server).catch((err) => this.log.warn(`settings not sent: ${describeError(err)}`));
     }
   }
 
@@ -301,21 +379,27 @@ export class Ctx implements vscode.Disposable {
   }
 
   /**
-   * Stops the server and the local cluster we started. Called from deactivate(), which VS Code
-   * awaits (the subscriptions' dispose() is not awaited).
+   * Stops the server and, unless `ipyparallel.keepLocalClusterRunning` is on, the local cluster we
+   * started: side by side and within DISPOSE_BOUND_MS, so a slow server stop never leaves the cluster
+   * running. Called from deactivate(), which VS Code awaits (the subscriptions' dispose() is not awaited).
    */
   async dispose(): Promise<void> {
     if (this.#disposed) return;
     this.#disposed = true;
-    const cluster = this.#localCluster;
+    const cluster = this.config.settings.keepLocalClusterRunning ? undefined : this.#localCluster;
+    if (this.#localCluster && !cluster) this.log.info(`leaving the local cluster ${this.#localCluster.clusterId} running (keepLocalClusterRunning)`);
     this.#localCluster = undefined;
-    await this.stopServer();
-    if (cluster) await cluster.stop(10000);
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<void>((resolve) => (timer = setTimeout(resolve, DISPOSE_BOUND_MS)));
+    const stopCluster = cluster?.stop(DISPOSE_BOUND_MS - 1000).catch((e) => this.log.warn(`stopping the local cluster: ${describeError(e)}`));
+    await Promise.race([Promise.all([this.stopServer(), stopCluster]), bound]);
+    clearTimeout(timer);
   }
 }
 
 /** Resolves when a starting client is running; rejects if it stops instead. */
 function whenRunning(client: LanguageClient): Promise<LanguageClient> {
+  const State = loadClientModule().State;
   return new Promise((resolve, reject) => {
     const sub = client.onDidChangeState((e) => {
       if (e.newState === State.Running) {

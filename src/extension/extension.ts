@@ -1,9 +1,9 @@
 /**
- * Entry point: builds the Ctx, registers commands and code lenses, starts the language server, and
- * connects automatically when `ipyparallel.autoConnect` is set.
+ * Entry point: builds the Ctx, registers commands and code lenses, and connects automatically when
+ * `ipyparallel.autoConnect` is set and the workspace is trusted. The language server is not started
+ * here: it starts on first use (a connect, a run, auto-connect, or our views shown; see Ctx.startServer).
  */
 import * as vscode from 'vscode';
-import type { ConnectParams } from '../shared/protocol';
 import { CellCodeLensProvider } from './codeLens';
 import { registerClusterCommands } from './commands/cluster';
 import { registerClustersView } from './commands/clusters';
@@ -13,7 +13,6 @@ import { registerRunCommands } from './commands/run';
 import { registerTaskCommands } from './commands/tasks';
 import { Ctx } from './ctx';
 import { describeError } from './errors';
-import { connectParamsFromSettings } from './settings';
 import type { ClustersTree } from './views/clustersTree';
 
 /** What activate() returns: for the extension-host tests (and other extensions), not a stable API. */
@@ -47,23 +46,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<Extens
     }),
   );
 
-  ctx
-    .startServer()
-    .then(() => autoConnect(ctx))
-    .catch((e) => ctx.log.error(`the language server did not start: ${describeError(e)}`));
+  // Starts the server only when auto-connect is on (and the workspace trusted); autoConnect logs its failures.
+  ctx.autoConnect().catch((e) => ctx.log.error(`auto-connect: ${describeError(e)}`));
 
   return { ctx, lastError: lastErrors, clusters };
-}
-
-async function autoConnect(ctx: Ctx): Promise<void> {
-  const s = ctx.config.settings;
-  if (!s.autoConnect || ctx.model.state !== 'disconnected') return;
-  const params: ConnectParams = connectParamsFromSettings(s);
-  try {
-    await ctx.connect(params);
-  } catch (e) {
-    ctx.log.warn(`auto-connect failed: ${describeError(e)}`);
-  }
 }
 
 export async function deactivate(): Promise<void> {

@@ -4,14 +4,18 @@
  *
  * ipcluster starts the controller and engines in sessions of their own (start_new_session), so they do
  * not die with its group: stop() sends SIGINT, which makes ipcluster stop them cleanly, and only if it
- * does not exit in time kills it and the pids recorded in cluster-<id>.json.
+ * does not exit in time kills it and the pids recorded in cluster-<id>.json. Windows cannot send SIGINT
+ * to another process: there stop() runs `ipcluster stop` for the cluster id instead, and the forced kill
+ * is `taskkill /T /F` (core/platform.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Emitter } from '../core/event';
+import { gracefulStopSignal, killProcessTree } from '../core/platform';
 import type { Logger } from '../core/log';
 import { connectionFilePath, defaultIpythonDir } from '../core/protocol/discovery';
+import { redact } from '../core/redact';
 
 export interface LocalClusterOptions {
   python: string;
@@ -26,6 +30,8 @@ export interface LocalClusterOptions {
   env?: NodeJS.ProcessEnv;
   /** How long to wait for the connection file (default 60 s). */
   startTimeoutMs?: number;
+  /** How to stop and kill (default: this machine's); tests inject 'win32' to run the Windows stop. */
+  platform?: NodeJS.Platform;
   signal?: AbortSignal;
 }
 
@@ -39,10 +45,19 @@ export class LocalClusterError extends Error {
 
 /** The arguments after the interpreter. */
 export function ipclusterArgs(o: Pick<LocalClusterOptions, 'engines' | 'profile' | 'ipythonDir' | 'extraArgs'> & { clusterId: string }): string[] {
-  const args = ['-m', 'ipyparallel.cluster', 'start', `--n=${o.engines}`, `--cluster-id=${o.clusterId}`];
+  return ['-m', 'ipyparallel.cluster', 'start', `--n=${o.engines}`, ...clusterSelector(o), ...(o.extraArgs ?? [])];
+}
+
+/** The arguments after the interpreter that stop the cluster cleanly (where no SIGINT can be sent). */
+export function ipclusterStopArgs(o: Pick<LocalClusterOptions, 'profile' | 'ipythonDir'> & { clusterId: string }): string[] {
+  return ['-m', 'ipyparallel.cluster', 'stop', ...clusterSelector(o)];
+}
+
+function clusterSelector(o: Pick<LocalClusterOptions, 'profile' | 'ipythonDir'> & { clusterId: string }): string[] {
+  const args = [`--cluster-id=${o.clusterId}`];
   if (o.profile && o.profile !== 'default') args.push(`--profile=${o.profile}`);
   if (o.ipythonDir) args.push(`--ipython-dir=${o.ipythonDir}`);
-  return [...args, ...(o.extraArgs ?? [])];
+  return args;
 }
 
 export class LocalCluster {
@@ -59,10 +74,12 @@ export class LocalCluster {
     readonly engines: number,
     child: ChildProcess,
     private readonly log: Logger,
+    /** How stop() asks ipcluster to stop where no signal can be sent (`ipcluster stop` for this cluster). */
+    private readonly how: { platform: NodeJS.Platform; python: string; stopArgs: string[]; env?: NodeJS.ProcessEnv },
   ) {
     this.#child = child;
     const onData = (d: Buffer) => {
-      for (const line of d.toString('utf8').split('\n')) {
+      for (const line of redact(d.toString('utf8')).split('\n')) {
         if (!line.trim()) continue;
         this.#tail.push(line);
         if (this.#tail.length > 20) this.#tail.shift();
@@ -102,7 +119,8 @@ export class LocalCluster {
       env: o.env ?? process.env,
       windowsHide: true,
     });
-    const cluster = new LocalCluster(clusterId, file, o.engines, child, o.log);
+    const how = { platform: o.platform ?? process.platform, python: o.python, stopArgs: ipclusterStopArgs({ ...o, clusterId }), env: o.env };
+    const cluster = new LocalCluster(clusterId, file, o.engines, child, o.log, how);
     const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
     try {
       await cluster.#waitForFile(o.startTimeoutMs ?? 60000, spawnError, o.signal);
@@ -140,16 +158,12 @@ export class LocalCluster {
     }
   }
 
-  /** Stops the cluster: SIGINT to ipcluster, then force after `timeoutMs`. Resolves when it is gone. */
+  /** Stops the cluster: SIGINT to ipcluster (Windows: `ipcluster stop`), then force after `timeoutMs`. Resolves when it is gone. */
   async stop(timeoutMs = 20000): Promise<void> {
     const pid = this.#child.pid;
     if (pid === undefined || this.#exited) return;
     const exited = new Promise<void>((resolve) => (this.#exited ? resolve() : this.#child.once('exit', () => resolve())));
-    try {
-      process.kill(pid, 'SIGINT');
-    } catch {
-      return;
-    }
+    if (!this.#askToStop(pid, timeoutMs)) return;
     let timer: NodeJS.Timeout | undefined;
     const timedOut = await Promise.race([
       exited.then(() => false),
@@ -158,23 +172,41 @@ export class LocalCluster {
     clearTimeout(timer);
     if (!timedOut) return;
     this.log.warn(`ipcluster (pid ${pid}) did not stop within ${timeoutMs} ms: killing it and its processes`);
+    const platform = this.how.platform;
     const pids = this.#recordedPids();
-    try {
-      process.kill(-pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-    // The controller and each engine lead their own process group (start_new_session): kill the groups.
+    killProcessTree(pid, 'SIGKILL', platform);
+    // The controller and each engine lead their own process group (start_new_session): kill the groups,
+    // or the process alone if it leads none (on Windows taskkill /T takes the process and its children).
     for (const p of pids) {
-      for (const target of [-p, p]) {
-        try {
-          process.kill(target, 'SIGKILL');
-        } catch {
-          // already gone
-        }
+      if (killProcessTree(p, 'SIGKILL', platform) || platform === 'win32') continue;
+      try {
+        process.kill(p, 'SIGKILL');
+      } catch {
+        // already gone
       }
     }
     await exited;
+  }
+
+  /** SIGINT to ipcluster, or where none can be sent `ipcluster stop` (bounded by timeoutMs); false when ipcluster is gone. */
+  #askToStop(pid: number, timeoutMs: number): boolean {
+    const signal = gracefulStopSignal(this.how.platform);
+    if (signal) {
+      try {
+        process.kill(pid, signal);
+        return true;
+      } catch {
+        return false;
+      }
+    }
+    const { python, stopArgs, env } = this.how;
+    this.log.info(`stopping local cluster: ${python} ${stopArgs.join(' ')}`);
+    const stopper = spawn(python, stopArgs, { stdio: ['ignore', 'pipe', 'pipe'], env: env ?? process.env, windowsHide: true, timeout: timeoutMs });
+    const log = (d: Buffer) => this.log.debug(`[ipcluster stop] ${redact(d.toString('utf8')).trim()}`);
+    stopper.stdout?.on('data', log);
+    stopper.stderr?.on('data', log);
+    stopper.on('error', (e) => this.log.warn(`ipcluster stop did not run: ${e.message}`));
+    return true;
   }
 
   /** Controller and engine pids from `cluster-<id>.json`. */

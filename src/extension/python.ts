@@ -7,6 +7,7 @@
 import { execFile } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { isAbsolute } from 'node:path';
+import { fallbackPython } from '../core/platform';
 import { DEFAULT_PYTHON, installHint, shebangInterpreter, which } from '../core/python';
 
 export { parseShebang } from '../core/python';
@@ -34,14 +35,14 @@ export class PythonNotFoundError extends Error {
 }
 
 /** The candidates, in order, without duplicates. */
-export function pythonCandidates(setting: string, env: NodeJS.ProcessEnv = process.env): PythonCandidate[] {
+export function pythonCandidates(setting: string, env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): PythonCandidate[] {
   if (setting) return [{ command: setting, source: 'setting' }];
   const out: PythonCandidate[] = [];
   if (env.IPP_PYTHON) out.push({ command: env.IPP_PYTHON, source: 'IPP_PYTHON' });
   const ipcluster = which('ipcluster', env.PATH ?? '');
   const interp = ipcluster && shebangInterpreter(ipcluster);
   if (interp) out.push({ command: interp, source: 'ipcluster' });
-  out.push({ command: DEFAULT_PYTHON, source: 'default' });
+  out.push({ command: fallbackPython(platform, DEFAULT_PYTHON), source: 'default' });
   return out.filter((c, i) => out.findIndex((o) => o.command === c.command) === i);
 }
 

@@ -35,6 +35,10 @@ export interface Settings {
   sshArgs: string[];
   /** More IPython dirs (or profile dirs) whose clusters the Clusters view lists. */
   extraIpythonDirs: string[];
+  /** Megabytes of output the server keeps per task. */
+  maxOutputPerTaskMB: number;
+  /** Leave a cluster started from the window running when the window closes. */
+  keepLocalClusterRunning: boolean;
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -55,6 +59,8 @@ export const DEFAULT_SETTINGS: Settings = {
   sshPath: '',
   sshArgs: [],
   extraIpythonDirs: [],
+  maxOutputPerTaskMB: 32,
+  keepLocalClusterRunning: false,
 };
 
 /** Setting keys (under the `ipyparallel.` section) for each field. */
@@ -76,6 +82,8 @@ export const SETTING_KEYS: Record<keyof Settings, string> = {
   sshPath: 'ssh.path',
   sshArgs: 'ssh.args',
   extraIpythonDirs: 'extraIpythonDirs',
+  maxOutputPerTaskMB: 'maxOutputPerTaskMB',
+  keepLocalClusterRunning: 'keepLocalClusterRunning',
 };
 
 /** Settings the language server needs (a change is forwarded with workspace/didChangeConfiguration). */
@@ -85,13 +93,20 @@ export const SERVER_KEYS: readonly (keyof Settings)[] = [
   'diagnosticsEnabled',
   'hoverEnabled',
   'completionEnabled',
+  'maxOutputPerTaskMB',
 ];
+
+/** The shortest timeout a setting can ask for: 0 must not mean "wait forever" or "fail at once". */
+export const MIN_TIMEOUT_SECONDS = 1;
 
 const str = (v: unknown, d: string): string => (typeof v === 'string' ? v.trim() : d);
 const bool = (v: unknown, d: boolean): boolean => (typeof v === 'boolean' ? v : d);
 const strings = (v: unknown, d: string[]): string[] =>
   Array.isArray(v) && v.every((x) => typeof x === 'string') ? v.map((x: string) => x.trim()).filter(Boolean) : d;
 const positive = (v: unknown, d: number): number => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : d);
+/** A number of seconds, at least MIN_TIMEOUT_SECONDS (a smaller number is raised to it). */
+const timeout = (v: unknown, d: number): number =>
+  typeof v === 'number' && Number.isFinite(v) ? Math.max(MIN_TIMEOUT_SECONDS, v) : Math.max(MIN_TIMEOUT_SECONDS, d);
 
 /** Reads every setting through `get(key)`, falling back to the default for a missing or mistyped value. */
 export function readSettings(get: (key: string) => unknown): Settings {
@@ -105,8 +120,8 @@ export function readSettings(get: (key: string) => unknown): Settings {
     connectionFile: str(get(k.connectionFile), d.connectionFile),
     defaultTargets: targets === 'all' || targets === 'balanced' || targets === 'pick' ? targets : d.defaultTargets,
     pythonPath: str(get(k.pythonPath), d.pythonPath),
-    connectTimeout: positive(get(k.connectTimeout), d.connectTimeout),
-    requestTimeout: positive(get(k.requestTimeout), d.requestTimeout),
+    connectTimeout: timeout(get(k.connectTimeout), d.connectTimeout),
+    requestTimeout: timeout(get(k.requestTimeout), d.requestTimeout),
     codeLensEnabled: bool(get(k.codeLensEnabled), d.codeLensEnabled),
     diagnosticsEnabled: bool(get(k.diagnosticsEnabled), d.diagnosticsEnabled),
     hoverEnabled: bool(get(k.hoverEnabled), d.hoverEnabled),
@@ -116,12 +131,16 @@ export function readSettings(get: (key: string) => unknown): Settings {
     sshPath: str(get(k.sshPath), d.sshPath),
     sshArgs: strings(get(k.sshArgs), d.sshArgs),
     extraIpythonDirs: strings(get(k.extraIpythonDirs), d.extraIpythonDirs),
+    maxOutputPerTaskMB: positive(get(k.maxOutputPerTaskMB), d.maxOutputPerTaskMB),
+    keepLocalClusterRunning: bool(get(k.keepLocalClusterRunning), d.keepLocalClusterRunning),
   };
 }
 
-export function toServerSettings(s: Settings): ServerSettings {
+export function toServerSettings(s: Settings, trusted = true): ServerSettings {
   return {
     ...DEFAULT_SERVER_SETTINGS,
+    evaluate: trusted,
+    maxOutputBytesPerTask: Math.round(s.maxOutputPerTaskMB * 1024 * 1024),
     diagnostics: s.diagnosticsEnabled,
     hover: s.hoverEnabled,
     completion: s.completionEnabled,
@@ -145,4 +164,18 @@ export function sshOptionsFromSettings(s: Settings): ConnectSshOptions {
     ...(s.sshPath ? { sshPath: s.sshPath } : {}),
     ...(s.sshArgs.length ? { sshArgs: s.sshArgs } : {}),
   };
+}
+
+/** What ipp/connect may take besides the connect timeout: an SSH tunnel waits up to 20 s for its ports. */
+const CONNECT_EXTRA_MS = 20_000;
+/** Slack on top of the server's own timeouts, so that the server's error (which names the cause) wins. */
+export const DEADLINE_MARGIN_MS = 10_000;
+
+/**
+ * How long the extension waits for the language server to answer `method` before it cancels the request
+ * and reports the server as unresponsive: the server's own timeout for that work plus a margin.
+ */
+export function requestDeadlineMs(method: string, s: Pick<Settings, 'connectTimeout' | 'requestTimeout'>): number {
+  const own = method === 'ipp/connect' ? s.connectTimeout * 1000 + CONNECT_EXTRA_MS : s.requestTimeout * 1000;
+  return Math.round(own + DEADLINE_MARGIN_MS);
 }

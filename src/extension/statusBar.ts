@@ -11,6 +11,7 @@ export class StatusBar implements vscode.Disposable {
   constructor(
     private readonly model: ClusterModel,
     private readonly localClusterRunning: () => boolean,
+    private readonly serverStarted: () => boolean = () => true,
   ) {
     this.#item = vscode.window.createStatusBarItem('ipyparallel.status', vscode.StatusBarAlignment.Left, 50);
     this.#item.name = 'IPython Parallel';
@@ -36,6 +37,7 @@ export class StatusBar implements vscode.Disposable {
       dropped: m.dropped,
       message: m.message,
       localCluster: this.localClusterRunning(),
+      serverStarted: this.serverStarted(),
     });
     this.#item.text = v.text;
     this.#item.tooltip = v.tooltip;

@@ -1,6 +1,6 @@
 /**
- * Pure text of the status bar item (no `vscode`): cluster, engine count, running tasks and security
- * posture (signed or not, dropped-message counts when any).
+ * Pure text of the status bar item (no `vscode`): cluster, engine count, running tasks, the cluster's
+ * ipyparallel version (tooltip) and security posture (signed or not, dropped-message counts when any).
  */
 import type { DroppedCounters, StatusResult } from '../shared/protocol';
 
@@ -15,6 +15,8 @@ export interface StatusInput extends StatusResult {
   /** Why the last state change happened, if because of an error. */
   message?: string;
   localCluster?: boolean;
+  /** False until the language server is first started (lazily, on first use): the quiet idle state. */
+  serverStarted?: boolean;
 }
 
 export interface StatusView {
@@ -41,6 +43,14 @@ export function totalDropped(d: DroppedCounters): number {
   return d.badSignature + d.replay + d.malformed;
 }
 
+/** "ipyparallel 9.2.0.dev0 (Python 3.11.2), as reported by an engine"; "ipyparallel: unknown"; '' while asking. */
+export function versionLine(s: Pick<StatusResult, 'ipyparallelVersion' | 'pythonVersion'>): string {
+  const v = s.ipyparallelVersion;
+  if (v === undefined) return '';
+  if (v === 'unknown') return 'ipyparallel: unknown (no engine could tell)';
+  return `ipyparallel ${v}${s.pythonVersion ? ` (Python ${s.pythonVersion})` : ''}, as reported by an engine`;
+}
+
 export function statusView(s: StatusInput): StatusView {
   const icon = '$(server-process)';
   if (s.state === 'connecting' || s.state === 'reconnecting') {
@@ -48,6 +58,9 @@ export function statusView(s: StatusInput): StatusView {
       text: `$(loading~spin) IPython Parallel: ${s.state}…`,
       tooltip: `${s.state === 'connecting' ? 'Connecting to' : 'Reconnecting to'} ${s.connectionFile ?? 'the cluster'}`,
     };
+  }
+  if (s.state !== 'connected' && s.serverStarted === false && !s.message) {
+    return { text: 'IPython Parallel', tooltip: 'IPython Parallel: not connected. Click for actions (Connect, Start Local Cluster).' };
   }
   if (s.state !== 'connected') {
     return {
@@ -73,6 +86,7 @@ export function statusView(s: StatusInput): StatusView {
     `Connected to ${clusterName(s.connectionFile)}${s.localCluster ? ' (local cluster started here)' : ''}`,
     s.connectionFile ? `File: ${s.connectionFile}` : '',
     `Engines: ${s.engines}; running tasks: ${s.runningTasks}`,
+    ...[versionLine(s)].filter(Boolean),
     sec
       ? `Security: ${sec.signed ? `signed (${sec.signatureScheme})` : 'UNSIGNED: messages are not authenticated'}, ` +
         `${TRANSPORT_LABEL[sec.transport]}${sec.tunnel ? ` via ${sec.tunnel}` : ''}${sec.loopback ? ' on loopback' : ''}`

@@ -4,6 +4,7 @@
  * by a fake in unit tests and main.ts is the one place that constructs the real client.
  */
 import type { ClusterClient } from '../core/client/clusterClient';
+import type { ConfirmRedirect } from '../core/client/redirect';
 import type { Logger } from '../core/log';
 
 export type ClusterClientLike = Pick<
@@ -16,6 +17,7 @@ export type ClusterClientLike = Pick<
   | 'onDidChangeTask'
   | 'onDidOutput'
   | 'onDidDrop'
+  | 'onDidChangeVersion'
   | 'connect'
   | 'disconnect'
   | 'engines'
@@ -43,8 +45,12 @@ export interface ClientFactoryOptions {
   logger: Logger;
   connectTimeoutMs: number;
   requestTimeoutMs: number;
+  /** Output each task keeps (ServerSettings.maxOutputBytesPerTask). */
+  maxOutputBytesPerTask?: number;
   sshServer?: string;
   ssh?: { sshPath?: string; extraArgs?: string[] };
+  /** Asked before following a rewritten connection file to another host or SSH server. */
+  confirmRedirect?: ConfirmRedirect;
 }
 
 export type ClientFactory = (options: ClientFactoryOptions) => ClusterClientLike;

@@ -50,7 +50,8 @@ export class CompletionProvider {
   constructor(private readonly host: FeatureHost) {}
 
   async complete(doc: TextDocument, position: Position, token?: CancellationToken): Promise<CompletionItem[] | null> {
-    if (!this.host.settings().completion || doc.languageId !== 'python') return null;
+    const settings = this.host.settings();
+    if (!settings.evaluate || !settings.completion || doc.languageId !== 'python') return null;
     const client = this.host.connectedClient();
     if (!client) return null;
     const engineId = (await this.host.idleEngines())[0];

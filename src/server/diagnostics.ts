@@ -9,7 +9,7 @@ import { DiagnosticSeverity, type Diagnostic } from 'vscode-languageserver/node'
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import type { TaskInfo } from '../core/client/types';
 import type { RunRecord } from './runs';
-import { cellLineToCodeLine, isInterruption, leadingBlankLines, locateInCell } from './traceback';
+import { cellLineToCodeLine, evalueTail, isInterruption, leadingBlankLines, locateInCell } from './traceback';
 
 export const DIAGNOSTIC_SOURCE = 'ipyparallel';
 
@@ -36,9 +36,22 @@ export function enginesPhrase(ids: readonly (number | undefined)[]): string {
   return `on ${parts.join(' and ')}`;
 }
 
-/** The evalue without the `(4058.py, line 2)` that Python appends to SyntaxErrors (the line is shown). */
-function cleanEvalue(ename: string, evalue: string): string {
-  return /Error$/.test(ename) ? evalue.replace(/\s*\([^()]*\.py, line \d+\)\s*$/, '') : evalue;
+/** An evalue in a diagnostic is cut to this many characters (a message, not a dump). */
+export const MAX_DIAGNOSTIC_EVALUE = 2000;
+
+/**
+ * The evalue without the `(4058.py, line 2)` that Python appends to SyntaxErrors (the line is shown),
+ * cut to MAX_DIAGNOSTIC_EVALUE. The suffix is looked for in the evalue's tail only, with an anchored
+ * pattern, so a hostile evalue (megabytes of spaces) costs linear time.
+ */
+export function cleanEvalue(ename: string, evalue: string): string {
+  let text = evalue;
+  if (ename.endsWith('Error')) {
+    const tail = evalueTail(evalue);
+    const m = /\([^()]*\.py, line \d{1,9}\)$/.exec(tail);
+    if (m) text = evalue.trimEnd().slice(0, evalue.trimEnd().length - tail.length + m.index).trimEnd();
+  }
+  return text.length > MAX_DIAGNOSTIC_EVALUE ? `${text.slice(0, MAX_DIAGNOSTIC_EVALUE)}… [${text.length - MAX_DIAGNOSTIC_EVALUE} more characters]` : text;
 }
 
 /**

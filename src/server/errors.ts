@@ -38,6 +38,10 @@ export function toResponseError(e: unknown, connecting = false): ResponseError<I
   const field = (err as { field?: unknown }).field;
   if (typeof file === 'string' && file) data.file = file;
   if (typeof field === 'string' && field) data.field = field;
+  if (code === 'ERR_INVALID_NAME') {
+    // a profile or cluster id that is not a plain name: a bad parameter, even of ipp/connect
+    return new ResponseError(ErrorCodes.InvalidParams, `Invalid params: ${err.message}`, { code: 'ERR_INVALID_PARAMS', field: data.field });
+  }
   if (connecting || CONNECT_CODES.has(code)) {
     return new ResponseError(ErrorCodes.ConnectFailed, err.message, data);
   }
@@ -49,6 +53,8 @@ export function toResponseError(e: unknown, connecting = false): ResponseError<I
       return new ResponseError(ErrorCodes.UnknownRun, err.message, data);
     case 'ERR_TIMEOUT':
       return new ResponseError(ErrorCodes.Timeout, err.message, data);
+    case 'ERR_UNSUPPORTED':
+      return new ResponseError(ErrorCodes.Unsupported, err.message, data);
     case 'ERR_ABORTED':
       return new ResponseError(LSPErrorCodes.RequestCancelled, err.message, data);
     case 'ERR_HUB':

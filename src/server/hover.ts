@@ -68,7 +68,8 @@ export class HoverProvider {
   }
 
   async hover(doc: TextDocument, position: Position, token?: CancellationToken): Promise<Hover | null> {
-    if (!this.host.settings().hover || doc.languageId !== 'python') return null;
+    const settings = this.host.settings();
+    if (!settings.evaluate || !settings.hover || doc.languageId !== 'python') return null;
     const client = this.host.connectedClient();
     if (!client) return null;
     const line = doc.getText({ start: { line: position.line, character: 0 }, end: { line: position.line + 1, character: 0 } }).replace(/\r?\n$/, '');

@@ -5,6 +5,7 @@
  */
 import { createConnection, ProposedFeatures } from 'vscode-languageserver/node';
 import { ClusterClient } from '../core/client/clusterClient';
+import { setListenerErrorHandler } from '../core/event';
 import type { ClientFactory } from './clientApi';
 import { connectionLogger } from './logger';
 import { ClusterServer } from './server';
@@ -15,6 +16,7 @@ console.info = console.error;
 
 const connection = createConnection(ProposedFeatures.all);
 const logger = connectionLogger(connection, process.env.IPP_SERVER_LOG);
+setListenerErrorHandler((e) => logger.error(`an event listener threw (the server goes on): ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`));
 
 const createClient: ClientFactory = (o) =>
   new ClusterClient({
@@ -22,8 +24,28 @@ const createClient: ClientFactory = (o) =>
     logger: o.logger,
     connectTimeoutMs: o.connectTimeoutMs,
     requestTimeoutMs: o.requestTimeoutMs,
+    maxOutputBytesPerTask: o.maxOutputBytesPerTask,
     sshServer: o.sshServer,
     ssh: o.ssh,
+    confirmRedirect: o.confirmRedirect,
   });
 
-new ClusterServer(connection, createClient, logger).listen();
+const server = new ClusterServer(connection, createClient, logger);
+server.listen();
+
+// SIGTERM or SIGHUP (a closed terminal, a killed editor): clean up, then exit. process.exit() runs the
+// 'exit' hooks that kill our ssh tunnels; their watchdogs also end them if we die without running any.
+for (const signal of ['SIGTERM', 'SIGHUP'] as const) {
+  process.once(signal, () => {
+    logger.info(`${signal}: stopping`);
+    const forced = setTimeout(() => process.exit(128 + (signal === 'SIGTERM' ? 15 : 1)), 2000);
+    forced.unref();
+    server
+      .closeClient()
+      .catch(() => undefined)
+      .finally(() => {
+        server.dispose();
+        process.exit(128 + (signal === 'SIGTERM' ? 15 : 1));
+      });
+  });
+}

@@ -4,6 +4,8 @@
  */
 import { isAbsolute, resolve } from 'node:path';
 import { connectionFilePath, defaultIpythonDir } from '../core/protocol/discovery';
+import { clampTimeoutMs } from '../core/timeouts';
+import { parseSshServer } from '../core/transport/sshArgs';
 import type {
   AbortParams,
   ExecuteParams,
@@ -84,9 +86,19 @@ function stringMap(p: Fields, field: string, what: string): Record<string, strin
 export interface ParsedConnect extends Pick<ClientFactoryOptions, 'sshServer' | 'ssh'> {
   connectionFile: string;
 }
+/** A malformed sshServer is a bad parameter (InvalidParams naming it), not a failed connect. */
+function checkSshServer(spec: string): void {
+  try {
+    parseSshServer(spec);
+  } catch (e) {
+    throw invalidParams('sshServer', `is not usable: ${(e as Error).message}`);
+  }
+}
+
 export function parseConnectParams(params: unknown): ParsedConnect {
   const p = object(params);
   const sshServer = optionalString(p, 'sshServer') || undefined;
+  if (sshServer !== undefined) checkSshServer(sshServer);
   const sshPath = optionalString(p, 'sshPath') || undefined;
   const extraArgs = optionalStrings(p, 'sshArgs');
   const ssh = sshPath || extraArgs ? { sshPath, extraArgs } : undefined;
@@ -144,7 +156,8 @@ export function parseRunId(params: unknown): string {
 }
 
 export function parseWaitParams(params: unknown): WaitParams {
-  return { runId: parseRunId(params), timeoutMs: optionalInt(object(params), 'timeoutMs') };
+  const timeoutMs = optionalInt(object(params), 'timeoutMs');
+  return { runId: parseRunId(params), timeoutMs: timeoutMs === undefined ? undefined : clampTimeoutMs(timeoutMs) };
 }
 
 export function parseTaskSelection(params: unknown): TaskSelection {

@@ -26,12 +26,15 @@ import type { FeatureHost } from './features';
 import type { RequestHost } from './host';
 import { HoverProvider } from './hover';
 import {
+  CONFIRM_REDIRECT_TIMEOUT_MS,
+  ConfirmRedirectRequest,
   EnginesChangedNotification,
   OutputNotification,
   StateChangedNotification,
   StatusChangedNotification,
   TasksChangedNotification,
   type StatusResult,
+  type RedirectTarget,
   type ServerSettings,
   type StateChangedParams,
 } from '../shared/protocol';
@@ -148,7 +151,7 @@ export class ClusterServer implements FeatureHost, RequestHost {
     this.#settings = mergeSettings(before, raw);
     this.#batcher.setWindow(this.#settings.notificationBatchMs);
     if (before.diagnostics && !this.#settings.diagnostics) this.#diagnostics.clearAll();
-    if (before.hover && !this.#settings.hover) this.runs.valuesChanged();
+    if ((before.hover && !this.#settings.hover) || (before.evaluate && !this.#settings.evaluate)) this.runs.valuesChanged();
   }
 
   // ---- FeatureHost and RequestHost ----------------------------------------------------------------
@@ -210,6 +213,27 @@ export class ClusterServer implements FeatureHost, RequestHost {
       .map((e) => e.id);
   }
 
+  /**
+   * Asks the client (ipp/confirmRedirect) whether to follow a rewritten connection file to another host
+   * or SSH server. Anything but an explicit yes within the timeout is a no.
+   */
+  async confirmRedirect(from: RedirectTarget, to: RedirectTarget, connectionFile: string): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), CONFIRM_REDIRECT_TIMEOUT_MS)));
+    try {
+      const answer = this.#connection.sendRequest(ConfirmRedirectRequest, { connectionFile, from, to }).then(
+        (r) => r?.follow === true,
+        (e: Error) => {
+          this.logger.info(`ipp/confirmRedirect not answered (${e.message}): not following ${connectionFile}`);
+          return false;
+        },
+      );
+      return await Promise.race([answer, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   // ---- client ownership ---------------------------------------------------------------------------
 
   serialize<T>(fn: () => Promise<T>): Promise<T> {
@@ -219,7 +243,8 @@ export class ClusterServer implements FeatureHost, RequestHost {
   }
 
   openClient(options: ClientFactoryOptions, connectKey: string): ClusterClientLike {
-    const client = this.#createClient(options);
+    // A rewritten connection file that names another host is followed only when the editor says so.
+    const client = this.#createClient({ ...options, confirmRedirect: (from, to, file) => this.confirmRedirect(from, to, file) });
     this.#adoptClient(client, options.connectionFile, connectKey);
     return client;
   }
@@ -250,6 +275,7 @@ export class ClusterServer implements FeatureHost, RequestHost {
         this.#batcher.output({ runId, msgId: task.msgId, engineId: task.engineId, output, ...(run && { run }) });
       }),
       client.onDidDrop(() => this.#batcher.statusChanged()),
+      client.onDidChangeVersion(() => this.#batcher.statusChanged()), // ipyparallelVersion
     ];
   }
 

@@ -19,7 +19,14 @@ export async function connect(host: RequestHost, params: ParsedConnect, signal: 
   await host.closeClient();
   const settings = host.settings();
   const client = host.openClient(
-    { connectionFile: file, logger: host.logger, connectTimeoutMs: settings.connectTimeoutMs, requestTimeoutMs: settings.requestTimeoutMs, ...ssh },
+    {
+      connectionFile: file,
+      logger: host.logger,
+      connectTimeoutMs: settings.connectTimeoutMs,
+      requestTimeoutMs: settings.requestTimeoutMs,
+      maxOutputBytesPerTask: settings.maxOutputBytesPerTask,
+      ...ssh,
+    },
     key,
   );
   try {

@@ -4,10 +4,12 @@
  * `configurationSection: 'ipyparallel'`), optionally nested under `server`. Unknown keys are ignored and
  * values of the wrong type keep the current value, so a bad setting never stops the server.
  */
+import { clampTimeoutMs } from '../core/timeouts';
 import { DEFAULT_SERVER_SETTINGS, type ServerSettings } from '../shared/protocol';
 
-const BOOLEANS = ['diagnostics', 'hover', 'completion'] as const;
-const NUMBERS = ['languageFeatureTimeoutMs', 'connectTimeoutMs', 'requestTimeoutMs', 'notificationBatchMs'] as const;
+const BOOLEANS = ['evaluate', 'diagnostics', 'hover', 'completion'] as const;
+const NUMBERS = ['languageFeatureTimeoutMs', 'connectTimeoutMs', 'requestTimeoutMs', 'notificationBatchMs', 'maxOutputBytesPerTask'] as const;
+const MIN_OUTPUT_BYTES_PER_TASK = 1024 * 1024;
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -33,7 +35,11 @@ export function mergeSettings(base: ServerSettings, raw: unknown): ServerSetting
   }
   for (const key of NUMBERS) {
     const v = src[key];
-    if (typeof v === 'number' && Number.isFinite(v) && v >= 0) next[key] = v;
+    // a timeout of 0 must not turn timeouts off: every *TimeoutMs is at least 1 s (clampTimeoutMs)
+    if (typeof v === 'number' && Number.isFinite(v) && v >= 0) next[key] = key.endsWith('TimeoutMs') ? clampTimeoutMs(v) : v;
+  }
+  if (typeof src.maxOutputBytesPerTask === 'number' && next.maxOutputBytesPerTask < MIN_OUTPUT_BYTES_PER_TASK) {
+    next.maxOutputBytesPerTask = MIN_OUTPUT_BYTES_PER_TASK;
   }
   return next;
 }

@@ -59,6 +59,8 @@ export function toStatus(s: ClientStatus, connectionFile: string | undefined): S
   const out: StatusResult = { state: s.state, engines: s.engines, runningTasks: s.runningTasks, dropped: s.dropped };
   const file = s.connectionFile ?? connectionFile;
   if (file !== undefined) out.connectionFile = file;
+  if (s.ipyparallelVersion !== undefined) out.ipyparallelVersion = s.ipyparallelVersion;
+  if (s.pythonVersion !== undefined) out.pythonVersion = s.pythonVersion;
   if (s.security) out.security = toSecurity(s.security);
   return out;
 }

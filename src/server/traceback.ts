@@ -69,9 +69,29 @@ function num(s: string | undefined): number | undefined {
   return s === undefined ? undefined : Number(s);
 }
 
-/** Parses a traceback (the `traceback` list of an error reply, ANSI codes included). */
+/**
+ * Bounds on engine text before any regex sees it (text from the network is hostile and unbounded): each
+ * traceback entry is cut to its first MAX_ENTRY_CHARS, each line to MAX_LINE_CHARS, and only the last
+ * MAX_LINES lines are read. Real headers and arrow lines are far shorter, and the frames that matter are
+ * at the end. An evalue is read only in its last MAX_EVALUE_TAIL characters (where Python's suffix is).
+ */
+export const MAX_ENTRY_CHARS = 64 * 1024;
+export const MAX_LINE_CHARS = 1000;
+export const MAX_LINES = 400;
+const MAX_EVALUE_TAIL = 300;
+
+/** The traceback's lines, ANSI stripped, within the bounds above. */
+export function boundedLines(traceback: readonly string[]): string[] {
+  const entries = traceback.slice(-MAX_LINES).map((e) => (e.length > MAX_ENTRY_CHARS ? e.slice(0, MAX_ENTRY_CHARS) : e));
+  return stripAnsi(entries.join('\n'))
+    .split('\n')
+    .slice(-MAX_LINES)
+    .map((l) => (l.length > MAX_LINE_CHARS ? l.slice(0, MAX_LINE_CHARS) : l));
+}
+
+/** Parses a traceback (the `traceback` list of an error reply, ANSI codes included), within bounds. */
 export function parseTraceback(traceback: readonly string[], ename = ''): ParsedTraceback {
-  const lines = stripAnsi(traceback.join('\n')).split('\n');
+  const lines = boundedLines(traceback);
   // A chained exception prints the cause first; the frames that matter are those of the last section.
   let start = 0;
   lines.forEach((l, i) => {
@@ -114,10 +134,20 @@ function isSyntaxReport(lines: string[], ename: string): boolean {
   return SYNTAX_ENAMES.has(ename) || lines.some((l) => /^(SyntaxError|IndentationError|TabError)\b/.test(l.trim()));
 }
 
-/** The `(file.py, line N)` suffix Python adds to a SyntaxError's evalue. */
+/** The `(file.py, line N)` suffix Python adds to a SyntaxError's evalue (read in the evalue's tail only). */
 export function syntaxLineFromEvalue(evalue: string): number | undefined {
-  const m = /\(([^()]*), line (\d+)\)\s*$/.exec(evalue);
+  const m = /\(([^()]*), line (\d{1,9})\)$/.exec(evalueTail(evalue));
   return m ? Number(m[2]) : undefined;
+}
+
+/**
+ * The last characters of an evalue without trailing white space: where Python's `(file, line N)` suffix
+ * is. Trimming first (linear) keeps `\s*$` out of the patterns, which made them quadratic on long runs
+ * of spaces.
+ */
+export function evalueTail(evalue: string): string {
+  const end = evalue.trimEnd();
+  return end.length > MAX_EVALUE_TAIL ? end.slice(-MAX_EVALUE_TAIL) : end;
 }
 
 export interface CellLocation {

@@ -37,6 +37,8 @@ export const ErrorCodes = {
   Timeout: -32004,
   /** The hub or an engine answered with an error: data is { ename, evalue }. */
   RemoteFailed: -32005,
+  /** The cluster's ipyparallel (as an engine reported it) is too old for the request: data is { code: "ERR_UNSUPPORTED" }. */
+  Unsupported: -32006,
   /** The params are not valid: data names the field. */
   InvalidParams: -32602,
 } as const;
@@ -194,6 +196,10 @@ export interface StatusResult {
   connectionFile?: string;
   engines: number;
   runningTasks: number;
+  /** As reported by an engine; normally the controller's. "unknown" when no engine could tell; absent while asking. */
+  ipyparallelVersion?: string;
+  /** The Python of the engine that reported ipyparallelVersion. */
+  pythonVersion?: string;
   security?: SecurityPosture;
   dropped: DroppedCounters;
 }
@@ -206,6 +212,26 @@ export interface HistoryParams {
 }
 export const HistoryRequest = new RequestType<HistoryParams, TaskSummary[], void>('ipp/history');
 export const ShutdownRequest = new RequestType0<null, void>('ipp/shutdown');
+
+// ---- requests (server -> client) -----------------------------------------------------------------
+
+/** One end of a redirect: the controller's host, and the SSH server in between when there is one. */
+export interface RedirectTarget {
+  host: string;
+  sshServer?: string;
+}
+export interface ConfirmRedirectParams {
+  connectionFile: string;
+  from: RedirectTarget;
+  to: RedirectTarget;
+}
+/**
+ * Sent when a watched connection file is rewritten to name another host or SSH server: follow it only
+ * if the client answers `{ follow: true }`. No answer within CONFIRM_REDIRECT_TIMEOUT_MS, an error, or a
+ * client without a handler means: do not follow.
+ */
+export const ConfirmRedirectRequest = new RequestType<ConfirmRedirectParams, { follow: boolean }, void>('ipp/confirmRedirect');
+export const CONFIRM_REDIRECT_TIMEOUT_MS = 120_000;
 
 // ---- notifications (server -> client), batched within a short window --------------------------
 
@@ -265,6 +291,11 @@ export const SERVER_NODE_ARGS: readonly string[] = ['--max-semi-space-size=1'];
 
 /** Server-side settings, sent in initializationOptions and workspace/didChangeConfiguration. */
 export interface ServerSettings {
+  /**
+   * Whether hover and completion may run anything on the engines. A client sends false for an untrusted
+   * workspace (a property getter is code), and true once the user trusts it.
+   */
+  evaluate: boolean;
   diagnostics: boolean;
   hover: boolean;
   completion: boolean;
@@ -274,8 +305,14 @@ export interface ServerSettings {
   requestTimeoutMs: number;
   /** ms within which notifications are coalesced. */
   notificationBatchMs: number;
+  /**
+   * Output each task keeps (bytes): its beginning and end, with a `[… N MB of output not kept …]` marker
+   * between. Applies from the next ipp/connect. At least 1 MiB.
+   */
+  maxOutputBytesPerTask: number;
 }
 export const DEFAULT_SERVER_SETTINGS: ServerSettings = {
+  evaluate: true,
   diagnostics: true,
   hover: true,
   completion: true,
@@ -283,4 +320,5 @@ export const DEFAULT_SERVER_SETTINGS: ServerSettings = {
   connectTimeoutMs: DEFAULTS.connectTimeoutMs,
   requestTimeoutMs: DEFAULTS.requestTimeoutMs,
   notificationBatchMs: DEFAULTS.notificationBatchMs,
+  maxOutputBytesPerTask: DEFAULTS.maxOutputBytesPerTask,
 };

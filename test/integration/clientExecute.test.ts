@@ -47,6 +47,17 @@ describe('ClusterClient: execution on a real cluster', { timeout: 600_000 }, () 
     assert.equal(typeof q.unassigned, 'number');
   });
 
+  it("learns the cluster's ipyparallel and Python versions from an idle engine, without a run or task", async () => {
+    const version = await until(client, () => client.version(), TASK_MS, 'the version an engine reports');
+    assert.equal(version.ipyparallel, cluster.ippVersion, `the harness started ipyparallel ${cluster.ippVersion}`);
+    assert.match(version.python ?? '', /^3\.\d+\.\d+/);
+    assert.ok(version.engineId !== undefined && client.engine(version.engineId));
+    assert.equal(client.status().ipyparallelVersion, cluster.ippVersion);
+    assert.equal(client.status().pythonVersion, version.python);
+    assert.deepEqual(client.runs(), []);
+    assert.deepEqual(client.tasks(), []);
+  });
+
   it('runs on all engines and collects stdout, stderr and execute_result per engine', async () => {
     const run = client.execute("import sys, os\nprint('hello', os.getpid())\nprint('oops', file=sys.stderr)\n6*7");
     assert.equal(run.targets, 'all');

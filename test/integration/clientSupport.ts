@@ -57,7 +57,7 @@ export function until<T>(client: ClusterClient, check: () => T | undefined | fal
       }
       if (v) finish(() => resolve(v as T));
     };
-    subs.push(client.onDidChangeState(test), client.onDidChangeEngines(test), client.onDidChangeTask(test), client.onDidDrop(test));
+    subs.push(client.onDidChangeState(test), client.onDidChangeEngines(test), client.onDidChangeTask(test), client.onDidDrop(test), client.onDidChangeVersion(test));
     const timer = setTimeout(() => finish(() => reject(new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`))), timeoutMs);
     const tick = setInterval(test, 250);
     test();

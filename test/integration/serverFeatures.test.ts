@@ -2,6 +2,9 @@
 // remote-error diagnostics at the right document line, hover values from idle engines, completion from an
 // engine's namespace, and the settings that switch them off.
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
   CompletionRequest,
@@ -12,7 +15,7 @@ import {
   type Hover,
   type MarkupContent,
 } from 'vscode-languageserver-protocol/node';
-import { ConnectRequest, ExecuteRequest, WaitRequest, type ExecuteParams } from '../../src/shared/protocol';
+import { ConnectRequest, ExecuteRequest, StatusRequest, WaitRequest, type ExecuteParams } from '../../src/shared/protocol';
 import { TestCluster } from './harness';
 import { documentWith, ServerUnderTest } from './serverSupport';
 
@@ -133,6 +136,41 @@ describe('language server: LSP features from a real cluster', { timeout: 600_000
       assert.deepEqual(diags.map((x) => x.range.start.line), [21, 32]);
     });
 
+    it('a 2 MB hostile evalue: the diagnostic is bounded and ipp/status answers within 500 ms throughout', async (t) => {
+      const hostileUri = 'file:///tmp/diagnostics_hostile.py';
+      const code = 'raise ValueError(" " * 2_000_000 + "(a.py)x")';
+      await server.open(hostileUri, documentWith([[code, 5]]));
+      const before = server.diagnostics.get(hostileUri)?.length ?? 0;
+      const { runId } = await server.connection.sendRequest(ExecuteRequest, { code, targets: [ids[0]], uri: hostileUri, line: 5 });
+      // Probe ipp/status back to back while the reply and its error are decoded, stored and diagnosed.
+      let worst = 0;
+      let probes = 0;
+      const published = () => (server.diagnostics.get(hostileUri)?.length ?? 0) > before;
+      const deadline = Date.now() + TASK_MS;
+      let after = 0;
+      while (after < 5 && Date.now() < deadline) {
+        const t0 = performance.now();
+        await server.connection.sendRequest(StatusRequest.method);
+        worst = Math.max(worst, performance.now() - t0);
+        probes++;
+        if (published()) after++;
+      }
+      assert.ok(published(), 'no diagnostics for the hostile run');
+      // 500 ms on a quiet machine; on a loaded one (more runnable processes than cores) the bound grows
+      // with the load, as the decoding of the 2 MB message does. The quadratic pattern this guards
+      // against took 20 s for 200 KB, so the bound still catches it.
+      const load = os.loadavg()[0] / os.cpus().length;
+      const limit = 500 * Math.max(1, load);
+      t.diagnostic(`ipp/status worst ${worst.toFixed(0)} ms over ${probes} probes (limit ${limit.toFixed(0)} ms at load ${load.toFixed(1)} per core)`);
+      assert.ok(worst < limit, `ipp/status took ${worst.toFixed(0)} ms at worst over ${probes} probes (limit ${limit.toFixed(0)} ms)`);
+      const diags = server.lastDiagnostics(hostileUri) ?? [];
+      assert.equal(diags.length, 1);
+      assert.equal(diags[0].range.start.line, 5);
+      assert.equal(diags[0].code, 'ValueError');
+      assert.ok(String(diags[0].message).length < 2100, `a diagnostic of ${String(diags[0].message).length} characters`);
+      await server.connection.sendRequest(WaitRequest, { runId, timeoutMs: TASK_MS });
+    });
+
     it('publishes nothing when diagnostics are switched off', async () => {
       const other = 'file:///tmp/diagnostics_off.py';
       await server.open(other, documentWith([[failing, 0]]));
@@ -208,6 +246,33 @@ describe('language server: LSP features from a real cluster', { timeout: 600_000
       assert.equal(await hover(uri, 0, 8), null);
       await server.connection.sendNotification('workspace/didChangeConfiguration', { settings: { hover: true } });
       assert.ok(await hover(uri, 0, 8));
+    });
+  });
+
+  describe('evaluate: false (an untrusted workspace)', () => {
+    const uri = 'file:///tmp/untrusted_test.py';
+    const marker = path.join(os.tmpdir(), `ipp-getter-ran-${process.pid}`);
+
+    before(async () => {
+      fs.rmSync(marker, { force: true });
+      // A property getter is code: hovering `spy.boom` runs it, and it leaves a file behind.
+      await run({
+        code: `class Spy:\n    @property\n    def boom(self):\n        open(${JSON.stringify(marker)}, 'a').write('ran')\n        return 1\nspy = Spy()`,
+        targets: 'all',
+      });
+      await server.open(uri, 'spy.boom\nspy.bo\n');
+    });
+    after(() => fs.rmSync(marker, { force: true }));
+
+    it('hover and completion run nothing on the engines; with evaluate back on they do', async () => {
+      await server.connection.sendNotification('workspace/didChangeConfiguration', { settings: { evaluate: false } });
+      assert.equal(await hover(uri, 0, 6), null);
+      assert.deepEqual(await complete(uri, 1, 6), []);
+      await run({ code: 'pass', targets: 'all' }); // anything queued would have run by now
+      assert.equal(fs.existsSync(marker), false, 'the property getter ran on an engine');
+      await server.connection.sendNotification('workspace/didChangeConfiguration', { settings: { evaluate: true } });
+      assert.ok(await hover(uri, 0, 6));
+      assert.equal(fs.existsSync(marker), true, 'with evaluate on, hover evaluates the getter (the check above can fail)');
     });
   });
 

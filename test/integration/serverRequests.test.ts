@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ResponseError } from 'vscode-languageserver-protocol/node';
+import { assertNoKeyPiece } from '../unit/support/keyPiece';
 import {
   AbortRequest,
   ConnectRequest,
@@ -98,6 +99,15 @@ describe('language server: ipp/* requests against a real cluster', { timeout: 60
     assert.equal(status.state, 'connected');
     assert.equal(status.engines, 2);
     assert.equal(status.dropped.badSignature, 0);
+  });
+
+  it("reports the cluster's ipyparallel version, as an engine tells it, in ipp/statusChanged and ipp/status", async () => {
+    const pushed = await server.until(() => server.statuses.find((s) => s.ipyparallelVersion !== undefined), TASK_MS, 'ipp/statusChanged with a version');
+    assert.equal(pushed.ipyparallelVersion, cluster.ippVersion);
+    assert.match(pushed.pythonVersion ?? '', /^3\.\d+\.\d+/);
+    const status = await server.connection.sendRequest(StatusRequest);
+    assert.equal(status.ipyparallelVersion, cluster.ippVersion);
+    assert.deepEqual(await server.connection.sendRequest(TasksRequest, {}), [], 'asking made no run');
   });
 
   it('connecting again to the same file returns the current session', async () => {
@@ -289,6 +299,34 @@ describe('language server: ipp/* requests against a real cluster', { timeout: 60
       assert.equal(e.data?.field, 'registration');
     });
 
+    it('a profile or cluster id that is a path, or a hostile sshServer: InvalidParams naming the field', async () => {
+      for (const [params, field] of [
+        [{ ipythonDir: dir, profile: 'x/../../../../tmp/evil' }, 'profile'],
+        [{ ipythonDir: dir, clusterId: '../evil' }, 'clusterId'],
+        [{ connectionFile: cluster.connectionFile, sshServer: 'u@gw;evil' }, 'sshServer'],
+      ] as const) {
+        const e = await rejects(server.connection.sendRequest(ConnectRequest, params));
+        assert.equal(e.code, ErrorCodes.InvalidParams, e.message);
+        assert.equal(e.data?.field, field);
+        assert.match(e.message, new RegExp(field));
+      }
+    });
+
+    it('a key pasted as a Python bytes repr: ConnectFailed with a line and column, no piece of the key in the message or the log', async () => {
+      const info = cluster.connectionInfo();
+      const file = join(dir, 'bytes-key.json');
+      const text = JSON.stringify(info, null, 1).replace(`"key": "${info.key}"`, `"key": b"${info.key}"`);
+      assert.ok(text.includes('b"'));
+      writeFileSync(file, text, { mode: 0o600 });
+      const e = await rejects(server.connection.sendRequest(ConnectRequest, { connectionFile: file }));
+      assert.equal(e.code, ErrorCodes.ConnectFailed);
+      assert.equal(e.data?.code, 'ERR_CONNECTION_FILE');
+      assert.match(e.message, /is not valid JSON \(error at line \d+, column \d+\)/);
+      assertNoKeyPiece(e.message, info.key, 'the error');
+      assertNoKeyPiece(server.logs.join('\n'), info.key, "the server's log");
+      assertNoKeyPiece(server.stderr, info.key, "the server's stderr");
+    });
+
     it('the wrong key: ConnectFailed (no answer), the key is not in the message, the server still answers', async () => {
       const info = cluster.connectionInfo();
       const file = join(dir, 'wrong-key.json');
@@ -297,7 +335,9 @@ describe('language server: ipp/* requests against a real cluster', { timeout: 60
       const e = await rejects(server.connection.sendRequest(ConnectRequest, { connectionFile: file }));
       assert.equal(e.code, ErrorCodes.ConnectFailed);
       assert.equal(e.data?.code, 'ERR_CONNECT');
-      assert.ok(!e.message.includes(info.key) && !e.message.includes('not-the-right-key'));
+      assertNoKeyPiece(e.message, info.key, 'the error');
+      assertNoKeyPiece(e.message, 'not-the-right-key-0000', 'the error');
+      assertNoKeyPiece(server.logs.join('\n'), 'not-the-right-key-0000', "the server's log");
       const status = (await server.connection.sendRequest(StatusRequest.method)) as { state: string };
       assert.equal(status.state, 'disconnected');
       await server.connection.sendNotification('workspace/didChangeConfiguration', { settings: { ipyparallel: { connectTimeoutMs: 15_000 } } });

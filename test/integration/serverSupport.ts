@@ -21,12 +21,14 @@ import {
   EnginesChangedNotification,
   OutputNotification,
   StateChangedNotification,
+  StatusChangedNotification,
   TasksChangedNotification,
   type EnginesChangedParams,
   type OutputParamsItem,
   type RunSummary,
   type ServerSettings,
   type StateChangedParams,
+  type StatusResult,
 } from '../../src/shared/protocol';
 import { repoRoot } from '../unit/support/fixtures';
 
@@ -45,10 +47,13 @@ export class ServerUnderTest {
   readonly engines: EnginesChangedParams[] = [];
   readonly runs: { runs: RunSummary[]; removed: string[] }[] = [];
   readonly outputs: OutputParamsItem[][] = [];
+  readonly statuses: StatusResult[] = [];
   readonly diagnostics = new Map<string, Diagnostic[][]>();
   /** Count of each notification method, for batching assertions. */
   readonly counts = new Map<string, number>();
   stderr = '';
+  /** The server's log lines (window/logMessage), the last 2000. */
+  readonly logs: string[] = [];
   #waiters = new Set<() => void>();
   #exited: Promise<number | null>;
   #version = new Map<string, number>();
@@ -65,6 +70,7 @@ export class ServerUnderTest {
     connection.onNotification(StateChangedNotification, record(StateChangedNotification.method, this.states));
     connection.onNotification(EnginesChangedNotification, record(EnginesChangedNotification.method, this.engines));
     connection.onNotification(TasksChangedNotification, record(TasksChangedNotification.method, this.runs));
+    connection.onNotification(StatusChangedNotification, record(StatusChangedNotification.method, this.statuses));
     connection.onNotification(OutputNotification, (p) => {
       this.outputs.push(p.items);
       this.#bump(OutputNotification.method);
@@ -75,7 +81,10 @@ export class ServerUnderTest {
       this.diagnostics.set(p.uri, list);
       this.#bump(PublishDiagnosticsNotification.method);
     });
-    connection.onNotification('window/logMessage', () => undefined);
+    connection.onNotification('window/logMessage', (p: { message: string }) => {
+      this.logs.push(p.message);
+      if (this.logs.length > 2000) this.logs.shift();
+    });
   }
 
   /** Spawns `node <server> --stdio` and completes the LSP initialize handshake. */

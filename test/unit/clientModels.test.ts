@@ -93,6 +93,23 @@ describe('TasksModel', () => {
     m.dispose();
   });
 
+  it('a retry\'s reply that comes before its own busy does not end on the first attempt\'s idle', () => {
+    const m = new TasksModel();
+    m.add(task('r', { queue: 'task' }));
+    m.markRunning('r', 0, 'u0', true);
+    m.addOutput('r', { kind: 'error', ename: 'RuntimeError', evalue: 'first attempt', traceback: [] });
+    m.markIdle('r', 'u0');
+    // The scheduler retried on engine 1: its reply reaches the shell socket before its iopub traffic.
+    m.applyReply('r', { state: 'done', engineUuid: 'u1', engineId: 1 }, true);
+    assert.equal(m.get('r')?.state, 'running', 'the idle was engine 0\'s, the reply engine 1\'s');
+    m.markRunning('r', 1, 'u1', true);
+    m.addOutput('r', { kind: 'stream', name: 'stdout', text: 'second attempt\n' });
+    m.markIdle('r', 'u1');
+    assert.equal(m.get('r')?.state, 'done');
+    assert.ok(m.get('r')?.outputs.some((o) => o.kind === 'stream' && o.text === 'second attempt\n'));
+    m.dispose();
+  });
+
   it('ends tasks as lost, resolves waiters, ignores later replies, and forgets terminal tasks', async () => {
     const m = new TasksModel();
     m.addRun({ id: m.newRunId(), code: 'x', targets: 'all', msgIds: ['l1', 'l2'], created: '' });
@@ -181,7 +198,7 @@ describe('PendingRequests', () => {
     p.settle(reply('m2', 'hub_error', { status: 'error', ename: 'IndexError', evalue: 'No Such Engine: [99]', traceback: [] }));
     await assert.rejects(bad, (e: HubError) => e instanceof HubError && e.ename === 'IndexError');
 
-    await assert.rejects(p.add('m3', { what: 'queue_request', timeoutMs: 10 }), (e: Error) => e instanceof TimeoutError && /queue_request got no answer within 0 s/.test(e.message));
+    await assert.rejects(p.add('m3', { what: 'queue_request', timeoutMs: 10 }), (e: Error) => e instanceof TimeoutError && /queue_request got no answer within 1 s/.test(e.message));
 
     const ac = new AbortController();
     const aborted = p.add('m4', { what: 'q', signal: ac.signal });

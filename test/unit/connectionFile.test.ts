@@ -13,6 +13,7 @@ import {
   parseConnectionInfo,
 } from '../../src/core/protocol';
 import { readFixture } from './support/fixtures';
+import { assertNoKeyPiece } from './support/keyPiece';
 import { tempDir, writeFile } from './support/tempDir';
 
 /** The real connection file captured with the examples (PROTOCOL.md §1.2). */
@@ -53,7 +54,16 @@ const STRINGS = ['interface', 'key', 'signature_scheme', 'pack', 'unpack', 'loca
 const BAD: BadCase[] = [
   { name: 'missing file', text: null, expect: ['does not exist', 'Start the cluster'] },
   { name: 'not JSON', text: '{"interface": "tcp://127.0.0.1", ', expect: ['is not valid JSON', 'truncated'] },
-  { name: 'empty file', text: '', expect: ['is not valid JSON'] },
+  { name: 'empty file', text: '', expect: ['is not valid JSON', 'line 1, column 1'] },
+  { name: 'key pasted as a Python bytes repr', text: withFields({}).replace(`"key":"${KEY}"`, `"key": b"${KEY}"`), expect: ['is not valid JSON', 'line 1, column'] },
+  {
+    name: 'key pasted as bytes on line 3',
+    text: `{\n  "interface": "tcp://127.0.0.1",\n  "key": b'${KEY}',\n  "mux": 1\n}`,
+    expect: ['is not valid JSON (error at line 3, column 10)'],
+  },
+  { name: 'truncated in the middle of the key', text: withFields({}).slice(0, withFields({}).indexOf(KEY) + 20), expect: ['is not valid JSON', 'truncated'] },
+  { name: 'a stray character after the key', text: withFields({}).replace(`"${KEY}"`, `"${KEY}"x`), expect: ['is not valid JSON'] },
+  { name: 'a control character inside the key', text: withFields({}).replace(KEY, `${KEY.slice(0, 10)}\t${KEY.slice(10)}`), expect: ['is not valid JSON'] },
   { name: 'JSON array', text: '[1, 2]', expect: ['holds a JSON array, not an object'] },
   { name: 'JSON null', text: 'null', expect: ['holds a JSON null, not an object'] },
   { name: 'JSON string', text: '"ipcontroller"', expect: ['holds a JSON string, not an object'] },
@@ -96,7 +106,7 @@ describe('connection files: bad input', () => {
           if (c.field) assert.ok(e.message.includes(`field "${c.field}"`), e.message);
           for (const fragment of c.expect) assert.ok(e.message.includes(fragment), `${JSON.stringify(fragment)} not in: ${e.message}`);
           assert.ok(/Restart|Start|Use|Choose|check|Run/.test(e.message), `no advice in: ${e.message}`);
-          assert.ok(!e.message.includes(KEY), 'error leaks the key');
+          assertNoKeyPiece(e.message, KEY, 'the error');
           return true;
         },
       );

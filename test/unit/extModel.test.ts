@@ -103,6 +103,16 @@ describe('status bar text', () => {
     assert.match(curve.tooltip, /CurveZMQ-encrypted/);
   });
 
+  it("shows the cluster's ipyparallel and Python versions in the tooltip, or unknown", () => {
+    const base = { state: 'connected' as const, connectionFile: '/p/profile_default/security/ipcontroller-client.json', engines: 2, runningTasks: 0, security, dropped: zero };
+    const known = statusView({ ...base, ipyparallelVersion: '9.2.0.dev0', pythonVersion: '3.11.2' });
+    assert.match(known.tooltip, /^Engines: 2; running tasks: 0\nipyparallel 9\.2\.0\.dev0 \(Python 3\.11\.2\), as reported by an engine\nSecurity:/m);
+    assert.match(statusView({ ...base, ipyparallelVersion: 'unknown' }).tooltip, /^ipyparallel: unknown/m);
+    const asking = statusView(base).tooltip;
+    assert.doesNotMatch(asking, /ipyparallel/);
+    assert.match(asking, /running tasks: 0\nSecurity:/, 'no blank line while the version is being asked');
+  });
+
   it('warns about an unsigned cluster and dropped messages', () => {
     const v = statusView({
       state: 'connected',
@@ -124,5 +134,17 @@ describe('status bar text', () => {
     assert.equal(failed.severity, 'warning');
     assert.match(failed.tooltip, /connection refused/);
     assert.match(statusView({ state: 'reconnecting', engines: 0, runningTasks: 0, dropped: zero }).text, /reconnecting/);
+  });
+
+  it('the quiet idle state until the language server is first started, unless something failed', () => {
+    const idle = statusView({ state: 'disconnected', engines: 0, runningTasks: 0, dropped: zero, serverStarted: false });
+    assert.equal(idle.text, 'IPython Parallel');
+    assert.equal(idle.severity, undefined);
+    assert.match(idle.tooltip, /Click for actions/);
+    const started = statusView({ state: 'disconnected', engines: 0, runningTasks: 0, dropped: zero, serverStarted: true });
+    assert.equal(started.text, '$(debug-disconnect) IPython Parallel');
+    const failed = statusView({ state: 'disconnected', engines: 0, runningTasks: 0, dropped: zero, serverStarted: false, message: 'no server' });
+    assert.equal(failed.severity, 'warning');
+    assert.match(statusView({ state: 'connecting', engines: 0, runningTasks: 0, dropped: zero, serverStarted: false }).text, /connecting/);
   });
 });

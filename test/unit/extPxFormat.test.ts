@@ -167,7 +167,7 @@ describe('PxStream: streaming runs into an append-only channel', () => {
     h.stream.push('r1', 1, stdout('1\n'));
     h.stream.setRun(info('done', 2));
     h.stream.flush();
-    assert.equal(h.text(), '', 'the end waits a moment for outputs still in flight');
+    assert.equal(h.text(), '── print(1)  ·  all engines ──\n[stdout:0,1] 1\n', 'the footer waits a moment for outputs still in flight');
     h.advance(200);
     h.stream.flush();
     assert.equal(h.text(), '── print(1)  ·  all engines ──\n[stdout:0,1] 1\n── done 2/2 in 300 ms ──\n');
@@ -185,6 +185,17 @@ describe('PxStream: streaming runs into an append-only channel', () => {
     h.advance(100);
     h.stream.flush();
     assert.equal(h.text(), '── print(1)  ·  all engines ──\n[stdout:0,1] same\n');
+  });
+
+  it('writes a running run\'s outputs at once when every engine\'s output is in, grouped', () => {
+    const h = harness();
+    h.stream.setRun(info('running'));
+    h.stream.push('r1', 0, stdout('same\n'));
+    h.stream.flush();
+    assert.equal(h.text(), '', 'one engine of two: held');
+    h.stream.push('r1', 1, stdout('same\n'));
+    h.stream.flush();
+    assert.equal(h.text(), '── print(1)  ·  all engines ──\n[stdout:0,1] same\n', 'no wait once both engines are in');
   });
 
   it('streams a long run window by window, continuing the same label bare', () => {

@@ -26,10 +26,28 @@ describe('settings', () => {
     assert.equal(s.profile, 'mpi');
     assert.equal(s.defaultTargets, 'balanced');
     assert.equal(s.connectTimeout, 3);
-    assert.equal(s.requestTimeout, DEFAULT_SETTINGS.requestTimeout);
+    assert.equal(s.requestTimeout, 1, 'a timeout below 1 s is raised to 1 s');
     assert.equal(s.codeLensEnabled, false);
     assert.equal(s.hoverEnabled, true);
     assert.equal(readSettings((k) => (k === 'defaultTargets' ? 'everywhere' : undefined)).defaultTargets, 'all');
+  });
+
+  it('clamps every timeout to at least 1 s: 0 never means "no timeout"', () => {
+    for (const v of [0, -5, 0.2]) {
+      const s = readSettings((k) => (k === 'connectTimeout' || k === 'requestTimeout' ? v : undefined));
+      assert.equal(s.connectTimeout, 1, `connectTimeout ${v}`);
+      assert.equal(s.requestTimeout, 1, `requestTimeout ${v}`);
+      assert.equal(toServerSettings(s).requestTimeoutMs, 1000);
+    }
+    assert.equal(readSettings((k) => (k === 'requestTimeout' ? 'x' : undefined)).requestTimeout, DEFAULT_SETTINGS.requestTimeout);
+  });
+
+  it('sends the output bound in bytes, and evaluate only for a trusted workspace', () => {
+    assert.equal(toServerSettings(DEFAULT_SETTINGS).maxOutputBytesPerTask, 32 * 1024 * 1024);
+    assert.equal(toServerSettings({ ...DEFAULT_SETTINGS, maxOutputPerTaskMB: 0.5 }).maxOutputBytesPerTask, 524288);
+    assert.equal(readSettings((k) => (k === 'maxOutputPerTaskMB' ? 0 : undefined)).maxOutputPerTaskMB, 32);
+    assert.equal(toServerSettings(DEFAULT_SETTINGS).evaluate, true);
+    assert.equal(toServerSettings(DEFAULT_SETTINGS, false).evaluate, false);
   });
 
   it('maps to the server settings in ms', () => {

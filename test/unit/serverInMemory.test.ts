@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
+import { UnsupportedError } from '../../src/core/client/errors';
 import * as P from '../../src/shared/protocol';
 import { rejectsWith, startInMemoryServer as start, type Harness } from './support/inMemoryServer';
 import { readFixture } from './support/fixtures';
@@ -158,6 +159,34 @@ describe('ClusterServer over in-memory JSON-RPC with a fake client', () => {
     assert.equal(statuses().length, sent, 'an unchanged status is not sent again');
     await h.rpc.sendRequest(P.DisconnectRequest);
     await until(() => statuses().at(-1)?.state === 'disconnected', 'a disconnected status');
+  });
+
+  it('ipp/status and ipp/statusChanged carry the version an engine reported, and "unknown"', async () => {
+    const statuses = () => h.notes.filter((n) => n.method === 'ipp/statusChanged').map((n) => n.params as P.StatusResult);
+    await connect();
+    const c = h.clients[0];
+    assert.equal((await h.rpc.sendRequest(P.StatusRequest)).ipyparallelVersion, undefined, 'absent while nobody has answered');
+    c.setVersion({ ipyparallel: '9.2.0.dev0', python: '3.11.2', engineId: 0 });
+    await until(() => statuses().at(-1)?.ipyparallelVersion === '9.2.0.dev0', 'the version pushed');
+    assert.equal(statuses().at(-1)?.pythonVersion, '3.11.2');
+    const status = await h.rpc.sendRequest(P.StatusRequest);
+    assert.equal(status.ipyparallelVersion, '9.2.0.dev0');
+    assert.equal(status.pythonVersion, '3.11.2');
+    c.setVersion({ ipyparallel: 'unknown' });
+    await until(() => statuses().at(-1)?.ipyparallelVersion === 'unknown', '"unknown" pushed');
+    assert.equal(statuses().at(-1)?.pythonVersion, undefined);
+  });
+
+  it('maps a feature the cluster is too old for to Unsupported, with core\'s message', async () => {
+    await connect();
+    const message = 'interrupting an engine (signal_request) needs ipyparallel 7.0 or later; this cluster runs ipyparallel 6.3.0';
+    h.clients[0].failures.set('interrupt', new UnsupportedError('interrupting an engine', '6.3.0', message));
+    await assert.rejects(h.rpc.sendRequest(P.InterruptRequest, { engineIds: [0] }), (e: { code?: number; message?: string; data?: { code?: string } }) => {
+      assert.equal(e.code, P.ErrorCodes.Unsupported);
+      assert.equal(e.message, message);
+      assert.equal(e.data?.code, 'ERR_UNSUPPORTED');
+      return true;
+    });
   });
 
   it("a run's first ipp/output item carries its title and targets, later ones do not", async () => {

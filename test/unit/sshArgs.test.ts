@@ -43,6 +43,19 @@ describe('parseSshServer', () => {
     }
   });
 
+  it('refuses a host or user with characters outside host and user-name characters, naming which', () => {
+    const hosts = ['ho%st', 'host/x', "h'x", 'h;x', 'h$x', 'h`x`', '[::1%eth0]', '[h/x]', 'h*', 'h\u0000x', 'a,b', 'g::x'];
+    for (const bad of hosts) {
+      assert.throws(() => parseSshServer(`u@${bad}`), (e: unknown) => e instanceof SshTunnelError && /the host may contain only letters, digits/.test(e.message), bad);
+    }
+    for (const bad of ['u%r', 'u/x', "u'x", 'u;x', 'u$x', 'u(x)', 'u:x', 'u!x']) {
+      assert.throws(() => parseSshServer(`${bad}@host`), (e: unknown) => e instanceof SshTunnelError && /the user may contain only letters, digits/.test(e.message), bad);
+    }
+    for (const ok of ['a-b_c.d@h-1.example_org:22', 'x@192.168.0.1', '[2001:db8::ffff:10.0.0.1]:22', 'u@::ffff:10.0.0.1']) {
+      assert.doesNotThrow(() => parseSshServer(ok), ok);
+    }
+  });
+
   it('formats back to the same spec', () => {
     for (const spec of ['h', 'u@h', 'u@h:2', 'u@[::1]:22', '::1']) assert.equal(formatSshServer(parseSshServer(spec)), spec);
   });
@@ -92,6 +105,17 @@ describe('sshServerFor (PROTOCOL.md §1.3 point 4)', () => {
     assert.equal(sshServerFor(info({ ssh: 'u@gw:22', location: 'localhost' })), undefined);
     assert.equal(sshServerFor(info({ ssh: 'u@gw:22', location: '', interface: 'tcp://10.1.2.3' })), 'u@gw:22');
     assert.equal(sshServerFor(info({ ssh: 'u@gw', location: 'localhost' }), 'me@other'), 'me@other');
+  });
+
+  it('refuses a hostile spec from the file or the setting, saying which one', () => {
+    assert.throws(
+      () => sshServerFor(info({ ssh: 'u@gw;touch${IFS}/tmp/x' })),
+      (e: unknown) => e instanceof SshTunnelError && /the "ssh" field of/.test(e.message) && /the host may contain only/.test(e.message),
+    );
+    assert.throws(
+      () => sshServerFor(info({ ssh: '' }), "me'x@gw"),
+      (e: unknown) => e instanceof SshTunnelError && /ssh server setting \(sshServer\)/.test(e.message) && /the user may contain only/.test(e.message),
+    );
   });
 });
 

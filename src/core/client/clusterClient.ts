@@ -1,6 +1,6 @@
 import { DEFAULTS } from '../defaults';
 import { Emitter, type Disposable, type Event } from '../event';
-import { silentLogger } from '../log';
+import { silentLogger, type Logger } from '../log';
 import type { Channel, ConnectionInfo } from '../protocol/connectionFile';
 import type { Session } from '../protocol/message';
 import { DropCounter } from '../transport/dropCounter';
@@ -13,12 +13,16 @@ import * as exec from './execution';
 import * as hub from './hubOps';
 import { Dispatcher } from './dispatch';
 import { IopubRouter } from './iopubRouter';
+import { ReplySweep } from './replySweep';
 import { PendingRequests } from './requests';
+import { clampOptionalTimeoutMs, clampTimeoutMs } from '../timeouts';
 import { securityPosture } from './security';
 import { TasksModel } from './tasks';
+import { VersionProbe } from './versionProbe';
 import type {
   ClientState,
   ClientStatus,
+  ClusterVersion,
   CompletionResult,
   DropReason,
   DroppedCounters,
@@ -49,6 +53,7 @@ export class ClusterClient implements Disposable {
   readonly #tasks: TasksModel;
   readonly #ctx: ClientContext;
   readonly #poller: hub.ResultPoller;
+  readonly #version: VersionProbe | undefined;
 
   readonly #onDidChangeState = new Emitter<{ state: ClientState; error?: Error }>();
   readonly onDidChangeState: Event<{ state: ClientState; error?: Error }> = this.#onDidChangeState.event;
@@ -57,12 +62,25 @@ export class ClusterClient implements Disposable {
   readonly onDidOutput: Event<{ task: TaskInfo; output: OutputItem }>;
   readonly #onDidDrop = new Emitter<{ channel: Channel; reason: DropReason; detail: string }>();
   readonly onDidDrop: Event<{ channel: Channel; reason: DropReason; detail: string }> = this.#onDidDrop.event;
+  readonly #onDidChangeVersion = new Emitter<ClusterVersion | undefined>();
+  /** The cluster's version was learned, or forgotten (a new connection, the engine that answered left). */
+  readonly onDidChangeVersion: Event<ClusterVersion | undefined> = this.#onDidChangeVersion.event;
 
   constructor(options: ClusterClientOptions) {
     if (!options.connectionFile && !options.connectionInfo) throw new TypeError('ClusterClient needs connectionFile or connectionInfo');
     const logger = options.logger ?? silentLogger;
-    const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs;
-    this.#tasks = new TasksModel({ idleGraceMs: options.idleGraceMs, maxTasks: options.maxTasks });
+    options = {
+      ...options,
+      connectTimeoutMs: clampOptionalTimeoutMs(options.connectTimeoutMs),
+      probeTimeoutMs: clampOptionalTimeoutMs(options.probeTimeoutMs),
+    };
+    const requestTimeoutMs = clampTimeoutMs(options.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs);
+    this.#tasks = new TasksModel({
+      idleGraceMs: options.idleGraceMs,
+      maxTasks: options.maxTasks,
+      maxOutputBytesPerTask: options.maxOutputBytesPerTask,
+      maxTotalOutputBytes: options.maxTotalOutputBytes,
+    });
     this.onDidChangeTask = this.#tasks.onDidChangeTask;
     this.onDidOutput = this.#tasks.onDidOutput;
     const router = new IopubRouter(() => this.#conn.session.id, this.#engines, this.#tasks, (id) => this.#requests.has(id));
@@ -87,6 +105,7 @@ export class ClusterClient implements Disposable {
       requireConnected: () => this.#conn.requireConnected(),
       send: (channel, frames) => this.#conn.send(channel, frames),
       request: (channel, msgType, content, spec) => this.#conn.request(channel, msgType, content, spec),
+      version: () => this.#version?.version,
       engineUuid: (id) => {
         const uuid = this.#engines.uuidOf(id);
         if (uuid === undefined) throw new EngineGoneError(id, `engine ${id} is not registered with the controller`);
@@ -94,6 +113,7 @@ export class ClusterClient implements Disposable {
       },
     };
     this.#poller = new hub.ResultPoller(this.#ctx);
+    this.#version = options.probeVersion === false ? undefined : this.#versionProbe(logger);
     this.#conn = new Connection({
       options,
       logger,
@@ -104,12 +124,30 @@ export class ClusterClient implements Disposable {
       router,
       dispatcher,
       poller: this.#poller,
-      onState: (state, error) => this.#onDidChangeState.fire(error ? { state, error } : { state }),
+      sweep: new ReplySweep(this.#ctx, clampTimeoutMs(options.replySweepMs ?? DEFAULTS.replySweepMs)),
+      onState: (state, error) => {
+        this.#version?.stateChanged(state);
+        this.#onDidChangeState.fire(error ? { state, error } : { state });
+      },
       onDrop: (channel, reason, detail) => {
         this.#drops.add(channel, reason);
         this.#onDidDrop.fire({ channel, reason, detail });
       },
     });
+  }
+
+  #versionProbe(logger: Logger): VersionProbe {
+    const probe = new VersionProbe({
+      engines: this.#engines,
+      logger,
+      ask: async (engineId, expressions) => {
+        const answers = await exec.evaluate(this.#ctx, expressions, { targets: [engineId], timeoutMs: this.#ctx.requestTimeoutMs });
+        return answers.get(engineId) ?? {};
+      },
+    });
+    this.#engines.onDidChange(() => probe.enginesChanged());
+    probe.onDidChange((v) => this.#onDidChangeVersion.fire(v));
+    return probe;
   }
 
   /** Our Session: its id tags every request. A new one (new id) is made when reconnecting to a new controller. */
@@ -142,6 +180,8 @@ export class ClusterClient implements Disposable {
     this.#conn.dispose();
     this.#tasks.dispose();
     this.#engines.dispose();
+    this.#version?.dispose();
+    this.#onDidChangeVersion.dispose();
     this.#onDidChangeState.dispose();
     this.#onDidDrop.dispose();
   }
@@ -176,6 +216,11 @@ export class ClusterClient implements Disposable {
     return this.#drops.snapshot();
   }
 
+  /** The cluster's versions as one engine reported them; undefined while asking or not connected. */
+  version(): ClusterVersion | undefined {
+    return this.#version?.version;
+  }
+
   security(): SecurityPosture | undefined {
     const info = this.#conn.info;
     return info && securityPosture(info, { tunnel: this.#conn.tunnelServer });
@@ -190,6 +235,9 @@ export class ClusterClient implements Disposable {
     };
     const file = this.#conn.file ?? (this.#conn.info?.file || undefined);
     if (file) status.connectionFile = file;
+    const version = this.version();
+    if (version) status.ipyparallelVersion = version.ipyparallel;
+    if (version?.python) status.pythonVersion = version.python;
     const security = this.security();
     if (security) status.security = security;
     return status;

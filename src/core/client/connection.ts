@@ -16,6 +16,8 @@ import { ConnectError, ControllerGoneError, NotConnectedError } from './errors';
 import type { ResultPoller } from './hubOps';
 import type { IopubRouter } from './iopubRouter';
 import { LivenessProbe } from './liveness';
+import type { ReplySweep } from './replySweep';
+import { describeTarget, shouldFollow } from './redirect';
 import { hubError, okContent, seconds, type PendingRequests } from './requests';
 import type { TasksModel } from './tasks';
 import type { ClientState, DropReason, RequestOptions } from './types';
@@ -32,6 +34,8 @@ export interface ConnectionDeps {
   router: IopubRouter;
   dispatcher: Dispatcher;
   poller: ResultPoller;
+  /** Looks up tasks whose reply never came, on probe ticks. */
+  sweep: ReplySweep;
   onState(state: ClientState, error?: Error): void;
   onDrop(channel: Channel, reason: DropReason, detail: string): void;
 }
@@ -72,6 +76,7 @@ export class Connection {
   readonly #router: IopubRouter;
   readonly #dispatcher: Dispatcher;
   readonly #poller: ResultPoller;
+  readonly #sweep: ReplySweep;
   readonly #onState: ConnectionDeps['onState'];
   readonly #onDrop: ConnectionDeps['onDrop'];
 
@@ -88,6 +93,7 @@ export class Connection {
     this.#router = deps.router;
     this.#dispatcher = deps.dispatcher;
     this.#poller = deps.poller;
+    this.#sweep = deps.sweep;
     this.#onState = deps.onState;
     this.#onDrop = deps.onDrop;
     // Until connect() reads the file, the session has no key; nothing is sent before that.
@@ -300,6 +306,7 @@ export class Connection {
       return;
     }
     const changed = !this.#info || fingerprint(info) !== fingerprint(this.#info);
+    if (changed && this.#info && !(await this.#mayFollow(this.#info, info))) return;
     if (this.#state === 'connected' || this.#transport) {
       if (!changed) return;
       this.#logger.info(`${this.#file} was rewritten (new key or ports): reconnecting`);
@@ -316,6 +323,16 @@ export class Connection {
       this.#recheckFile = false;
       void this.#onFileChanged();
     }
+  }
+
+  /** A rewrite to another host or SSH server is followed only when confirmRedirect says so. */
+  async #mayFollow(before: ConnectionInfo, after: ConnectionInfo): Promise<boolean> {
+    const file = this.#file ?? '';
+    const d = await shouldFollow(before, after, file, this.#options.sshServer, this.#options.confirmRedirect);
+    if (!d.follow) {
+      this.#logger.warn(`${file} now points at ${describeTarget(d.to)} instead of ${describeTarget(d.from)}: not following it (not confirmed)`);
+    }
+    return d.follow && this.#state !== 'closed' && this.#watcher !== undefined;
   }
 
   // ---- ssh tunnel ----------------------------------------------------------------------------------
@@ -389,6 +406,8 @@ export class Connection {
       const r = await this.request('registration', 'connection_request', {}, { what: 'connection_request (engine list)', timeoutMs });
       return (okContent(r).engines ?? {}) as Record<string, unknown>;
     });
+    // Not awaited: a slow sweep must not make the probe look like a silent hub.
+    if (transport === this.#transport) void this.#sweep.tick();
   }
 
   requireConnected(): void {

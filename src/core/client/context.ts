@@ -3,6 +3,7 @@ import type { Channel } from '../protocol/connectionFile';
 import type { JsonObject, Message, Session } from '../protocol/message';
 import type { EnginesModel } from './engines';
 import type { TasksModel } from './tasks';
+import type { ClusterVersion } from './types';
 
 export interface RequestSpec {
   routing?: string[];
@@ -30,6 +31,8 @@ export interface ClientContext {
   send(channel: Channel, frames: Buffer[]): void;
   /** Builds, registers and sends a request; resolves with its reply (hub_error rejects with HubError). */
   request(channel: Channel, msgType: string, content: JsonObject, spec?: RequestSpec): Promise<Message>;
+  /** The cluster's version as an engine reported it (versionProbe.ts); undefined while unknown. */
+  version(): ClusterVersion | undefined;
   /** The uuid of a registered engine, or EngineGoneError. */
   engineUuid(id: number): string;
 }

@@ -16,7 +16,8 @@ export type ClientErrorCode =
   | 'ERR_ENGINE_GONE'
   | 'ERR_CONTROLLER_GONE'
   | 'ERR_HUB'
-  | 'ERR_UNKNOWN_TASK';
+  | 'ERR_UNKNOWN_TASK'
+  | 'ERR_UNSUPPORTED';
 
 export abstract class ClientError extends CodedError {
   abstract override readonly code: ClientErrorCode;
@@ -102,4 +103,20 @@ export class HubError extends ClientError {
  */
 export class UnknownTaskError extends ClientError {
   readonly code = 'ERR_UNKNOWN_TASK' as const;
+}
+
+/**
+ * Cause: the cluster's ipyparallel (as an engine reported it) is older than a feature needs, e.g.
+ * interrupting (the engine nanny, 7.0 and later). The request is not sent: it would never be answered.
+ * Handled by: the caller, which shows the message (it names the feature and both versions).
+ */
+export class UnsupportedError extends ClientError {
+  readonly code = 'ERR_UNSUPPORTED' as const;
+  constructor(
+    readonly feature: string,
+    readonly version: string,
+    message: string,
+  ) {
+    super(message);
+  }
 }

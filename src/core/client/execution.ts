@@ -6,6 +6,7 @@ import type { Channel } from '../protocol/connectionFile';
 import type { JsonObject } from '../protocol/message';
 import type { ClientContext } from './context';
 import { AbortedError, EngineGoneError, UnknownTaskError } from './errors';
+import { FEATURES, requireFeature, unansweredError } from './features';
 import { okContent, withDeadline } from './requests';
 import { expressionValues } from './tasks';
 import { isTerminal } from './types';
@@ -255,20 +256,26 @@ export async function abort(
 
 /**
  * Interrupts running cells: the nanny's signal_request {sig: "SIGINT"} (answered at once, with the
- * literal reply type "_request"). Default engines: those running this client's tasks.
+ * literal reply type "_request"). Default engines: those running this client's tasks. An engine without
+ * a nanny (ipyparallel < 7.0, or enable_nanny off) never answers: refused at once when the cluster's
+ * version is known to be older, and the timeout says so otherwise (features.ts).
  */
 export async function interrupt(ctx: ClientContext, engineIds?: number[], options: RequestOptions = {}): Promise<void> {
   ctx.requireConnected();
+  requireFeature(FEATURES.interrupt, ctx.version());
   const ids = engineIds ?? [...new Set(ctx.tasks.active((t) => t.state === 'running' && t.engineId !== undefined).map((t) => t.engineId as number))];
+  const timeoutMs = options.timeoutMs ?? ctx.requestTimeoutMs;
   await Promise.all(
     ids.map(async (id) => {
       const uuid = ctx.engineUuid(id);
+      const what = `signal_request (SIGINT) to engine ${id}`;
       const reply = await ctx.request('control', 'signal_request', { sig: 'SIGINT' }, {
         routing: [uuid],
         engineUuid: uuid,
-        what: `signal_request (SIGINT) to engine ${id}`,
-        timeoutMs: options.timeoutMs,
+        what,
+        timeoutMs,
         signal: options.signal,
+        onTimeout: () => unansweredError(FEATURES.interrupt, ctx.version(), what, timeoutMs),
       });
       okContent(reply);
     }),

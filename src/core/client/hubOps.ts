@@ -170,7 +170,7 @@ export class ResultPoller {
       if (completed.length > 0) {
         const full = await results(this.ctx, completed);
         for (const id of completed) {
-          this.#complete(id, obj(full.records[id]));
+          completeFromRecord(this.ctx, id, obj(full.records[id]));
           this.#ids.delete(id);
         }
         this.#delayMs = this.minDelayMs;
@@ -191,32 +191,36 @@ export class ResultPoller {
     }
   }
 
-  #complete(msgId: string, record: Rec): void {
-    const meta = obj(record.result_metadata);
-    const rc = obj(record.result_content);
-    const engineUuid = typeof meta.engine === 'string' ? meta.engine : undefined;
-    const hadOutputs = (this.ctx.tasks.get(msgId)?.outputs.length ?? 0) > 0;
-    this.ctx.tasks.update(msgId, (t) => {
-      const header = obj(record.header);
-      if (typeof header.date === 'string') t.submitted = header.date;
-      if (engineUuid) {
-        t.engineUuid = engineUuid;
-        t.engineId = this.ctx.engines.idOf(engineUuid);
-      }
-      if (typeof meta.started === 'string') t.started = meta.started;
-      const rh = obj(record.result_header);
-      if (typeof rh.date === 'string') t.completed = rh.date;
-      t.received = typeof record.received === 'string' ? record.received : new Date().toISOString();
-      if (typeof rc.execution_count === 'number') t.executionCount = rc.execution_count;
-      if (rc.status === 'error') t.error = remoteError(rc);
-    });
-    if (!hadOutputs) for (const output of recordOutputs(record)) this.ctx.tasks.addOutput(msgId, output);
-    this.ctx.tasks.finish(msgId, recordState({ ...record, completed: true }));
-  }
-
   clear(): void {
     this.#ids.clear();
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
   }
+}
+
+/**
+ * Completes a task from the hub's record (result_request's full answer), as its reply would have: timestamps,
+ * engine, state, error and, when iopub delivered nothing, the outputs the hub captured.
+ */
+export function completeFromRecord(ctx: ClientContext, msgId: string, record: Rec): void {
+  const meta = obj(record.result_metadata);
+  const rc = obj(record.result_content);
+  const engineUuid = typeof meta.engine === 'string' ? meta.engine : undefined;
+  const hadOutputs = (ctx.tasks.get(msgId)?.outputs.length ?? 0) > 0;
+  ctx.tasks.update(msgId, (t) => {
+    const header = obj(record.header);
+    if (typeof header.date === 'string') t.submitted = header.date;
+    if (engineUuid) {
+      t.engineUuid = engineUuid;
+      t.engineId = ctx.engines.idOf(engineUuid);
+    }
+    if (typeof meta.started === 'string') t.started = meta.started;
+    const rh = obj(record.result_header);
+    if (typeof rh.date === 'string') t.completed = rh.date;
+    t.received = typeof record.received === 'string' ? record.received : new Date().toISOString();
+    if (typeof rc.execution_count === 'number') t.executionCount = rc.execution_count;
+    if (rc.status === 'error') t.error = remoteError(rc);
+  });
+  if (!hadOutputs) for (const output of recordOutputs(record)) ctx.tasks.addOutput(msgId, output);
+  ctx.tasks.finish(msgId, recordState({ ...record, completed: true }));
 }

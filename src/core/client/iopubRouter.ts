@@ -56,7 +56,7 @@ export class IopubRouter {
       case 'status': {
         const state = content.execution_state;
         if (state === 'busy') this.#running(msgId, msg, true);
-        else if (state === 'idle') this.tasks.markIdle(msgId);
+        else if (state === 'idle') this.tasks.markIdle(msgId, msg.header.session);
         return;
       }
       case 'execute_input':

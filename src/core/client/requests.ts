@@ -1,5 +1,6 @@
 import type { Message } from '../protocol/message';
 import { AbortedError, ClientError, HubError, TimeoutError } from './errors';
+import { clampOptionalTimeoutMs } from '../timeouts';
 
 export interface PendingOptions {
   /** What is being waited for, for error messages ("queue_request to the hub"). */
@@ -52,7 +53,8 @@ export class PendingRequests {
    * replies reject with HubError) and rejects on timeout, abort, or fail*().
    */
   add(msgId: string, options: PendingOptions): Promise<Message> {
-    const { signal, timeoutMs } = options;
+    const { signal } = options;
+    const timeoutMs = clampOptionalTimeoutMs(options.timeoutMs);
     if (signal?.aborted) return Promise.reject(abortError(signal, options.what));
     return new Promise<Message>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
@@ -69,7 +71,7 @@ export class PendingRequests {
         resolve: (m) => settle(() => resolve(m)),
         reject: (e) => settle(() => reject(e)),
       });
-      if (timeoutMs !== undefined && timeoutMs > 0 && Number.isFinite(timeoutMs)) {
+      if (timeoutMs !== undefined) {
         timer = setTimeout(() => {
           settle(() => reject(options.onTimeout?.() ?? new TimeoutError(`${options.what} got no answer within ${seconds(timeoutMs)} s`)));
         }, timeoutMs);
@@ -126,12 +128,13 @@ export function withDeadline<T>(
   what: string,
   onCancel?: () => void,
 ): Promise<T> {
-  const { timeoutMs, signal } = options;
+  const { signal } = options;
+  const timeoutMs = clampOptionalTimeoutMs(options.timeoutMs);
   if (signal?.aborted) {
     onCancel?.();
     return Promise.reject(abortError(signal, what));
   }
-  const hasTimeout = timeoutMs !== undefined && timeoutMs > 0 && Number.isFinite(timeoutMs);
+  const hasTimeout = timeoutMs !== undefined;
   if (!hasTimeout && !signal) return promise;
   return new Promise<T>((resolve, reject) => {
     let timer: NodeJS.Timeout | undefined;

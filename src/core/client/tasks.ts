@@ -1,17 +1,29 @@
 import { Emitter, type Event } from '../event';
 import { DEFAULTS } from '../defaults';
+import { boundError, OutputKeeper } from './outputBounds';
 import { isTerminal, type ExpressionValue, type OutputItem, type RemoteError, type Run, type TaskInfo, type TaskState } from './types';
+
+/** Whether the task's idle came from the engine that replied (or either is unknown). */
+function idleFromReplier(t: Tracked): boolean {
+  return !t.idleFrom || !t.info.engineUuid || t.idleFrom === t.info.engineUuid;
+}
 
 /** Per-task bookkeeping beside the public TaskInfo. */
 interface Tracked {
   info: TaskInfo;
+  /** When it was added (Date.now()). */
+  addedAt: number;
   /** The reply arrived; its state waits for the idle status. */
   replyState?: TaskState;
   /** The last iopub status for this request was idle (busy resets it: retries run again). */
   idle: boolean;
+  /** The engine (session uuid) that sent that idle, when known. */
+  idleFrom?: string;
   /** When the reply arrived (for the idle grace period). */
   repliedAt?: number;
   waiters?: (() => void)[];
+  /** Its kept outputs (beginning and end), made with the first output. */
+  keeper?: OutputKeeper;
 }
 
 
@@ -20,6 +32,10 @@ export interface TasksModelOptions {
   idleGraceMs?: number;
   /** Oldest terminal tasks are forgotten beyond this many. Default 20,000. */
   maxTasks?: number;
+  /** Output a task keeps: its first and last halves of this, a marker between. Default 32 MiB. */
+  maxOutputBytesPerTask?: number;
+  /** Output kept by all tasks; past it the oldest terminal tasks are forgotten. Default 512 MiB. */
+  maxTotalOutputBytes?: number;
 }
 
 /**
@@ -39,6 +55,10 @@ export class TasksModel {
   #evictAt: number;
   readonly #idleGraceMs: number;
   readonly #maxTasks: number;
+  readonly #maxOutputBytesPerTask: number;
+  readonly #maxTotalOutputBytes: number;
+  /** Output bytes kept by all tasks. */
+  #outputBytes = 0;
   readonly #onDidChangeTask = new Emitter<TaskInfo>();
   readonly onDidChangeTask: Event<TaskInfo> = this.#onDidChangeTask.event;
   readonly #onDidOutput = new Emitter<{ task: TaskInfo; output: OutputItem }>();
@@ -50,6 +70,13 @@ export class TasksModel {
     this.#idleGraceMs = options.idleGraceMs ?? DEFAULTS.idleGraceMs;
     this.#maxTasks = options.maxTasks ?? DEFAULTS.maxTasks;
     this.#evictAt = this.#maxTasks;
+    this.#maxOutputBytesPerTask = Math.max(1024, options.maxOutputBytesPerTask ?? DEFAULTS.maxOutputBytesPerTask);
+    this.#maxTotalOutputBytes = Math.max(this.#maxOutputBytesPerTask, options.maxTotalOutputBytes ?? DEFAULTS.maxTotalOutputBytes);
+  }
+
+  /** Output bytes kept by all tasks (bounded by maxTotalOutputBytes, give or take the active tasks). */
+  get outputBytes(): number {
+    return this.#outputBytes;
   }
 
   /** Tasks not yet in a terminal state. */
@@ -88,8 +115,21 @@ export class TasksModel {
     return out;
   }
 
+  /**
+   * Active tasks added at least `olderThanMs` ago whose reply has not come (oldest first, at most `limit`):
+   * the ones the reply sweep asks the hub about.
+   */
+  unanswered(olderThanMs: number, limit: number, now = Date.now()): TaskInfo[] {
+    const out: TaskInfo[] = [];
+    for (const t of this.#tasks.values()) {
+      if (out.length >= limit) break;
+      if (!isTerminal(t.info.state) && t.replyState === undefined && now - t.addedAt >= olderThanMs) out.push(t.info);
+    }
+    return out;
+  }
+
   add(info: TaskInfo): void {
-    this.#tasks.set(info.msgId, { info, idle: false });
+    this.#tasks.set(info.msgId, { info, addedAt: Date.now(), idle: false });
     if (!isTerminal(info.state)) this.#active++;
     if (this.#tasks.size > this.#evictAt) this.#evict();
     this.onAdd?.(info);
@@ -117,19 +157,63 @@ export class TasksModel {
   }
 
   /** The idle status for this request: the last iopub message it causes. */
-  markIdle(msgId: string): void {
+  markIdle(msgId: string, engineUuid?: string): void {
     const t = this.#tasks.get(msgId);
     if (!t) return;
     t.idle = true;
-    if (t.replyState && !isTerminal(t.info.state)) this.#finish(t, t.replyState);
+    t.idleFrom = engineUuid;
+    if (t.replyState && !isTerminal(t.info.state) && idleFromReplier(t)) this.#finish(t, t.replyState);
   }
 
+  /**
+   * Keeps an output within the task's bound (OutputKeeper) and announces what is shown now. Past the
+   * head, output is held and shown when the task ends, so a flood costs neither memory nor notifications.
+   */
   addOutput(msgId: string, output: OutputItem): void {
     const t = this.#tasks.get(msgId);
     if (!t) return;
-    t.info.outputs.push(output);
-    this.#onDidOutput.fire({ task: t.info, output });
+    const keeper = (t.keeper ??= new OutputKeeper(t.info.outputs, this.#maxOutputBytesPerTask));
+    const before = keeper.bytes;
+    const shown = keeper.add(output.kind === 'error' ? boundError(output) : output);
+    this.#outputBytes += keeper.bytes - before;
+    this.#announce(t, shown);
+    if (this.#outputBytes > this.#maxTotalOutputBytes) this.#evictForOutput();
+  }
+
+  #announce(t: Tracked, shown: OutputItem[]): void {
+    if (shown.length === 0) return;
+    for (const output of shown) this.#onDidOutput.fire({ task: t.info, output });
     this.#onDidChangeTask.fire(t.info);
+  }
+
+  /** Shows a task's held output (its end, after the markers): when it ends. */
+  #flushOutput(t: Tracked): void {
+    if (!t.keeper?.holding) return;
+    const before = t.keeper.bytes;
+    const shown = t.keeper.flush();
+    this.#outputBytes += t.keeper.bytes - before;
+    for (const output of shown) this.#onDidOutput.fire({ task: t.info, output });
+  }
+
+  /** Forgets the oldest terminal tasks until the kept output is within maxTotalOutputBytes. */
+  #evictForOutput(): void {
+    for (const [id, t] of this.#tasks) {
+      if (this.#outputBytes <= this.#maxTotalOutputBytes) break;
+      if (!isTerminal(t.info.state) || !t.keeper) continue;
+      this.#delete(id);
+    }
+    this.#dropEmptyRuns();
+  }
+
+  #delete(id: string): void {
+    const t = this.#tasks.get(id);
+    if (!t) return;
+    this.#outputBytes -= t.keeper?.bytes ?? 0;
+    this.#tasks.delete(id);
+  }
+
+  #dropEmptyRuns(): void {
+    for (const [id, run] of this.#runs) if (!run.msgIds.some((m) => this.#tasks.has(m))) this.#runs.delete(id);
   }
 
   /**
@@ -149,11 +233,13 @@ export class TasksModel {
     info.received = new Date().toISOString();
     if (reply.executionCount !== undefined) info.executionCount = reply.executionCount;
     if (reply.userExpressions) info.userExpressions = reply.userExpressions;
-    if (reply.error) info.error = reply.error;
+    if (reply.error) info.error = boundError(reply.error);
     if (reply.state === 'aborted' && !info.reason) info.reason = reply.reason ?? 'aborted before it ran';
     else if (reply.reason) info.reason = reply.reason;
     t.replyState = reply.state;
-    if (!expectIdle || t.idle) {
+    // A retried load-balanced task has the same msg_id on both engines: the first attempt's idle does
+    // not end the retry, whose reply may come before its own busy, stream and idle.
+    if (!expectIdle || (t.idle && idleFromReplier(t))) {
       this.#finish(t, reply.state);
       return;
     }
@@ -210,18 +296,17 @@ export class TasksModel {
     let n = 0;
     for (const [id, t] of this.#tasks) {
       if (isTerminal(t.info.state) && filter(t.info)) {
-        this.#tasks.delete(id);
+        this.#delete(id);
         n++;
       }
     }
-    if (n > 0) {
-      for (const [id, run] of this.#runs) if (!run.msgIds.some((m) => this.#tasks.has(m))) this.#runs.delete(id);
-    }
+    if (n > 0) this.#dropEmptyRuns();
     return n;
   }
 
   #finish(t: Tracked, state: TaskState): void {
     this.#awaitingIdle.delete(t);
+    this.#flushOutput(t);
     t.info.state = state;
     this.#active--;
     this.#onDidChangeTask.fire(t.info);
@@ -246,9 +331,9 @@ export class TasksModel {
     if (this.#tasks.size - this.#active > 0) {
       for (const [id, t] of this.#tasks) {
         if (this.#tasks.size <= target) break;
-        if (isTerminal(t.info.state)) this.#tasks.delete(id);
+        if (isTerminal(t.info.state)) this.#delete(id);
       }
-      for (const [id, run] of this.#runs) if (!run.msgIds.some((m) => this.#tasks.has(m))) this.#runs.delete(id);
+      this.#dropEmptyRuns();
     }
     // Active tasks are never forgotten: when they alone keep us over the cap, scan again only after another
     // tenth of the cap has been added, so add() stays O(1) amortized.
@@ -279,11 +364,11 @@ export interface ReplyFacts {
 /** A RemoteError from {ename, evalue, traceback}, if the content has one. */
 export function remoteError(content: Record<string, unknown>): RemoteError | undefined {
   if (typeof content.ename !== 'string') return undefined;
-  return {
+  return boundError({
     ename: content.ename,
     evalue: String(content.evalue ?? ''),
     traceback: Array.isArray(content.traceback) ? content.traceback.map(String) : [],
-  };
+  });
 }
 
 /** Maps an execute_reply's user_expressions to ExpressionValues. */

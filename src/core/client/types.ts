@@ -138,11 +138,25 @@ export interface SecurityPosture {
   warnings: string[];
 }
 
+/** The cluster's versions as reported by one engine (normally the controller's: docs/ipyparallel-9.md). */
+export interface ClusterVersion {
+  /** e.g. "9.2.0.dev0" (the distribution's version, else `ipyparallel.__version__`), or "unknown". */
+  ipyparallel: string;
+  /** e.g. "3.11.2". */
+  python?: string;
+  /** The engine that answered. */
+  engineId?: number;
+}
+
 export interface ClientStatus {
   state: ClientState;
   connectionFile?: string;
   engines: number;
   runningTasks: number;
+  /** As reported by an engine (normally the controller's); "unknown" when no engine could tell; absent while asking or not connected. */
+  ipyparallelVersion?: string;
+  /** The engine's Python, when known. */
+  pythonVersion?: string;
   security?: SecurityPosture;
   dropped: DroppedCounters;
 }

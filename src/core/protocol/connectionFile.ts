@@ -1,6 +1,8 @@
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync, type Stats } from 'node:fs';
+import { dirname } from 'node:path';
 import { hostname, networkInterfaces } from 'node:os';
 import { ConnectionFileError, SignatureSchemeError } from './errors';
+import { jsonErrorOffset, positionAt } from './jsonPosition';
 import { hashForScheme } from './signer';
 
 /** The client sockets, keyed by the connection-file field that holds each one's port. */
@@ -46,8 +48,10 @@ export function parseConnectionInfo(text: string, file = ''): ConnectionInfo {
   let data: unknown;
   try {
     data = JSON.parse(text);
-  } catch (e) {
-    fail(file, undefined, `is not valid JSON (${(e as Error).message})`, 'It may be truncated or not a connection file: ' + FIX);
+  } catch {
+    // Never JSON.parse's message: it quotes the text around the error, which may be a piece of the key.
+    const { line, column } = positionAt(text, Math.max(0, jsonErrorOffset(text)));
+    fail(file, undefined, `is not valid JSON (error at line ${line}, column ${column})`, 'It may be truncated or not a connection file: ' + FIX);
   }
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     fail(file, undefined, `holds a JSON ${typeName(data)}, not an object`, FIX);
@@ -134,12 +138,45 @@ export function parseConnectionInfo(text: string, file = ''): ConnectionInfo {
   };
 }
 
-/** Reads, parses and validates a connection file, warning when others can read it. */
-export function loadConnectionFile(file: string): ConnectionInfo {
+/** What loadConnectionFile checks ownership against; tests inject another platform or user. */
+export interface OwnershipContext {
+  platform?: NodeJS.Platform;
+  /** The current user's uid (default process.getuid()). */
+  uid?: number;
+}
+
+/**
+ * Warnings for a file someone else could have planted or rewritten: not owned by the current user, or in
+ * a folder others can write to without the sticky bit (with it, as in /tmp, they cannot replace our file,
+ * and a file of theirs is caught by the owner check). None on Windows, where modes mean little.
+ */
+export function ownershipWarnings(file: string, stats: Pick<Stats, 'uid'>, ctx: OwnershipContext = {}): string[] {
+  if ((ctx.platform ?? process.platform) === 'win32') return [];
+  const uid = ctx.uid ?? process.getuid?.();
+  const warnings: string[] = [];
+  if (uid !== undefined && stats.uid !== uid) {
+    warnings.push(`${file} is owned by another user (uid ${stats.uid}, you are uid ${uid}): it may have been planted to steer the connection (its ssh server, its addresses). Use only a connection file you or the cluster's owner wrote.`);
+  }
+  const dir = dirname(file);
+  try {
+    const mode = statSync(dir).mode;
+    if ((mode & 0o022) !== 0 && (mode & 0o1000) === 0) {
+      warnings.push(`${dir} is writable by ${mode & 0o002 ? 'other users' : 'its group'} (mode ${(mode & 0o7777).toString(8)}), so they can replace ${file}. Run: chmod go-w '${dir}'`);
+    }
+  } catch {
+    // the folder vanished meanwhile: the file read below reports it
+  }
+  return warnings;
+}
+
+/** Reads, parses and validates a connection file, warning when others can read it, own it or replace it. */
+export function loadConnectionFile(file: string, ctx: OwnershipContext = {}): ConnectionInfo {
   let text: string;
   let mode: number;
+  let stats: Stats;
   try {
-    mode = statSync(file).mode;
+    stats = statSync(file);
+    mode = stats.mode;
     text = readFileSync(file, 'utf8');
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
@@ -151,7 +188,8 @@ export function loadConnectionFile(file: string): ConnectionInfo {
     fail(file, undefined, `cannot be read (${err.code ?? err.message})`);
   }
   const info = parseConnectionInfo(text, file);
-  if ((mode & 0o077) !== 0) {
+  info.warnings.unshift(...ownershipWarnings(file, stats, ctx));
+  if ((ctx.platform ?? process.platform) !== 'win32' && (mode & 0o077) !== 0) {
     info.warnings.unshift(
       `${file} is readable by ${mode & 0o007 ? 'other users' : 'its group'} (mode ${(mode & 0o777).toString(8)}); its key lets them run code on the cluster. Run: chmod 600 '${file}'`,
     );

@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { InvalidNameError } from './errors';
 
 /** One cluster found on disk. */
 export interface FoundCluster {
@@ -24,12 +25,32 @@ export function defaultIpythonDir(env: NodeJS.ProcessEnv = process.env): string 
   return join(homedir(), '.ipython');
 }
 
-export function profileDir(ipythonDir: string, profile = 'default'): string {
-  return join(ipythonDir, `profile_${profile}`);
+const NAME = /^[A-Za-z0-9_.-]*$/;
+
+/**
+ * Throws InvalidNameError unless `value` is a plain name: letters, digits, `_`, `.` and `-`, never `..`
+ * (and not empty unless `allowEmpty`). Profiles and cluster ids become parts of a path, so a name like
+ * `x/../../tmp/evil` from an untrusted workspace must not reach `path.join`.
+ */
+export function checkName(field: 'profile' | 'clusterId', value: string, allowEmpty = false): string {
+  const allowed = 'only letters, digits, "_", "." and "-" are allowed';
+  if (value === '' && !allowEmpty) throw new InvalidNameError(field, `The ${field} must not be empty: ${allowed}.`);
+  if (!NAME.test(value)) {
+    throw new InvalidNameError(field, `The ${field} ${JSON.stringify(value.slice(0, 80))} is not a plain name: ${allowed}. Check the ${field} setting.`);
+  }
+  if (value.includes('..')) {
+    throw new InvalidNameError(field, `The ${field} ${JSON.stringify(value.slice(0, 80))} must not contain "..": ${allowed}, never "..". Check the ${field} setting.`);
+  }
+  return value;
 }
 
-/** The client connection file's path, as ipyparallel names it. */
+export function profileDir(ipythonDir: string, profile = 'default'): string {
+  return join(ipythonDir, `profile_${checkName('profile', profile)}`);
+}
+
+/** The client connection file's path, as ipyparallel names it. Profile and cluster id must be plain names. */
 export function connectionFilePath(ipythonDir: string, profile = 'default', clusterId = ''): string {
+  checkName('clusterId', clusterId, true);
   const name = clusterId ? `ipcontroller-${clusterId}-client.json` : 'ipcontroller-client.json';
   return join(profileDir(ipythonDir, profile), 'security', name);
 }
@@ -49,7 +70,8 @@ const CLIENT_FILE = /^ipcontroller(?:-(.+))?-client\.json$/;
 export function listClusters(ipythonDir: string = defaultIpythonDir()): FoundCluster[] {
   const found: FoundCluster[] = [];
   for (const profile of listProfiles(ipythonDir)) {
-    const pdir = profileDir(ipythonDir, profile);
+    // a directory on disk, not a setting: listed whatever its name (profileDir would refuse odd names)
+    const pdir = join(ipythonDir, `profile_${profile}`);
     const sec = join(pdir, 'security');
     let names: string[];
     try {

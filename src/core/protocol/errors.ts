@@ -13,7 +13,8 @@ export type ProtocolErrorCode =
   | 'ERR_REPLAY' // the signature was seen before
   | 'ERR_MALFORMED' // frames are not a message: no delimiter, too few frames, bad JSON, missing fields
   | 'ERR_SCHEME' // unknown or unsupported signature scheme
-  | 'ERR_CONNECTION_FILE'; // a connection file that cannot be used
+  | 'ERR_CONNECTION_FILE' // a connection file that cannot be used
+  | 'ERR_INVALID_NAME'; // a profile or cluster id that is not a plain name
 
 export abstract class ProtocolError extends CodedError {
   abstract override readonly code: ProtocolErrorCode;
@@ -70,6 +71,21 @@ export class ConnectionFileError extends ProtocolError {
   constructor(
     readonly file: string,
     readonly field: string | undefined,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Cause: a profile or cluster id that is not a plain name (letters, digits, `_`, `.`, `-`, never `..`),
+ * such as `x/../../tmp/evil` from a workspace's settings: it would steer the connection file's path.
+ * Handled by: the language server, which answers InvalidParams naming `field`.
+ */
+export class InvalidNameError extends ProtocolError {
+  readonly code = 'ERR_INVALID_NAME' as const;
+  constructor(
+    readonly field: string,
     message: string,
   ) {
     super(message);

@@ -12,7 +12,7 @@ import { SshTunnel, type SshTunnelState } from './sshTunnel';
 
 /** How to run ssh; everything else comes from the user's ssh config and agent. */
 export interface SshClientOptions {
-  /** Default 'ssh' on PATH. */
+  /** Default 'ssh' on PATH; on Windows without one, System32\OpenSSH\ssh.exe (defaultSshPath). */
   sshPath?: string;
   /** Extra ssh arguments, e.g. ['-i', '~/.ssh/cluster_key'] or ['-J', 'bastion']. */
   extraArgs?: string[];

@@ -26,7 +26,7 @@ export interface SshForward {
 export function parseSshServer(spec: string): SshServer {
   const s = spec.trim();
   const bad = (why: string): never => {
-    throw new SshTunnelError(`invalid ssh server ${JSON.stringify(spec)}: ${why}. Expected [user@]host[:port], e.g. alice@login.example.org:22.`, '');
+    throw new SshTunnelError(`invalid ssh server ${JSON.stringify(spec.length > 200 ? `${spec.slice(0, 200)}…` : spec)}: ${why}. Expected [user@]host[:port], e.g. alice@login.example.org:22.`, '');
   };
   if (s === '') bad('it is empty');
   if (/\s/.test(s)) bad('it contains whitespace');
@@ -50,8 +50,19 @@ export function parseSshServer(spec: string): SshServer {
   }
   if (host === '') bad('the host is empty');
   if (host.startsWith('-') || user?.startsWith('-')) bad('it must not start with "-"');
+  if (!HOST.test(host) && !(host.includes(':') && IPV6.test(host))) {
+    bad('the host may contain only letters, digits, ".", "-" and "_" (or be an IPv6 address, e.g. [::1])');
+  }
+  if (user !== undefined && !USER.test(user)) bad('the user may contain only letters, digits, ".", "_", "-" (and "@" for e-mail style names)');
   return user === undefined ? { host, port } : { user, host, port };
 }
+
+/** Host names and IPv4 addresses; anything else (quotes, %, /, shell or ssh_config tokens) is refused. */
+const HOST = /^[A-Za-z0-9._-]+$/;
+/** IPv6 literals: hex digits and colons, an embedded IPv4 tail, no zone id. */
+const IPV6 = /^[0-9A-Fa-f:.]+$/;
+/** User names: letters, digits, ".", "_", "-"; "@" too, for sites whose logins are e-mail addresses. */
+const USER = /^[A-Za-z0-9._@-]+$/;
 
 function portOf(text: string, bad: (why: string) => never): number {
   const n = /^\d+$/.test(text) ? Number(text) : NaN;
@@ -71,11 +82,21 @@ export function formatSshServer(server: SshServer): string {
  * (a loopback interface and a `location` naming this host), as the Python client does.
  */
 export function sshServerFor(info: ConnectionInfo, userServer?: string): string | undefined {
-  if (userServer && userServer.trim() !== '') return userServer.trim();
+  if (userServer && userServer.trim() !== '') return checkedSpec(userServer.trim(), 'the ssh server setting (sshServer)');
   if (info.ssh.trim() === '') return undefined;
   // connectableAddress maps 0.0.0.0 to loopback exactly when `location` names this machine.
   const locationIsHere = connectableAddress({ ip: '0.0.0.0', location: info.location }) === '127.0.0.1';
-  return isLoopback(info) && locationIsHere ? undefined : info.ssh.trim();
+  return isLoopback(info) && locationIsHere ? undefined : checkedSpec(info.ssh.trim(), `the "ssh" field of ${info.file || 'the connection file'}`);
+}
+
+/** `spec` when parseSshServer accepts it; otherwise its error, saying where the spec came from. */
+function checkedSpec(spec: string, source: string): string {
+  try {
+    parseSshServer(spec);
+  } catch (e) {
+    throw new SshTunnelError(`${source}: ${(e as Error).message}`, '');
+  }
+  return spec;
 }
 
 /** Options we always pass and the user cannot override (ssh keeps the first value it sees). */

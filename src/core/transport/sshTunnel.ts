@@ -8,10 +8,16 @@
  * SshTunnelError that names the server and quotes ssh's stderr. An unexpected exit fires onDidDrop and,
  * unless autoRestart is off, re-establishes the tunnel with backoff (giving up after the last delay).
  * stop() kills the process group and waits for it to go.
+ *
+ * Nothing is left behind when this process dies, however it dies (even SIGKILL): on POSIX, ssh runs under
+ * a tiny `sh` watchdog (WATCHDOG_SCRIPT) that holds a pipe from us on its stdin and kills ssh when that
+ * pipe closes, which the kernel does when we exit. On Windows ssh is spawned directly.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
+import { constants } from 'node:os';
 import { Emitter, type Disposable, type Event } from '../event';
+import { defaultSshPath, killProcessTree } from '../platform';
 import { silentLogger, type Logger } from '../log';
 import { CHANNELS, connectableAddress, type Channel, type ConnectionInfo } from '../protocol/connectionFile';
 import {
@@ -36,7 +42,7 @@ export interface SshTunnelOptions<K extends string> {
   remotePorts: Record<K, number>;
   /** Fixed local ports; the missing ones are picked free on 127.0.0.1. */
   localPorts?: Partial<Record<K, number>>;
-  /** Default 'ssh' (found on PATH). */
+  /** Default 'ssh' on PATH; on Windows without one, System32\OpenSSH\ssh.exe (defaultSshPath). */
   sshPath?: string;
   /** Extra ssh arguments placed before our defaults, e.g. ['-i', key, '-o', 'UserKnownHostsFile=...']. */
   extraArgs?: string[];
@@ -60,17 +66,44 @@ export interface SshTunnelDrop {
 const DEFAULT_RESTART_DELAYS = [200, 1000, 2000, 4000, 8000, 15000, 15000, 15000, 15000, 15000];
 const STDERR_TAIL = 8192;
 
+/**
+ * `sh -c WATCHDOG_SCRIPT <ssh> <args...>`: starts ssh in the background, and a reader of our pipe (fd 3,
+ * a copy of stdin: an asynchronous list's own stdin is /dev/null) that kills ssh at end of file. Exits with
+ * ssh's status, as if it were ssh (126/127 when ssh cannot be run). The process group is sh, ssh and the
+ * reader, so stop() still signals them all.
+ */
+export const WATCHDOG_SCRIPT = [
+  'exec 3<&0',
+  '"$0" "$@" </dev/null &',
+  'ssh_pid=$!',
+  // Signalled (stop() signals the whole group): end ssh and reap it before exiting, so that nothing of the
+  // group outlives the exit this process waits for.
+  'trap \'kill -TERM "$ssh_pid" 2>/dev/null; wait "$ssh_pid" 2>/dev/null; exit 143\' TERM HUP INT',
+  '(while read -r _; do :; done; kill -TERM "$ssh_pid" 2>/dev/null) <&3 &',
+  'watch_pid=$!',
+  'exec 3<&-',
+  'wait "$ssh_pid" 2>/dev/null',
+  'status=$?',
+  'kill "$watch_pid" 2>/dev/null',
+  'exit "$status"',
+].join('\n');
+
+function signalName(n: number): string | undefined {
+  return Object.entries(constants.signals).find(([, v]) => v === n)?.[0];
+}
+
+/** How ssh is spawned: through the watchdog on POSIX, directly on Windows. */
+export function sshCommand(sshPath: string, args: readonly string[], platform = process.platform): { file: string; args: string[]; watchdog: boolean } {
+  if (platform === 'win32') return { file: sshPath, args: [...args], watchdog: false };
+  return { file: '/bin/sh', args: ['-c', WATCHDOG_SCRIPT, sshPath, ...args], watchdog: true };
+}
+
 /** Pids of ssh processes we started and have not seen exit, killed if this process exits first. */
 const live = new Set<number>();
 let exitHookInstalled = false;
 
 function killTree(pid: number, signal: NodeJS.Signals): boolean {
-  try {
-    process.kill(process.platform === 'win32' ? pid : -pid, signal);
-    return true;
-  } catch {
-    return false;
-  }
+  return killProcessTree(pid, signal);
 }
 
 function installExitHook(): void {
@@ -282,15 +315,18 @@ export class SshTunnel<K extends string = Channel> implements Disposable {
     signal?.throwIfAborted();
     const forwards = this.#names.map((n) => ({ localPort: ports[n], remoteHost: this.#opts.remoteHost, remotePort: this.#opts.remotePorts[n] }));
     const args = buildSshArgs(this.server, forwards, this.#opts.extraArgs);
-    const sshPath = this.#opts.sshPath ?? 'ssh';
+    const sshPath = this.#opts.sshPath ?? defaultSshPath(this.#opts.env ?? process.env);
     this.#log.info(`ssh tunnel: ${sshPath} ${args.join(' ')}`);
     this.#stderr = '';
-    const child = spawn(sshPath, args, {
+    const cmd = sshCommand(sshPath, args);
+    const child = spawn(cmd.file, cmd.args, {
       env: this.#opts.env ?? process.env,
-      stdio: ['ignore', 'ignore', 'pipe'],
+      // The watchdog's stdin is our pipe: it closes when this process dies, for any reason.
+      stdio: [cmd.watchdog ? 'pipe' : 'ignore', 'ignore', 'pipe'],
       detached: process.platform !== 'win32',
       windowsHide: true,
     });
+    child.stdin?.on('error', () => undefined); // never written to; EPIPE once the watchdog is gone
     this.#child = child;
     installExitHook();
     if (child.pid !== undefined) live.add(child.pid);
@@ -303,11 +339,18 @@ export class SshTunnel<K extends string = Channel> implements Disposable {
       child.once('error', (err) => resolve(sshSpawnError(this.serverLabel, sshPath, err)));
       child.once('exit', (code, sig) => {
         if (child.pid !== undefined) live.delete(child.pid);
+        // If the watchdog's shell alone was killed, its reader sees end of file and takes ssh with it.
+        child.stdin?.destroy();
         // stderr may still hold unread data at 'exit'; 'close' follows once the pipe is drained (unless a
         // ProxyCommand child still holds it open, hence the fallback).
         const report = () => {
           clearTimeout(fallback);
-          resolve(sshExitError(this.serverLabel, this.#stderr, code, sig));
+          // The watchdog's shell reports an ssh it could not run as 127 (not found) or 126 (not executable).
+          const notRun = cmd.watchdog && (code === 127 || code === 126) && /not found|No such file|Permission denied|cannot execute/i.test(this.#stderr);
+          if (notRun) resolve(sshSpawnError(this.serverLabel, sshPath, Object.assign(new Error(this.#stderr.trim()), { code: code === 127 ? 'ENOENT' : 'EACCES' })));
+          // The shell reports an ssh killed by signal N as status 128 + N: say which signal, as for a direct child.
+          else if (cmd.watchdog && code !== null && code > 128 && signalName(code - 128)) resolve(sshExitError(this.serverLabel, this.#stderr, null, signalName(code - 128) ?? null));
+          else resolve(sshExitError(this.serverLabel, this.#stderr, code, sig));
         };
         const fallback = setTimeout(report, 500);
         child.once('close', report);

@@ -76,6 +76,13 @@ export class Transport {
   }
 }
 
+/**
+ * The largest message a socket accepts (zeromq's ZMQ_MAXMSGSIZE): a peer that sends more is disconnected
+ * by zeromq instead of making us allocate it. 256 MiB is far above real results (a large PNG or a pickled
+ * array is tens of MB) and bounds what one forged or runaway message can cost.
+ */
+export const MAX_MESSAGE_SIZE = 256 * 1024 * 1024;
+
 function createSocket(
   zmq: typeof Zmq,
   channel: Channel,
@@ -83,10 +90,10 @@ function createSocket(
 ): Zmq.Dealer | Zmq.Subscriber {
   const security = curve ? { curveServerKey: curve.serverKey, curvePublicKey: curve.publicKey, curveSecretKey: curve.secretKey } : {};
   if (SUBSCRIBER_CHANNELS.includes(channel)) {
-    const sub = new zmq.Subscriber({ linger: 0, receiveHighWaterMark: 0, ...security });
+    const sub = new zmq.Subscriber({ linger: 0, receiveHighWaterMark: 0, maxMessageSize: MAX_MESSAGE_SIZE, ...security });
     sub.subscribe();
     return sub;
   }
-  return new zmq.Dealer({ linger: 0, ...security });
+  return new zmq.Dealer({ linger: 0, maxMessageSize: MAX_MESSAGE_SIZE, ...security });
 }
 

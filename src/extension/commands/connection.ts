@@ -91,17 +91,8 @@ async function pickCluster(ctx: Ctx): Promise<ConnectParams> {
 
 export async function connectWithProgress(ctx: Ctx, params: ConnectParams): Promise<ConnectResult> {
   const where = 'connectionFile' in params ? clusterName(params.connectionFile) : params.profile ?? 'default';
-  const result = await vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Window, title: `Connecting to ${where}…` },
-    () => ctx.connect(params),
-  );
-  for (const w of result.warnings) vscode.window.showWarningMessage(`IPython Parallel: ${w}`);
-  if (!result.security.signed) {
-    vscode.window.showWarningMessage(
-      `The cluster ${clusterName(result.connectionFile)} does not sign its messages: anyone who can reach its ports can run code on it.`,
-    );
-  }
-  return result;
+  // The security warnings are shown by ctx.connect, the one path every connect takes.
+  return vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Connecting to ${where}…` }, () => ctx.connect(params));
 }
 
 interface ActionPick extends vscode.QuickPickItem {

@@ -10,7 +10,7 @@ import {
   type TaskSelection,
 } from '../../shared/protocol';
 import type { Ctx } from '../ctx';
-import { UserError } from '../errors';
+import { CancelledError, UserError } from '../errors';
 import { Commands } from '../ids';
 import { msgIdsOf } from '../output/runInfo';
 import { selectedNodes, taskSelection, type TasksTreeNode } from '../views/nodes';
@@ -20,6 +20,21 @@ function selectionOf(ctx: Ctx, node: TasksTreeNode | undefined, nodes: TasksTree
   const sel = taskSelection(selectedNodes(node, nodes), (runId) => msgIdsOf(ctx.model.run(runId)));
   if (!sel) throw new UserError('Select a run or a task in the Tasks view first.');
   return sel;
+}
+
+/**
+ * In an untrusted workspace a purge (which deletes results on the hub, for everyone) runs only after the
+ * user confirms it: nothing that changes the cluster happens there without a person asking.
+ */
+export async function confirmPurgeIfUntrusted(what: string): Promise<void> {
+  if (vscode.workspace.isTrusted) return;
+  const purge = 'Purge';
+  const choice = await vscode.window.showWarningMessage(
+    `Purge ${what} from the hub? This workspace is not trusted, so IPython Parallel asks first.`,
+    { modal: true, detail: 'Purged results are deleted on the hub and cannot be fetched again.' },
+    purge,
+  );
+  if (choice !== purge) throw new CancelledError();
 }
 
 /**
@@ -48,6 +63,7 @@ export function registerTaskCommands(ctx: Ctx): void {
     return r;
   });
   registerCommand(ctx, Commands.purgeResults, async () => {
+    await confirmPurgeIfUntrusted('every finished result');
     const r = await ctx.request(PurgeRequest, { all: true });
     ctx.tasksTree.reloadHistory();
     vscode.window.setStatusBarMessage(`IPython Parallel: purged ${count(r.purged, 'result')}`, 4000);
@@ -87,9 +103,11 @@ export function registerTaskCommands(ctx: Ctx): void {
     vscode.window.setStatusBarMessage(`Copied ${count(ids.length, 'msg_id')}`, 3000);
     return ids;
   });
-  registerCommand(ctx, Commands.purgeTask, (node?: TasksTreeNode, nodes?: TasksTreeNode[]) =>
-    ctx.request(PurgeRequest, selectionOf(ctx, node, nodes)),
-  );
+  registerCommand(ctx, Commands.purgeTask, async (node?: TasksTreeNode, nodes?: TasksTreeNode[]) => {
+    const sel = selectionOf(ctx, node, nodes);
+    await confirmPurgeIfUntrusted('the selected results');
+    return ctx.request(PurgeRequest, sel);
+  });
   registerCommand(ctx, Commands.loadHistory, async () => {
     ctx.tasksTree.reloadHistory();
     if (ctx.tasksView.visible) await ctx.tasksView.reveal(ctx.tasksTree.historyNode, { expand: true, select: false, focus: false });

@@ -1,7 +1,8 @@
 /**
- * Streams runs into an append-only channel in %px style. Outputs are held per run until the run ends or
- * the oldest has waited `holdMs`, then written together: identical outputs are grouped across engines,
- * so a short run is grouped exactly as %px groups it, while a long run still streams every `holdMs`.
+ * Streams runs into an append-only channel in %px style. Outputs are held per run until every engine of
+ * the run has output waiting, the run ends, or the oldest has waited `holdMs`, then written together:
+ * identical outputs are grouped across engines, so a short run is grouped exactly as %px groups it (and
+ * written as soon as the last engine's output is in), while a long run still streams every `holdMs`.
  * Pure (the writer and the clock are injected): the vscode side calls push/setRun and flush on a timer.
  */
 import type { OutputItem, Targets, TaskState } from '../../core/client/types';
@@ -34,6 +35,14 @@ interface RunStream {
 
 const terminal = (s: TaskState) => s !== 'pending' && s !== 'running';
 
+/** Whether each engine of the run (one per task, as far as the summary says) has output waiting. */
+function everyEngineWaiting(s: RunStream): boolean {
+  const total = s.info?.total ?? 0;
+  if (total < 2) return false;
+  const engines = new Set(s.pending.map((p) => p.engineId));
+  return !engines.has(undefined) && engines.size >= total;
+}
+
 export class PxStream {
   #runs = new Map<string, RunStream>();
   #ignored = new Set<string>();
@@ -51,8 +60,12 @@ export class PxStream {
      * from this extension's server) wait before a bare header; also how long a quiet run's header waits.
      */
     private readonly headerWaitMs = 1000,
-    /** How long the outputs of a running run are held, to group those of several engines. */
-    private readonly holdMs = 400,
+    /**
+     * How long the outputs of a running run are held at most, to group those of several engines: long
+     * enough for engines that finish a moment apart on a loaded machine (a chunk is written at once when
+     * every engine's output is in).
+     */
+    private readonly holdMs = 1000,
   ) {}
 
   /** Runs that ended before we started watching: never written (their outputs are fetched on demand). */
@@ -125,7 +138,8 @@ export class PxStream {
       // A run we know nothing about yet waits a moment for its summary (its title and targets).
       if (s.info === undefined && !waited) continue;
       const footerDue = s.info !== undefined && s.finishedAt !== undefined && (final || now - s.finishedAt >= this.graceMs);
-      const chunkDue = s.pending.length > 0 && (final || footerDue || s.info === undefined || now - s.pendingSince >= this.holdMs);
+      const chunkDue = s.pending.length > 0
+        && (final || footerDue || s.info === undefined || now - s.pendingSince >= this.holdMs || everyEngineWaiting(s));
       // The header comes with the first output, the end, or after a moment for a quiet run, so that
       // concurrent runs interleave as little as possible.
       if (chunkDue || (!s.headerWritten && (footerDue || waited))) this.#writeChunk(runId, s);

@@ -25,7 +25,7 @@ export interface CodeServerInstance extends ServerInstance {
 export interface StartVscodeLib {
   startCodeServer(opts: {
     workspace?: string; vsix?: string; env?: Record<string, string>; root?: string;
-    settings?: Record<string, unknown>; readyTimeoutMs?: number;
+    settings?: Record<string, unknown>; readyTimeoutMs?: number; trust?: boolean;
   }): Promise<CodeServerInstance>;
   startRawServer(opts: { env?: Record<string, string>; root?: string; readyTimeoutMs?: number }): Promise<ServerInstance & { serverDataDir: string }>;
   listExtensions(opts: { root: string }): Promise<string[]>;

@@ -25,6 +25,8 @@ export interface WorkbenchOptions {
   settings?: Record<string, unknown>;
   /** Extra environment for code-server and so the extension host (e.g. IPP_PYTHON). */
   env?: Record<string, string>;
+  /** Enable workspace trust: the folder opens untrusted (Restricted Mode); default off (trust disabled). */
+  trust?: boolean;
 }
 
 export class Workbench {
@@ -50,7 +52,8 @@ export class Workbench {
     let browser: Browser | undefined;
     try {
       const { startCodeServer } = await startVscodeLib();
-      server = await startCodeServer({ workspace, vsix, root: path.join(root, 'server'), settings: opts.settings, env: opts.env });
+      server = await startCodeServer({ workspace, vsix, root: path.join(root, 'server'), settings: opts.settings, env: opts.env,
+        trust: opts.trust });
       trackGroup(server.pid);
       browser = await launchBrowser(root);
       const page = await newPage(browser);

@@ -11,9 +11,18 @@ import type { ExtensionApi } from '../../../src/extension/extension';
 import { ALL_COMMANDS, Commands, ContextKeys, EXTENSION_ID, Views } from '../../../src/extension/ids';
 import type { RunNode, TasksTreeNode } from '../../../src/extension/views/nodes';
 import type { ConnectResult, ExecuteResult, QueueStatus } from '../../../src/shared/protocol';
-import { TestCluster } from '../../integration/harness';
+import { descendants, pollUntil, readStat, TestCluster } from '../../integration/harness';
+import { readCmdline } from '../../integration/harness/procs';
 
 type Listen = (listener: () => void) => { dispose(): void };
+
+/** The command lines of our language servers (dist/server.js) running under this extension host. */
+function serverProcesses(): string[] {
+  return descendants([process.pid])
+    .map((p) => readCmdline(p.pid))
+    .filter((argv) => argv.some((a) => /[\\/]dist[\\/]server\.js$/.test(a)))
+    .map((argv) => argv.join(' '));
+}
 
 /** Resolves when `check()` holds (it may be async), re-checking whenever one of `events` fires; fails after `ms`. */
 function until<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, events: Listen[], ms = 20_000): Promise<T> {
@@ -102,18 +111,26 @@ describe('commands against a real cluster', function () {
     assert.deepEqual(ours.filter((c) => !(ALL_COMMANDS as readonly string[]).includes(c)), []);
   });
 
-  it('starts disconnected: context key off, welcome state, status bar says so', async () => {
-    await until('the language server', () => ctx().client?.isRunning(), [states], 30_000).catch(() => ctx().startServer());
+  it('starts lean: activation and opening a Python file start no language server (autoConnect off)', async () => {
+    assert.equal(vscode.workspace.getConfiguration('ipyparallel').get('autoConnect'), false);
+    const doc = await vscode.workspace.openTextDocument(vscode.Uri.joinPath(workspace, 'sample.py'));
+    await vscode.window.showTextDocument(doc);
+    assert.equal(ctx().client, undefined);
+    assert.notEqual(ctx().contextValue(ContextKeys.serverRunning), true);
+    assert.deepEqual(serverProcesses(), [], 'a language server process runs under the extension host');
     assert.equal(ctx().model.connected, false);
     assert.notEqual(ctx().contextValue(ContextKeys.connected), true);
     assert.deepEqual(ctx().enginesTree.getChildren(), []);
-    assert.match(ctx().statusBar.text, /IPython Parallel/);
+    assert.equal(ctx().statusBar.text, 'IPython Parallel', 'the quiet idle state');
   });
 
   it('connects with a connection file; the Engines view lists the engines', async () => {
     const result = await vscode.commands.executeCommand<ConnectResult>(Commands.connect, { connectionFile: cluster!.connectionFile });
     assert.ok(result, `connect failed: ${api.lastError.message}`);
     assert.equal(result.security.signed, true);
+    // Connect was the first use: it started the server (one process) and waited for it.
+    assert.equal(ctx().contextValue(ContextKeys.serverRunning), true);
+    assert.equal(serverProcesses().length, 1, `language server processes: ${serverProcesses().join(' | ')}`);
     await until('2 engines', () => ctx().model.engines.length === 2, [engines]);
     assert.equal(ctx().contextValue(ContextKeys.connected), true);
     const nodes = ctx().enginesTree.getChildren();
@@ -314,6 +331,7 @@ describe('local cluster from the extension', function () {
   let ipythonDir: string;
 
   before(async () => {
+    await vscode.extensions.getExtension<ExtensionApi>(EXTENSION_ID)!.activate(); // when run alone (IPP_E2E_GREP)
     ipythonDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ipp-ext-local-'));
     await vscode.workspace.getConfiguration('ipyparallel').update('ipythonDir', ipythonDir, vscode.ConfigurationTarget.Workspace);
   });
@@ -339,5 +357,28 @@ describe('local cluster from the extension', function () {
     assert.equal(api.ctx.contextValue(ContextKeys.localClusterRunning), false);
     assert.equal(api.ctx.model.connected, false);
     assert.throws(() => process.kill(pid, 0), 'ipcluster is gone');
+  });
+
+  // Last in the suite: it disposes the extension's Ctx, as deactivate() does when the window closes.
+  it('closing the window (deactivate) stops a cluster started from it: no process of it is left', async () => {
+    const api = vscode.extensions.getExtension<ExtensionApi>(EXTENSION_ID)!.exports;
+    const started = await vscode.commands.executeCommand<{ connectionFile: string }>(Commands.startLocalCluster, { engines: 1, timeoutMs: 90_000 });
+    assert.ok(started, `start failed: ${api.lastError.message}`);
+    const ipcluster = api.ctx.localCluster!.pid!;
+    // ipcluster, and the controller and engine it started (in sessions of their own, but its children).
+    const pids = [ipcluster, ...descendants([ipcluster]).map((p) => p.pid)];
+    assert.ok(pids.length >= 3, `ipcluster, a controller and an engine: ${pids.join(', ')}`);
+    const t0 = Date.now();
+    await api.ctx.dispose();
+    const took = Date.now() - t0;
+    assert.ok(took < 11_000, `deactivate took ${took} ms`);
+    const alive = () => pids.filter((pid) => {
+      const st = readStat(pid);
+      return st !== undefined && st.state !== 'Z';
+    });
+    // ipcluster exits once it has told the controller and engines to stop; they may take a moment more.
+    await pollUntil(() => alive().length === 0, 5_000);
+    const left = alive().map((pid) => `${pid}: ${readCmdline(pid).join(' ')}`);
+    assert.deepEqual(left, [], `processes of the local cluster still run 5 s after deactivate returned`);
   });
 });

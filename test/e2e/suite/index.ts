@@ -1,6 +1,6 @@
 // Mocha entry point for tests inside the extension host (loaded through extensionTestsPath; see
 // test/e2e/harness/extensionHost.ts). Runs every *.test.js next to this file and writes a JSON report to
-// $IPP_E2E_REPORT (default test-results/extension-host-report.json). run() rejects when a test fails,
+// $IPP_E2E_REPORT (default test-results/extension-host-report.json); $IPP_E2E_GREP picks tests by title. run() rejects when a test fails,
 // which the workbench turns into exit code 1.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -9,7 +9,9 @@ import Mocha from 'mocha';
 interface TestResult { title: string; state: 'passed' | 'failed' | 'pending'; durationMs?: number; error?: string }
 
 export function run(): Promise<void> {
-  const mocha = new Mocha({ ui: 'bdd', timeout: 30_000, color: false, reporter: 'spec' });
+  // IPP_E2E_GREP runs only the tests whose full title matches (for working on one test).
+  const grep = process.env.IPP_E2E_GREP;
+  const mocha = new Mocha({ ui: 'bdd', timeout: 30_000, color: false, reporter: 'spec', ...(grep ? { grep } : {}) });
   const files = fs.readdirSync(__dirname).filter((f) => f.endsWith('.test.js')).sort();
   for (const f of files) mocha.addFile(path.join(__dirname, f));
   const reportFile = process.env.IPP_E2E_REPORT

@@ -1,6 +1,9 @@
 // Waiting for files without fixed sleeps, and log tails that are safe to put in an error message.
 import { existsSync, readFileSync, readdirSync, statSync, watch, type FSWatcher } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { redact } from '../../../src/core/redact';
+
+export { redact };
 
 export interface WaitForFileOptions {
   timeoutMs: number;
@@ -82,18 +85,6 @@ export function tailFile(file: string, lines = 25, maxBytes = 64 * 1024): string
   } catch {
     return '';
   }
-}
-
-/**
- * Removes secrets from log text: the exact keys we know, any `'key': b'...'`-style setting (engines log
- * their Session config, key included), and `"key": "..."` JSON fields. Logs must never carry the HMAC key.
- */
-export function redact(text: string, keys: Iterable<string> = []): string {
-  let out = text;
-  for (const k of keys) if (k) out = out.split(k).join('<key>');
-  out = out.replace(/(['"]key['"]\s*:\s*b?)(['"])[^'"]*\2/gi, '$1$2<key>$2');
-  out = out.replace(/(Session\.key\s*=\s*b?)(['"])[^'"]*\2/g, '$1$2<key>$2');
-  return out;
 }
 
 /** Log tails of every *.log file under the given directories, newest last, redacted, for error messages. */

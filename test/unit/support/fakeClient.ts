@@ -3,7 +3,7 @@
  * in memory, records every call, and lets a test finish tasks, emit outputs or make a call fail.
  */
 import { Emitter } from '../../../src/core/event';
-import type { ClientState, EngineInfo, OutputItem, Run, TaskInfo, TaskState } from '../../../src/core/client/types';
+import type { ClientState, ClusterVersion, EngineInfo, OutputItem, Run, TaskInfo, TaskState } from '../../../src/core/client/types';
 import type { ClientFactoryOptions, ClusterClientLike } from '../../../src/server/clientApi';
 import { emptyDropped } from '../../../src/core/transport/dropCounter';
 
@@ -30,6 +30,9 @@ export class FakeClient implements ClusterClientLike {
   readonly #drop = new Emitter<{ channel: 'iopub'; reason: 'badSignature'; detail: string }>();
   readonly onDidDrop = this.#drop.event;
   #dropped = emptyDropped();
+  #version: ClusterVersion | undefined;
+  readonly #versionChanged = new Emitter<ClusterVersion | undefined>();
+  readonly onDidChangeVersion = this.#versionChanged.event;
 
   constructor(readonly options: ClientFactoryOptions) {}
 
@@ -96,6 +99,12 @@ export class FakeClient implements ClusterClientLike {
     this.#output.fire({ task: t, output });
   }
 
+  /** What an engine answered about the cluster's versions (as core's VersionProbe would report it). */
+  setVersion(version: ClusterVersion | undefined): void {
+    this.#version = version;
+    this.#versionChanged.fire(version);
+  }
+
   setEngines(engines: EngineInfo[]): void {
     this.#engines = engines;
     this.#enginesChanged.fire(engines);
@@ -157,6 +166,7 @@ export class FakeClient implements ClusterClientLike {
   }
   status() {
     const runningTasks = this.tasks().filter((t) => t.state === 'running').length;
-    return { state: this.state, engines: this.#engines.length, runningTasks, security: this.security(), dropped: this.dropped() };
+    const version = this.#version && { ipyparallelVersion: this.#version.ipyparallel, ...(this.#version.python && { pythonVersion: this.#version.python }) };
+    return { state: this.state, engines: this.#engines.length, runningTasks, ...version, security: this.security(), dropped: this.dropped() };
   }
 }

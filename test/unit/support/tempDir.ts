@@ -12,7 +12,7 @@ export function tempDir(prefix: string): string {
 
 /** Writes a file (creating its folders) with the given mode, and returns its path. */
 export function writeFile(path: string, text: string, mode = 0o600): string {
-  mkdirSync(dirname(path), { recursive: true });
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 }); // no group/other-writable folder warnings
   writeFileSync(path, text);
   chmodSync(path, mode); // explicit: the umask would otherwise decide
   return path;
