@@ -68,6 +68,10 @@ describe('Clusters view', function () {
   after(async () => {
     if (api.ctx.model.connected) await vscode.commands.executeCommand(Commands.disconnect);
     if (api.ctx.localCluster) await vscode.commands.executeCommand(Commands.stopLocalCluster);
+    // The suites share one extension host, and commands.test.js checks next that nothing has started the
+    // language server: hide the view (it stops watching) and stop the server this suite started.
+    await vscode.commands.executeCommand('workbench.action.closeSidebar');
+    await api.ctx.stopServer();
     for (const pid of pids) if (alive(pid)) process.kill(pid, 'SIGKILL');
     await vscode.workspace.getConfiguration('ipyparallel').update('ipythonDir', undefined, vscode.ConfigurationTarget.Workspace);
     fs.rmSync(ipythonDir, { recursive: true, force: true });
