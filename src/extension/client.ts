@@ -1,5 +1,5 @@
 /**
- * The language client: starts dist/server.js over Node IPC, for Python files and untitled buffers,
+ * The language client: starts dist/server.js over Node IPC, for Python files, untitled buffers and notebook cells,
  * with the server settings as initializationOptions (and forwarded on change). When the server dies it
  * is restarted, unless it died too often (RestartPolicy).
  *
@@ -18,7 +18,7 @@ import {
   type LanguageClientOptions,
   type ServerOptions,
 } from 'vscode-languageclient/node';
-import { SERVER_NODE_ARGS, type ServerSettings } from '../shared/protocol';
+import { NOTEBOOK_TYPES, SERVER_NODE_ARGS, type ServerSettings } from '../shared/protocol';
 import type { RestartPolicy } from './restartPolicy';
 
 export { State } from 'vscode-languageclient/node';
@@ -45,6 +45,8 @@ export function createLanguageClient(deps: ClientDeps): LanguageClient {
     documentSelector: [
       { scheme: 'file', language: 'python' },
       { scheme: 'untitled', language: 'python' },
+      // Python cells of notebooks and the Interactive Window: the server syncs them (notebookDocumentSync).
+      ...NOTEBOOK_TYPES.map((notebook) => ({ notebook, language: 'python' })),
     ],
     initializationOptions: () => deps.settings(),
     outputChannel: deps.log,

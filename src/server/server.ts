@@ -6,6 +6,7 @@
  * runService.ts; this file is lifecycle and wiring.
  */
 import {
+  NotebookDocuments,
   TextDocumentSyncKind,
   TextDocuments,
   type Connection,
@@ -26,6 +27,7 @@ import type { FeatureHost } from './features';
 import type { RequestHost } from './host';
 import { HoverProvider } from './hover';
 import {
+  NOTEBOOK_TYPES,
   CONFIRM_REDIRECT_TIMEOUT_MS,
   ConfirmRedirectRequest,
   EnginesChangedNotification,
@@ -53,6 +55,8 @@ export class ClusterServer implements FeatureHost, RequestHost {
   readonly #connection: Connection;
   readonly #createClient: ClientFactory;
   readonly #documents = new TextDocuments(TextDocument);
+  /** Notebook sync (LSP 3.17): its cells land in #documents, so every feature sees them as documents. */
+  readonly #notebooks = new NotebookDocuments(this.#documents);
   readonly #batcher: NotificationBatcher;
   readonly #diagnostics: DiagnosticsManager;
   readonly #hover: HoverProvider;
@@ -115,6 +119,9 @@ export class ClusterServer implements FeatureHost, RequestHost {
       return {
         capabilities: {
           textDocumentSync: TextDocumentSyncKind.Incremental,
+          notebookDocumentSync: {
+            notebookSelector: NOTEBOOK_TYPES.map((notebook) => ({ notebook, cells: [{ language: 'python' }] })),
+          },
           hoverProvider: true,
           completionProvider: { triggerCharacters: TRIGGER_CHARACTERS, resolveProvider: false },
         },
@@ -143,6 +150,7 @@ export class ClusterServer implements FeatureHost, RequestHost {
     c.onExit(() => this.dispose());
     registerRequests(c, this);
     this.#documents.listen(c);
+    this.#notebooks.listen(c);
     c.listen();
   }
 

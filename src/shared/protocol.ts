@@ -289,6 +289,13 @@ export const StatusChangedNotification = new NotificationType<StatusResult>('ipp
  */
 export const SERVER_NODE_ARGS: readonly string[] = ['--max-semi-space-size=1'];
 
+/**
+ * The notebook types whose Python cells the server syncs through LSP 3.17 `notebookDocument/*`
+ * (VS Code's notebooks and its Interactive Window); a cell's `vscode-notebook-cell:` URI is then a
+ * document like any other: ipp/execute's `uri`, diagnostics, hover and completion.
+ */
+export const NOTEBOOK_TYPES: readonly string[] = ['jupyter-notebook', 'interactive'];
+
 /** Server-side settings, sent in initializationOptions and workspace/didChangeConfiguration. */
 export interface ServerSettings {
   /**

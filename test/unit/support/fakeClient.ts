@@ -3,7 +3,7 @@
  * in memory, records every call, and lets a test finish tasks, emit outputs or make a call fail.
  */
 import { Emitter } from '../../../src/core/event';
-import type { ClientState, ClusterVersion, EngineInfo, OutputItem, Run, TaskInfo, TaskState } from '../../../src/core/client/types';
+import type { ClientState, ClusterVersion, EngineInfo, ExpressionValue, OutputItem, Run, TaskInfo, TaskState } from '../../../src/core/client/types';
 import type { ClientFactoryOptions, ClusterClientLike } from '../../../src/server/clientApi';
 import { emptyDropped } from '../../../src/core/transport/dropCounter';
 
@@ -113,11 +113,28 @@ export class FakeClient implements ClusterClientLike {
   wait(msgIds: string | string[], options?: unknown): Promise<TaskInfo[]> {
     return this.#call('wait', [msgIds, options], () => (Array.isArray(msgIds) ? msgIds : [msgIds]).flatMap((id) => this.#tasks.get(id) ?? []));
   }
-  evaluate(): Promise<Map<number, Record<string, never>>> {
-    return Promise.resolve(new Map());
+  /** What evaluate() answers: expression -> its repr on every asked engine (none by default). */
+  readonly values = new Map<string, string>();
+  /** The names complete() offers for the word before the cursor (none by default). */
+  readonly completions: string[] = [];
+
+  evaluate(expressions: Record<string, string>, options: { targets?: number[] } = {}): Promise<Map<number, Record<string, ExpressionValue>>> {
+    const ids = options.targets ?? this.#engines.map((e) => e.id);
+    const answer = (): Record<string, ExpressionValue> => {
+      const out: Record<string, ExpressionValue> = {};
+      for (const [key, expr] of Object.entries(expressions)) {
+        const repr = this.values.get(expr);
+        if (repr !== undefined) out[key] = { status: 'ok', data: { 'text/plain': repr } };
+      }
+      return out;
+    };
+    return Promise.resolve(new Map(ids.map((id) => [id, answer()])));
   }
-  complete(): Promise<{ matches: string[]; cursorStart: number; cursorEnd: number }> {
-    return Promise.resolve({ matches: [], cursorStart: 0, cursorEnd: 0 });
+  complete(code: string, cursorPos: number): Promise<{ matches: string[]; cursorStart: number; cursorEnd: number }> {
+    const start = cursorPos - (/[A-Za-z_]\w*$/.exec(code.slice(0, cursorPos))?.[0].length ?? 0);
+    const word = code.slice(start, cursorPos);
+    const matches = this.completions.filter((c) => c.startsWith(word));
+    return Promise.resolve({ matches, cursorStart: matches.length ? start : cursorPos, cursorEnd: cursorPos });
   }
   abort(msgIds?: string[], options?: unknown): Promise<void> {
     return this.#call('abort', [msgIds, options], () => undefined);

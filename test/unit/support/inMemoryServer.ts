@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection } from 'vscode-jsonrpc/node';
-import { createConnection } from 'vscode-languageserver/node';
+import { createConnection, type InitializeResult } from 'vscode-languageserver/node';
 import { silentLogger } from '../../../src/core/log';
 import { ClusterServer } from '../../../src/server/server';
 import { FakeClient } from './fakeClient';
@@ -17,6 +17,8 @@ export interface Harness {
   failures: Map<string, Error>;
   notes: { method: string; params: unknown }[];
   file: string;
+  /** What the server answered to `initialize`. */
+  initialized: InitializeResult;
   close(): void;
 }
 
@@ -43,13 +45,14 @@ export async function startInMemoryServer(file: string): Promise<Harness> {
     notes.push({ method, params });
   });
   rpc.listen();
-  await rpc.sendRequest('initialize', { processId: null, rootUri: null, capabilities: {}, initializationOptions: { notificationBatchMs: 0 } });
+  const initialized: InitializeResult = await rpc.sendRequest('initialize', { processId: null, rootUri: null, capabilities: {}, initializationOptions: { notificationBatchMs: 0 } });
   return {
     rpc,
     clients,
     failures,
     notes,
     file,
+    initialized,
     close() {
       rpc.dispose();
       server.dispose();
