@@ -11,7 +11,7 @@
 //                    under a `suite/` folder are skipped: those are mocha suites that run inside the VS
 //                    Code extension host (test/e2e/suite), driven by a test file one level up.
 //                    The same run holds the ipyparallel version matrix (scripts/lib/ippMatrix.mjs): the
-//                    integration files (not the GUI flow: see ipp9Files) a second time against the vendored ipyparallel
+//                    integration files and the GUI flow a second time against the vendored ipyparallel
 //                    9.x (../shared/vendor/ipyparallel-9/site, or $IPP9_SITE), every result labelled
 //                    "[ipp <version>] ..."; the closing note gives the counts per version.
 // Environment: TEST_LEVELS=unit,integration (default: unit,integration,e2e) restricts the levels;
@@ -118,13 +118,15 @@ async function main() {
   }
 }
 
-/** The 9.x pass: wrappers of the integration files, or [] with one line saying why not. */
+/** The 9.x pass: wrappers of the integration files and of the GUI flow, or [] with one line saying why not. */
 function ipp9Files(files) {
   const integration = join(REPO, 'out', 'test', 'integration');
-  // The GUI flow is not in the 9.x pass: against 9.x an engine that has run nothing yet shows status
-  // "unknown" in the Engines view (it sends no iopub status our client sees), which that flow's first
-  // check rejects. It stays out until the engines model learns the state another way (issue 12).
-  const chosen = files.filter((f) => f.startsWith(integration));
+  // The GUI flow runs once against 9.x too (a few minutes; the other e2e files test no cluster-version
+  // behaviour). It was left out while an engine that had run nothing yet could show status "unknown"
+  // there (with either version, on a loaded machine); the engines model now takes busy/idle from the
+  // hub's queue counts until an engine sends an iopub status (src/core/client/engines.ts,
+  // docs/ipyparallel-9.md).
+  const chosen = files.filter((f) => f.startsWith(integration) || f.endsWith(join('e2e', 'gui.test.js')));
   if (chosen.length === 0) return [];
   const why = ipp9Unavailable(REPO);
   if (why) {

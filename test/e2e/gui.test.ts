@@ -240,8 +240,14 @@ test('the Engines view lists the two engines', { timeout: 60_000 }, step('engine
     return l.length === 2 ? l : undefined;
   }, 60_000, 'two rows in the Engines view');
   assert.deepEqual(labels, ['engine 0', 'engine 1']);
-  const descriptions = await engines.locator('.monaco-list-row .label-description').allInnerTexts();
-  for (const d of descriptions) assert.match(d, /^(idle|busy) · queue \d+ · \d+ done · [0-9a-f]{8}$/);
+  // An engine's state comes from the hub's queue counts until it sends a status of its own; on a loaded
+  // machine the counts may reach the view a moment after the rows (the engine is `unknown` until then).
+  const state = /^(idle|busy) · queue \d+ · \d+ done · [0-9a-f]{8}$/;
+  const descriptions = await waitFor(async () => {
+    const d = await engines.locator('.monaco-list-row .label-description').allInnerTexts();
+    return d.length === 2 && d.every((x) => state.test(x)) ? d : undefined;
+  }, 20_000, 'both engine rows showing idle or busy').catch(async () => engines.locator('.monaco-list-row .label-description').allInnerTexts());
+  for (const d of descriptions) assert.match(d, state);
   await statusItem(w).filter({ hasText: /2 engines/ }).waitFor({ state: 'visible', timeout: 20_000 });
 }));
 

@@ -41,6 +41,8 @@ export type { ClusterClientOptions } from './options';
 
 /** How long connect() waits for the version question to an idle engine (versionProbe.ts) to settle. */
 const VERSION_WAIT_MS = 2_000;
+/** Timeout of the queue_request sent when an engine registers (the liveness probe asks again anyway). */
+const QUEUE_ON_REGISTRATION_MS = 5_000;
 
 /**
  * A live, authenticated session with one ipyparallel cluster: the sockets, the engines and tasks models,
@@ -95,6 +97,9 @@ export class ClusterClient implements Disposable {
       router,
       logger,
       onShutdown: () => this.#conn.shutdownNotified(),
+      // Its busy/idle and counts from the hub at once, not at the next liveness probe (EnginesModel).
+      onRegistered: (id) =>
+        void hub.queueStatus(this.#ctx, { timeoutMs: QUEUE_ON_REGISTRATION_MS }).catch((e: Error) => logger.debug(`queue_request after engine ${id} registered: ${e.message}`)),
     });
     const currentSession = (): Session => this.#conn.session;
     this.#ctx = {

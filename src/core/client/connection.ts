@@ -18,7 +18,7 @@ import type { IopubRouter } from './iopubRouter';
 import { LivenessProbe } from './liveness';
 import type { ReplySweep } from './replySweep';
 import { describeTarget, shouldFollow } from './redirect';
-import { hubError, okContent, seconds, type PendingRequests } from './requests';
+import { hubError, okContent, seconds, withDeadline, type PendingRequests } from './requests';
 import type { TasksModel } from './tasks';
 import type { ClientState, DropReason, RequestOptions } from './types';
 
@@ -232,12 +232,17 @@ export class Connection {
         throw new ConnectError(`the controller at ${url} refused the connection: ${hubError(reply.content).message}`);
       }
       this.#engines.reset((reply.content.engines ?? {}) as Record<string, unknown>);
+      // The engines' busy/idle and counts (EnginesModel). connect() waits for them at most 5 s; a slower
+      // reply (a loaded hub) still lands when it comes, instead of leaving the engines `unknown` until
+      // the next liveness probe.
+      const counts = this.request('registration', 'queue_request', { targets: null, verbose: false }, { what: 'the initial queue_request' }).then(
+        (r) => this.#engines.applyQueue(parseQueueReply(okContent(r))),
+      );
+      counts.catch((e: Error) => this.#logger.debug(`initial queue_request: ${e.message}`));
       // Slow joiner: make sure the SUB sockets are attached before the first execute's output is published.
       await Promise.all([
         transport.subscribersReady(Math.min(2000, timeoutMs)),
-        this.request('registration', 'queue_request', { targets: null, verbose: false }, { timeoutMs: Math.min(5000, timeoutMs) })
-          .then((r) => this.#engines.applyQueue(parseQueueReply(okContent(r))))
-          .catch((e: Error) => this.#logger.debug(`initial queue_request: ${e.message}`)),
+        withDeadline(counts, { timeoutMs: Math.min(5000, timeoutMs) }, 'the initial queue_request').catch(() => undefined),
       ]);
       if (this.#transport !== transport) throw new ControllerGoneError('the connection was closed while connecting');
       this.#setState('connected');

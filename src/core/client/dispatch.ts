@@ -21,6 +21,8 @@ export interface DispatcherDeps {
   logger: Logger;
   /** A shutdown_notification arrived. */
   onShutdown(): void;
+  /** A registration_notification added an engine (the client then asks the hub for its queue counts). */
+  onRegistered?(id: number): void;
 }
 
 /**
@@ -75,6 +77,7 @@ export class Dispatcher {
         if (typeof c.id === 'number' && typeof c.uuid === 'string') {
           this.deps.logger.info(`engine ${c.id} registered`);
           this.deps.engines.add(c.id, c.uuid);
+          this.deps.onRegistered?.(c.id);
         }
         return;
       case 'unregistration_notification':

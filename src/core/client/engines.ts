@@ -5,10 +5,19 @@ import type { EngineInfo, EngineStatus, QueueStatus } from './types';
  * The live engine table: ids and uuids from connection_reply and notifications, busy/idle from iopub
  * status, queue counts from queue_reply. Changes are coalesced: onDidChange fires once per turn of the
  * event loop with the full sorted list, however many status messages arrived.
+ *
+ * Busy/idle has two sources. An engine's own iopub `status` (busy/idle) is the prompt one, and once an
+ * engine has sent one it is the only one. Until then the hub's queue counts decide, on every queue_reply
+ * (after connect, on registration, and every liveness probe): busy when it has requests queued or
+ * running, else idle. An engine sends no iopub status until it gets a request, so one registered before
+ * we connected is silent until its first task (the GUI flow saw such engines shown `unknown`), and
+ * one that said only `starting` says nothing more until it gets work.
  */
 export class EnginesModel {
   readonly #byId = new Map<number, EngineInfo>();
   readonly #byUuid = new Map<string, EngineInfo>();
+  /** Uuids of the engines whose busy/idle came from their own iopub status. */
+  readonly #heard = new Set<string>();
   readonly #onDidChange = new Emitter<EngineInfo[]>();
   readonly onDidChange: Event<EngineInfo[]> = this.#onDidChange.event;
   #scheduled: NodeJS.Immediate | undefined;
@@ -48,6 +57,7 @@ export class EnginesModel {
   reset(engines: Record<string, unknown>): void {
     this.#byId.clear();
     this.#byUuid.clear();
+    this.#heard.clear();
     for (const [id, uuid] of Object.entries(engines)) {
       const n = Number(id);
       if (Number.isInteger(n) && typeof uuid === 'string') this.#put(n, uuid, 'unknown');
@@ -59,6 +69,7 @@ export class EnginesModel {
     if (this.#byId.size === 0) return;
     this.#byId.clear();
     this.#byUuid.clear();
+    this.#heard.clear();
     this.#changed();
   }
 
@@ -75,6 +86,7 @@ export class EnginesModel {
     if (!e) return undefined;
     this.#byId.delete(id);
     this.#byUuid.delete(e.uuid);
+    this.#heard.delete(e.uuid);
     this.#changed();
     return e;
   }
@@ -84,12 +96,13 @@ export class EnginesModel {
     const e = this.#byUuid.get(uuid);
     if (!e) return;
     const status: EngineStatus = state === 'busy' || state === 'idle' || state === 'starting' ? state : 'unknown';
+    if (status === 'busy' || status === 'idle') this.#heard.add(uuid);
     if (e.status === status) return;
     e.status = status;
     this.#changed();
   }
 
-  /** Applies queue_reply counts; engines whose status is still unknown are inferred from them. */
+  /** Applies queue_reply counts; the busy/idle of engines not heard from on iopub follows them. */
   applyQueue(status: QueueStatus): void {
     let changed = false;
     for (const e of this.#byId.values()) {
@@ -101,8 +114,9 @@ export class EnginesModel {
         e.tasks = q.tasks;
         changed = true;
       }
-      if (e.status === 'unknown') {
-        e.status = q.queue + q.tasks > 0 ? 'busy' : 'idle';
+      const counted: EngineStatus = q.queue + q.tasks > 0 ? 'busy' : 'idle';
+      if (!this.#heard.has(e.uuid) && e.status !== counted) {
+        e.status = counted;
         changed = true;
       }
     }
@@ -111,7 +125,10 @@ export class EnginesModel {
 
   #put(id: number, uuid: string, status: EngineStatus): void {
     const old = this.#byId.get(id);
-    if (old) this.#byUuid.delete(old.uuid);
+    if (old) {
+      this.#byUuid.delete(old.uuid);
+      this.#heard.delete(old.uuid);
+    }
     const e: EngineInfo = { id, uuid, status, queue: 0, completed: 0, tasks: 0 };
     this.#byId.set(id, e);
     this.#byUuid.set(uuid, e);
