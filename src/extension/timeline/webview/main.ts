@@ -19,6 +19,8 @@ interface Stats {
   firstPaintMs?: number;
   /** Draw times (ms) of the last frames. */
   frames: number[];
+  /** ms the last host message took to apply (before its frame). */
+  applyMs?: number;
 }
 
 const vscode = acquireVsCodeApi();
@@ -95,6 +97,7 @@ function countRunning(): void {
 }
 
 function onHost(m: HostMessage): void {
+  const t0 = performance.now();
   skew = m.now - Date.now();
   if (m.type === 'reset') {
     resetAt = performance.now();
@@ -110,6 +113,7 @@ function onHost(m: HostMessage): void {
   }
   layout = layoutFor(layout.width, layout.height, lanes);
   countRunning();
+  stats.applyMs = performance.now() - t0;
   requestDraw();
 }
 
