@@ -27,7 +27,7 @@ export class TimelinePanel implements vscode.Disposable {
       TimelinePanel.#current.#panel.reveal();
       return TimelinePanel.#current;
     }
-    const panel = vscode.window.createWebviewPanel(WebviewTypes.timeline, 'Task Timeline', vscode.ViewColumn.Active, {
+    const panel = vscode.window.createWebviewPanel(WebviewTypes.timeline, 'Task Timeline', { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, {
       enableScripts: true,
       localResourceRoots: [vscode.Uri.joinPath(ctx.extension.extensionUri, 'dist')],
     });
