@@ -25,6 +25,8 @@ export interface BenchConfig {
   soakClients: ('core' | 'lsp' | 'python')[];
   /** Fresh extension hosts for the activation time (BENCH_ACTIVATION_REPS, default BENCH_REPS; 0 skips). */
   activationReps: number;
+  /** Synthetic tasks the timeline webview is loaded with (BENCH_TIMELINE_TASKS, 10000; 0 skips), over 64 engines. */
+  timelineTasks: number;
   /** Engines in the bench cluster (BENCH_ENGINES, 2). */
   engines: number;
   /** The hub's DictDB record limit for the bench cluster (BENCH_RECORD_LIMIT, 100000). */
@@ -39,7 +41,7 @@ export interface BenchConfig {
   timeoutMs: number;
 }
 
-export const METRIC_GROUPS = ['latency', 'output', 'lb', 'all', 'connect', 'scale', 'soak', 'extension'] as const;
+export const METRIC_GROUPS = ['latency', 'output', 'lb', 'all', 'connect', 'scale', 'soak', 'extension', 'timeline'] as const;
 export type MetricGroup = (typeof METRIC_GROUPS)[number];
 
 function int(env: NodeJS.ProcessEnv, name: string, def: number, min: number): number {
@@ -76,6 +78,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BenchConfig {
     soakTasks: int(env, 'BENCH_SOAK_TASKS', 10_000, 0),
     soakClients: soakClients as BenchConfig['soakClients'],
     activationReps: int(env, 'BENCH_ACTIVATION_REPS', reps, 0),
+    timelineTasks: int(env, 'BENCH_TIMELINE_TASKS', 10_000, 0),
     engines: int(env, 'BENCH_ENGINES', 2, 2),
     recordLimit: int(env, 'BENCH_RECORD_LIMIT', 100_000, 1024),
     profile,

@@ -21,6 +21,7 @@ import { measureExtension } from './measures/extension';
 import type { Failure } from './measures/repeat';
 import { measureScale } from './measures/scale';
 import { measureSoak } from './measures/soak';
+import { measureTimeline } from './measures/timeline';
 import { profileJobs, runProfiles } from './profile/run';
 import { consoleReport, writeLatest } from './report';
 import { judge, type Row } from './results';
@@ -62,7 +63,7 @@ async function main(): Promise<void> {
 
   const controllerArgs = [`--DictDB.record_limit=${config.recordLimit}`];
   let taskScheme = '?';
-  const clusterGroups = METRIC_GROUPS.filter((g) => g !== 'extension');
+  const clusterGroups = METRIC_GROUPS.filter((g) => g !== 'extension' && g !== 'timeline');
   if (clusterGroups.some((g) => wants(config, g))) {
     log(`bench: starting a ${config.engines}-engine cluster (${controllerArgs.join(' ')})`);
     const cluster = await TestCluster.start({ engines: config.engines, mode: 'separate', controllerArgs, python });
@@ -120,6 +121,10 @@ async function main(): Promise<void> {
   if (wants(config, 'extension') && config.activationReps > 0) {
     log('bench: extension bundle and activation');
     rows.push(...(await measureExtension({ reps: config.activationReps, failures, log })));
+  }
+  if (wants(config, 'timeline') && config.timelineTasks > 0) {
+    log(`bench: task timeline webview, ${config.timelineTasks} synthetic tasks over 64 engines`);
+    rows.push(...(await measureTimeline({ reps: Math.min(config.reps, 3), tasks: config.timelineTasks, engines: 64, failures, log })));
   }
 
   const judged = judge(rows);

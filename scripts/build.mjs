@@ -3,6 +3,7 @@
 //   src/extension/extension.ts -> dist/extension.js   (loaded by VS Code at activation)
 //   src/extension/client.ts    -> dist/client.js      (vscode-languageclient: loaded on first use, by clientModule.ts)
 //   src/server/main.ts         -> dist/server.js      (the language server, started by the extension)
+//   src/extension/timeline/webview/main.ts -> dist/timeline.js (the task timeline's webview script, for a browser)
 // dist/extension.js must not contain the language client, and of vscode-languageserver-protocol it needs
 // only the RequestType/NotificationType classes that src/shared/protocol.ts constructs: an alias points
 // that import at vscode-jsonrpc's messages module (requests go by method name across the two bundles).
@@ -25,6 +26,8 @@ export const ENTRIES = [
   },
   { source: 'src/extension/client.ts', outfile: 'dist/client.js' },
   { source: 'src/server/main.ts', outfile: 'dist/server.js' },
+  // The task timeline's webview script: runs in the webview (a browser), not in Node.
+  { source: 'src/extension/timeline/webview/main.ts', outfile: 'dist/timeline.js', browser: true },
 ];
 
 function options(entry) {
@@ -34,9 +37,9 @@ function options(entry) {
     outfile: entry.outfile,
     bundle: true,
     external: ['vscode', 'zeromq'],
-    format: 'cjs',
-    platform: 'node',
-    target: 'node20',
+    format: entry.browser ? 'iife' : 'cjs',
+    platform: entry.browser ? 'browser' : 'node',
+    target: entry.browser ? 'es2022' : 'node20',
     sourcemap: true,
     minify: true,
     keepNames: true,

@@ -41,6 +41,8 @@ const REQUIRED = [
   // The language client (loaded on first use by dist/extension.js) and the language server.
   'dist/client.js',
   'dist/server.js',
+  // The task timeline's webview script.
+  'dist/timeline.js',
   'node_modules/zeromq/package.json',
   'node_modules/zeromq/lib/index.js',
   'node_modules/zeromq/build/manifest.json',

@@ -11,6 +11,7 @@ import { registerConnectionCommands } from './commands/connection';
 import { lastErrors } from './commands/register';
 import { registerRunCommands } from './commands/run';
 import { registerTaskCommands } from './commands/tasks';
+import { registerTimelineCommands } from './commands/timeline';
 import { Ctx } from './ctx';
 import { describeError } from './errors';
 import type { ClustersTree } from './views/clustersTree';
@@ -34,6 +35,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Extens
   registerConnectionCommands(ctx);
   registerRunCommands(ctx);
   registerTaskCommands(ctx);
+  registerTimelineCommands(ctx);
   registerClusterCommands(ctx);
   const clusters = registerClustersView(ctx);
 

@@ -45,6 +45,8 @@ export const Commands = {
   copyMsgId: 'ipyparallel.copyMsgId',
   purgeTask: 'ipyparallel.purgeTask',
   loadHistory: 'ipyparallel.loadHistory',
+  showTimeline: 'ipyparallel.showTimeline',
+  showTaskData: 'ipyparallel.showTaskData',
   // clusters view
   refreshClusters: 'ipyparallel.refreshClusters',
   startCluster: 'ipyparallel.startCluster',
@@ -112,4 +114,5 @@ export const Channels = {
 
 export const WebviewTypes = {
   results: 'ipyparallel.results',
+  timeline: 'ipyparallel.timeline',
 } as const;

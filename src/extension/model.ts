@@ -14,6 +14,7 @@ import type {
   SecurityPosture,
   StateChangedParams,
   StatusResult,
+  TaskDataParams,
   TasksChangedParams,
 } from '../shared/protocol';
 
@@ -168,6 +169,20 @@ export class ClusterModel {
       this.#onDidChangeRuns.fire(change);
       this.#onDidChangeStatus.fire();
     }
+  }
+
+  /** Applies an ipp/taskData batch: each task's published data and progress, in place. */
+  applyTaskData(p: TaskDataParams): void {
+    const changed = new Set<string>();
+    for (const item of p.items) {
+      const task = this.#runs.get(item.runId)?.tasks.find((t) => t.msgId === item.msgId);
+      if (!task) continue;
+      task.data = item.data;
+      if (item.progress === undefined) delete task.progress;
+      else task.progress = item.progress;
+      changed.add(item.runId);
+    }
+    if (changed.size) this.#onDidChangeRuns.fire({ added: [], removed: [], changed: [...changed] });
   }
 
   /** Replaces every run (an ipp/tasks snapshot). */

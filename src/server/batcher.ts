@@ -6,8 +6,9 @@
  * - tasks: each changed run once per window (resolved to its summary at flush time, so it is current),
  *   plus the runs removed in the window;
  * - output: every item, concatenated in arrival order;
+ * - data: each task that published data once per window (resolved at flush time, so it is current);
  * - status: read once at the end of the window, sent only when it differs from the last one sent.
- * A flush sends, in this order: state, engines, output, tasks, status, so that a run reported finished
+ * A flush sends, in this order: state, engines, output, data, tasks, status, so that a run reported finished
  * has already had its output delivered.
  *
  * The window is a rate limit, not a delay: after a quiet window, the first events go out on the next
@@ -23,6 +24,8 @@ export interface BatchSink {
   output(items: OutputParamsItem[]): void;
   /** `changed` never contains a removed run. */
   tasks(changed: string[], removed: string[]): void;
+  /** Tasks (msg_ids) that published data in the window. Optional, so older sinks need not have it. */
+  data?(msgIds: string[]): void;
   /** Something ipp/status reports may have changed: the sink reads it now and sends it if it did. */
   status(): void;
 }
@@ -46,6 +49,7 @@ export class NotificationBatcher implements Disposable {
   #changed = new Set<string>();
   #removed = new Set<string>();
   #output: OutputParamsItem[] = [];
+  #data = new Set<string>();
   #status = false;
   #timer: unknown;
   #lastFlush = -Infinity;
@@ -95,6 +99,12 @@ export class NotificationBatcher implements Disposable {
     this.#schedule();
   }
 
+  /** A task published data (sent as its current data at the end of the window). */
+  taskData(msgId: string): void {
+    this.#data.add(msgId);
+    this.#schedule();
+  }
+
   get pending(): boolean {
     return this.#timer !== undefined;
   }
@@ -106,10 +116,12 @@ export class NotificationBatcher implements Disposable {
       this.#timer = undefined;
     }
     const state = this.#state;
-    if (!state && !this.#engines && !this.#status && this.#output.length === 0 && this.#changed.size === 0 && this.#removed.size === 0) return;
+    if (!state && !this.#engines && !this.#status && this.#output.length === 0 && this.#data.size === 0 && this.#changed.size === 0 && this.#removed.size === 0) return;
     this.#lastFlush = this.timers.now();
     const engines = this.#engines;
     const output = this.#output;
+    const data = [...this.#data];
+    this.#data.clear();
     const changed = [...this.#changed];
     const removed = [...this.#removed];
     const status = this.#status;
@@ -122,6 +134,7 @@ export class NotificationBatcher implements Disposable {
     if (state) this.sink.state(state);
     if (engines) this.sink.engines(engines);
     if (output.length > 0) this.sink.output(output);
+    if (data.length > 0) this.sink.data?.(data);
     if (changed.length > 0 || removed.length > 0) this.sink.tasks(changed, removed);
     if (status) this.sink.status();
   }
@@ -132,6 +145,7 @@ export class NotificationBatcher implements Disposable {
     if (this.#timer !== undefined) this.timers.clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#output = [];
+    this.#data.clear();
     this.#changed.clear();
     this.#removed.clear();
     this.#state = undefined;

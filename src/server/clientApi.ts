@@ -16,6 +16,7 @@ export type ClusterClientLike = Pick<
   | 'onDidChangeEngines'
   | 'onDidChangeTask'
   | 'onDidOutput'
+  | 'onDidPublishData'
   | 'onDidDrop'
   | 'onDidChangeVersion'
   | 'connect'

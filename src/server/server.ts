@@ -35,6 +35,8 @@ import {
   StateChangedNotification,
   StatusChangedNotification,
   TasksChangedNotification,
+  TaskDataNotification,
+  type TaskDataItem,
   type StatusResult,
   type RedirectTarget,
   type ServerSettings,
@@ -84,6 +86,7 @@ export class ClusterServer implements FeatureHost, RequestHost {
         state: (p) => this.#notify(() => connection.sendNotification(StateChangedNotification, p)),
         engines: (engines) => this.#notify(() => connection.sendNotification(EnginesChangedNotification, { engines })),
         output: (items) => this.#notify(() => connection.sendNotification(OutputNotification, { items })),
+        data: (msgIds) => this.#sendTaskData(msgIds),
         status: () => this.#pushStatus(),
         tasks: (changed, removed) =>
           this.#notify(() =>
@@ -282,9 +285,27 @@ export class ClusterServer implements FeatureHost, RequestHost {
         const run = this.runs.introduce(runId);
         this.#batcher.output({ runId, msgId: task.msgId, engineId: task.engineId, output, ...(run && { run }) });
       }),
+      client.onDidPublishData(({ task }) => {
+        if (this.runs.runOf(task) !== undefined) this.#batcher.taskData(task.msgId);
+      }),
       client.onDidDrop(() => this.#batcher.statusChanged()),
       client.onDidChangeVersion(() => this.#batcher.statusChanged()), // ipyparallelVersion
     ];
+  }
+
+  /** ipp/taskData for the tasks that published in the window, with what each holds now. */
+  #sendTaskData(msgIds: string[]): void {
+    const items: TaskDataItem[] = [];
+    for (const id of msgIds) {
+      const task = this.#client?.task(id);
+      const runId = task && this.runs.runOf(task);
+      if (!task?.data || runId === undefined) continue;
+      const item: TaskDataItem = { runId, msgId: id, data: task.data };
+      if (task.engineId !== undefined) item.engineId = task.engineId;
+      if (task.progress !== undefined) item.progress = task.progress;
+      items.push(item);
+    }
+    if (items.length > 0) this.#notify(() => this.#connection.sendNotification(TaskDataNotification, { items }));
   }
 
   async closeClient(): Promise<void> {

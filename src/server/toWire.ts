@@ -29,6 +29,8 @@ const TASK_OPTIONAL = [
   'resubmittedAs',
   'resubmittedFrom',
   'foreign',
+  'data',
+  'progress',
 ] as const;
 
 /** A task without its code and outputs. */

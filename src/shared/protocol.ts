@@ -276,6 +276,22 @@ export interface OutputNotificationParams {
 }
 export const OutputNotification = new NotificationType<OutputNotificationParams>('ipp/output');
 
+/** One task's published data (ipyparallel.datapub.publish_data), as it holds it now. */
+export interface TaskDataItem {
+  runId: string;
+  msgId: string;
+  engineId?: number;
+  /** Every key the task has published so far, merged (later values win); bounded like TaskSummary.data. */
+  data: Record<string, unknown>;
+  /** `data.progress` when it is a number in [0, 1]. */
+  progress?: number;
+}
+export interface TaskDataParams {
+  /** The tasks that published in the window, each once, with what they hold at its end. */
+  items: TaskDataItem[];
+}
+export const TaskDataNotification = new NotificationType<TaskDataParams>('ipp/taskData');
+
 /**
  * The ipp/status answer, pushed when it changes: the running-task count, the engine count, the state,
  * the security posture or the dropped-message counters. Coalesced like the others (the latest value of

@@ -65,6 +65,8 @@ export class ClusterClient implements Disposable {
   readonly onDidChangeEngines: Event<EngineInfo[]> = this.#engines.onDidChange;
   readonly onDidChangeTask: Event<TaskInfo>;
   readonly onDidOutput: Event<{ task: TaskInfo; output: OutputItem }>;
+  /** One of our tasks published data (ipyparallel.datapub.publish_data): what it published this time. */
+  readonly onDidPublishData: Event<{ task: TaskInfo; data: Record<string, unknown> }>;
   readonly #onDidDrop = new Emitter<{ channel: Channel; reason: DropReason; detail: string }>();
   readonly onDidDrop: Event<{ channel: Channel; reason: DropReason; detail: string }> = this.#onDidDrop.event;
   readonly #onDidChangeVersion = new Emitter<ClusterVersion | undefined>();
@@ -88,6 +90,7 @@ export class ClusterClient implements Disposable {
     });
     this.onDidChangeTask = this.#tasks.onDidChangeTask;
     this.onDidOutput = this.#tasks.onDidOutput;
+    this.onDidPublishData = this.#tasks.onDidPublishData;
     const router = new IopubRouter(() => this.#conn.session.id, this.#engines, this.#tasks, (id) => this.#requests.has(id));
     this.#tasks.onAdd = (t) => router.adopt(t.msgId);
     const dispatcher = new Dispatcher({

@@ -2,6 +2,7 @@ import type { Message } from '../protocol/message';
 import type { EnginesModel } from './engines';
 import type { TasksModel } from './tasks';
 import { remoteError } from './tasks';
+import { decodeDataMessage } from './taskData';
 import type { OutputItem } from './types';
 
 /** Messages of our session that arrived before their task was known (resubmitted tasks), per msg_id. */
@@ -82,6 +83,9 @@ export class IopubRouter {
         if (err) this.tasks.addOutput(msgId, { kind: 'error', ...err } satisfies OutputItem);
         return;
       }
+      case 'data_message':
+        this.tasks.publishData(msgId, decodeDataMessage(content, msg.buffers));
+        return;
       default:
         return;
     }

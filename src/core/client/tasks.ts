@@ -1,6 +1,7 @@
 import { Emitter, type Event } from '../event';
 import { DEFAULTS } from '../defaults';
 import { boundError, OutputKeeper } from './outputBounds';
+import { mergeData, progressOf } from './taskData';
 import { isTerminal, type ExpressionValue, type OutputItem, type RemoteError, type Run, type TaskInfo, type TaskState } from './types';
 
 /** Whether the task's idle came from the engine that replied (or either is unknown). */
@@ -63,6 +64,9 @@ export class TasksModel {
   readonly onDidChangeTask: Event<TaskInfo> = this.#onDidChangeTask.event;
   readonly #onDidOutput = new Emitter<{ task: TaskInfo; output: OutputItem }>();
   readonly onDidOutput: Event<{ task: TaskInfo; output: OutputItem }> = this.#onDidOutput.event;
+  readonly #onDidPublishData = new Emitter<{ task: TaskInfo; data: Record<string, unknown> }>();
+  /** A task published data (datapub): `data` is what it published this time; the task holds the merge. */
+  readonly onDidPublishData: Event<{ task: TaskInfo; data: Record<string, unknown> }> = this.#onDidPublishData.event;
   /** Called with each task added (the iopub router adopts early messages for it). */
   onAdd: ((task: TaskInfo) => void) | undefined;
 
@@ -178,6 +182,17 @@ export class TasksModel {
     this.#outputBytes += keeper.bytes - before;
     this.#announce(t, shown);
     if (this.#outputBytes > this.#maxTotalOutputBytes) this.#evictForOutput();
+  }
+
+  /** Data the task published (a decoded data_message): merged into its `data`, `progress` updated. */
+  publishData(msgId: string, data: Record<string, unknown>): void {
+    const t = this.#tasks.get(msgId);
+    if (!t) return;
+    t.info.data = mergeData(t.info.data, data);
+    const progress = progressOf(t.info.data);
+    if (progress === undefined) delete t.info.progress;
+    else t.info.progress = progress;
+    this.#onDidPublishData.fire({ task: t.info, data });
   }
 
   #announce(t: Tracked, shown: OutputItem[]): void {
@@ -345,6 +360,7 @@ export class TasksModel {
     this.#sweeper = undefined;
     this.#onDidChangeTask.dispose();
     this.#onDidOutput.dispose();
+    this.#onDidPublishData.dispose();
   }
 }
 

@@ -75,6 +75,10 @@ export interface TaskInfo {
   resubmittedFrom?: string;
   /** True when submitted by another client (seen only through the hub's history). */
   foreign?: boolean;
+  /** What the task published with `ipyparallel.datapub.publish_data`, merged (later keys win), bounded. */
+  data?: Record<string, unknown>;
+  /** The published `progress`, when it is a number in [0, 1]. */
+  progress?: number;
 }
 
 export interface Run {

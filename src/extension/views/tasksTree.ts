@@ -130,6 +130,10 @@ export class TasksTree implements vscode.TreeDataProvider<TasksTreeNode>, vscode
     return this.#runs.get(runId);
   }
 
+  taskNode(runId: string, msgId: string): TaskNode {
+    return this.#tasks.get(`${runId}\u0000${msgId}`);
+  }
+
   /** Reloads the History node from the hub. */
   reloadHistory(): void {
     this.#historyData = undefined;

@@ -4,6 +4,7 @@
  * choose which descriptor to show.
  */
 import { Commands, TreeItemContexts } from '../ids';
+import { dataLines, progressBar } from './taskDataText';
 import type { EngineInfo, RunSummary, TaskState, TaskSummary } from '../../shared/protocol';
 import { formatDuration, formatTargets } from '../output/pxFormat';
 
@@ -103,7 +104,8 @@ export function runItem(r: RunSummary, now: number): ItemDescriptor {
 
 function taskDescription(t: TaskSummary, now: number): string {
   const took = taskDuration(t, now);
-  return [t.state, took !== undefined ? formatDuration(took) : '', t.error ? t.error.ename : '', t.reason ?? '']
+  const progress = t.progress !== undefined ? progressBar(t.progress) : '';
+  return [progress, t.state, took !== undefined ? formatDuration(took) : '', t.error ? t.error.ename : '', t.reason ?? '']
     .filter(Boolean)
     .join(' · ');
 }
@@ -116,6 +118,8 @@ function taskTooltip(t: TaskSummary): string {
   if (t.reason) lines.push('', t.reason);
   if (t.resubmittedAs) lines.push(`resubmitted as ${t.resubmittedAs}`);
   if (t.resubmittedFrom) lines.push(`resubmitted from ${t.resubmittedFrom}`);
+  const data = dataLines(t);
+  if (t.progress !== undefined || data.length) lines.push('', 'published data:', ...(t.progress !== undefined ? [`progress ${progressBar(t.progress)}`] : []), ...data);
   return lines.join('\n');
 }
 

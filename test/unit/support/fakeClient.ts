@@ -27,6 +27,8 @@ export class FakeClient implements ClusterClientLike {
   readonly onDidChangeEngines = this.#enginesChanged.event;
   readonly onDidChangeTask = this.#task.event;
   readonly onDidOutput = this.#output.event;
+  readonly #data = new Emitter<{ task: TaskInfo; data: Record<string, unknown> }>();
+  readonly onDidPublishData = this.#data.event;
   readonly #drop = new Emitter<{ channel: 'iopub'; reason: 'badSignature'; detail: string }>();
   readonly onDidDrop = this.#drop.event;
   #dropped = emptyDropped();
