@@ -32,7 +32,8 @@ import {
 } from '../../src/shared/protocol';
 import { ownCpuMs, processCpuMs } from '../procfs';
 import { TERMINAL_STATES } from '../../src/core/client/types';
-import { warmUp, type BenchClient, type SoakResult, type Throughput } from './benchClient';
+import { streamChars } from './coreClient';
+import { warmUp, type BenchClient, type RunSample, type SoakResult, type Throughput } from './benchClient';
 
 export const REPO_ROOT = join(__dirname, '..', '..', '..');
 export const SERVER_JS = join(REPO_ROOT, 'dist', 'server.js');
@@ -132,12 +133,19 @@ export class LspClient implements BenchClient {
   readonly #outputWaiters = new Map<string, (t: number) => void>();
   /** Called on every ipp/output notification (the scale measurement counts them). */
   onOutputNotification: (() => void) | undefined;
+  /** Notifications received from the server so far (every method). */
+  notifications = 0;
 
   constructor(
     private readonly connectionFile: string,
     private readonly engines: number,
     private readonly serverOptions: ServerProcessOptions = {},
   ) {}
+
+  /** True while the server process runs. */
+  get alive(): boolean {
+    return this.#server?.alive ?? false;
+  }
 
   get server(): ServerProcess {
     if (!this.#server) throw new Error('the server is not running');
@@ -149,6 +157,7 @@ export class LspClient implements BenchClient {
     this.#server = (await ServerProcess.start(this.serverOptions)).server;
     this.#server.connection.onNotification(OutputNotification, (p) => {
       const now = performance.now();
+      this.notifications++;
       this.onOutputNotification?.();
       for (const item of p.items) {
         if (this.#firstOutput.has(item.runId)) continue;
@@ -156,6 +165,8 @@ export class LspClient implements BenchClient {
         this.#outputWaiters.get(item.runId)?.(now);
       }
     });
+    // The scale measurement installs its own handler on its own server, which replaces this one.
+    this.#server.connection.onUnhandledNotification(() => this.notifications++);
   }
 
   async connect(): Promise<void> {
@@ -212,6 +223,22 @@ export class LspClient implements BenchClient {
       this.#outputWaiters.delete(r.runId);
       out.push(t1 - t0);
       await c.sendRequest(WaitRequest, { runId: r.runId, timeoutMs: 30_000 });
+    }
+    return out;
+  }
+
+  async runs(code: string, targets: 'all' | number, samples: number, timeoutMs: number): Promise<RunSample[]> {
+    const out: RunSample[] = [];
+    const pid = this.server.pid;
+    for (let i = 0; i < samples; i++) {
+      const n0 = this.notifications;
+      const s0 = processCpuMs(pid);
+      const d0 = ownCpuMs();
+      const t0 = performance.now();
+      const w = await this.run({ code, targets: targets === 'all' ? 'all' : [targets], silent: code === 'pass' }, timeoutMs);
+      const wallMs = performance.now() - t0;
+      const cpuMs = processCpuMs(pid) - s0 + ownCpuMs() - d0;
+      out.push({ wallMs, cpuMs, chars: streamChars(w.engines), notifications: this.notifications - n0 });
     }
     return out;
   }
