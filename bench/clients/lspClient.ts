@@ -25,6 +25,7 @@ import {
   ExecuteRequest,
   OutputNotification,
   PurgeRequest,
+  TasksChangedNotification,
   TasksRequest,
   WaitRequest,
   type ExecuteParams,
@@ -32,7 +33,6 @@ import {
 } from '../../src/shared/protocol';
 import { ownCpuMs, processCpuMs } from '../procfs';
 import { TERMINAL_STATES } from '../../src/core/client/types';
-import { streamChars } from './coreClient';
 import { warmUp, type BenchClient, type RunSample, type SoakResult, type Throughput } from './benchClient';
 
 export const REPO_ROOT = join(__dirname, '..', '..', '..');
@@ -131,8 +131,10 @@ export class LspClient implements BenchClient {
   /** runId -> performance.now() of its first ipp/output item, and waiters for it. */
   readonly #firstOutput = new Map<string, number>();
   readonly #outputWaiters = new Map<string, (t: number) => void>();
-  /** Called on every ipp/output notification (the scale measurement counts them). */
-  onOutputNotification: (() => void) | undefined;
+  /** Called with the method of every notification (the scale measurement counts them). */
+  onNotification: ((method: string) => void) | undefined;
+  /** Runs followed through notifications (runs()): characters of output so far, and their end. */
+  readonly #following = new Map<string, { chars: number; ended(): void }>();
   /** Notifications received from the server so far (every method). */
   notifications = 0;
 
@@ -155,18 +157,47 @@ export class LspClient implements BenchClient {
   async start(): Promise<void> {
     if (this.#server?.alive) return;
     this.#server = (await ServerProcess.start(this.serverOptions)).server;
-    this.#server.connection.onNotification(OutputNotification, (p) => {
-      const now = performance.now();
+    const c = this.#server.connection;
+    const seen = (method: string): void => {
       this.notifications++;
-      this.onOutputNotification?.();
+      this.onNotification?.(method);
+    };
+    c.onNotification(OutputNotification, (p) => {
+      const now = performance.now();
+      seen(OutputNotification.method);
       for (const item of p.items) {
+        const f = this.#following.get(item.runId);
+        if (f && item.output.kind === 'stream') f.chars += item.output.text.length;
         if (this.#firstOutput.has(item.runId)) continue;
         this.#firstOutput.set(item.runId, now);
         this.#outputWaiters.get(item.runId)?.(now);
       }
     });
-    // The scale measurement installs its own handler on its own server, which replaces this one.
-    this.#server.connection.onUnhandledNotification(() => this.notifications++);
+    c.onNotification(TasksChangedNotification, (p) => {
+      seen(TasksChangedNotification.method);
+      for (const run of p.runs) if (run.state !== 'running') this.#following.get(run.runId)?.ended();
+    });
+    c.onUnhandledNotification((msg) => seen(msg.method));
+  }
+
+  /**
+   * Resolves with the stdout/stderr characters ipp/output delivered for the run once an ipp/tasksChanged
+   * reports it ended: the editor's view (the server sends a run's output before the change that ends it).
+   */
+  #follow(runId: string, timeoutMs: number): { done: Promise<number>; stop(): void } {
+    let timer: NodeJS.Timeout | undefined;
+    const done = new Promise<number>((resolve, reject) => {
+      const f = { chars: 0, ended: () => resolve(f.chars) };
+      this.#following.set(runId, f);
+      timer = setTimeout(() => reject(new Error(`run ${runId} did not end within ${timeoutMs / 1000} s`)), timeoutMs);
+    });
+    return {
+      done,
+      stop: () => {
+        clearTimeout(timer);
+        this.#following.delete(runId);
+      },
+    };
   }
 
   async connect(): Promise<void> {
@@ -227,7 +258,12 @@ export class LspClient implements BenchClient {
     return out;
   }
 
+  /**
+   * As the editor follows a run: ipp/execute, then its ipp/output notifications until an ipp/tasksChanged
+   * reports it ended (no ipp/wait, which would send the kept output a second time).
+   */
   async runs(code: string, targets: 'all' | number, samples: number, timeoutMs: number): Promise<RunSample[]> {
+    const c = this.server.connection;
     const out: RunSample[] = [];
     const pid = this.server.pid;
     for (let i = 0; i < samples; i++) {
@@ -235,10 +271,18 @@ export class LspClient implements BenchClient {
       const s0 = processCpuMs(pid);
       const d0 = ownCpuMs();
       const t0 = performance.now();
-      const w = await this.run({ code, targets: targets === 'all' ? 'all' : [targets], silent: code === 'pass' }, timeoutMs);
-      const wallMs = performance.now() - t0;
-      const cpuMs = processCpuMs(pid) - s0 + ownCpuMs() - d0;
-      out.push({ wallMs, cpuMs, chars: streamChars(w.engines), notifications: this.notifications - n0 });
+      const r = await c.sendRequest(ExecuteRequest, { code, targets: targets === 'all' ? 'all' : [targets], silent: code === 'pass' });
+      const follow = this.#follow(r.runId, timeoutMs);
+      try {
+        const chars = await follow.done;
+        const wallMs = performance.now() - t0;
+        const cpuMs = processCpuMs(pid) - s0 + ownCpuMs() - d0;
+        out.push({ wallMs, cpuMs, chars, notifications: this.notifications - n0 });
+      } finally {
+        follow.stop();
+      }
+      const [run] = await c.sendRequest(TasksRequest, { runId: r.runId });
+      if (run?.state !== 'done') throw new Error(`run ${r.runId} ended ${run?.state}`);
     }
     return out;
   }

@@ -98,7 +98,7 @@ export async function measureBigOutput(o: {
     unit: 'MB',
     values: lsp.flatMap((r) => (r.peakMb === undefined ? [] : [r.peakMb])),
     target: Number.isFinite(keptMb) ? { kind: 'absolute', op: '<=', value: Math.round(3 * keptMb) } : undefined,
-    note: `one big output: \`sys.stdout.write\` of ${o.mb} chunks of 1 MB, each flushed, then \`print('THE END')\`, on engine ${o.engineId}; awaited to reply + idle (lsp: ipp/execute + ipp/wait, whose answer follows the run's last ipp/output); a fresh server per repetition, its VmHWM after the run; the server keeps ${fmt(keptMb)} MB of it (ipyparallel.maxOutputBytesPerTask), target 3x that`,
+    note: `one big output: \`sys.stdout.write\` of ${o.mb} chunks of 1 MB, each flushed, then \`print('THE END')\`, on engine ${o.engineId}; awaited to reply + idle (lsp: ipp/execute, then ipp/output notifications until ipp/tasksChanged reports the run ended, as the editor follows it); a fresh server per repetition, its VmHWM after the run; the server keeps ${fmt(keptMb)} MB of it (ipyparallel.maxOutputBytesPerTask), target 3x that`,
   });
   return rows;
 }

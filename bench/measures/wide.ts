@@ -107,7 +107,7 @@ export async function measureWide(o: WideOptions): Promise<Row[]> {
   for (const n of names) row(`${E} engines: ${o.lines} printed lines on every engine, to the last line`, `ms, median of ${o.printSamples}`, n, (r) => r.print, 1.0);
   for (const n of names) row(`${E} engines: client CPU per print run`, 'ms', n, (r) => r.clientCpu);
   for (const n of names) row(`${E} engines: cluster's share of the CPU during the print runs`, '%', n, (r) => r.clusterShare);
-  rows[rows.length - 1].note = `${started}; print runs: \`for i in range(${o.lines}): print(i)\` on all engines, awaited until every engine's reply and idle status arrived (and, for lsp, ipp/wait answered, which comes after the run's last ipp/output); client CPU for lsp is the server's plus the driving process's`;
+  rows[rows.length - 1].note = `${started}; print runs: \`for i in range(${o.lines}): print(i)\` on all engines, awaited until every engine's reply and idle status arrived (for lsp: until ipp/tasksChanged reported the run ended, after its last ipp/output, as the editor follows it); client CPU for lsp is the server's plus the driving process's`;
   row(`${E} engines: notifications per print run`, 'count', 'lsp', (r) => r.notifications);
   if (lsp.alive) {
     const peak = statusKb(lsp.server.pid, 'VmHWM') / 1024;
