@@ -206,9 +206,8 @@ export class LspClient implements BenchClient {
     await c.sendRequest(ConnectRequest, { connectionFile: this.connectionFile });
     await until(async () => (await c.sendRequest(EnginesRequest)).length >= this.engines, 60_000, `${this.engines} engines`);
     await warmUp(async (targets) => {
-      const r = await c.sendRequest(ExecuteRequest, { code: 'pass', targets, silent: true });
-      const w = await c.sendRequest(WaitRequest, { runId: r.runId, timeoutMs: 5_000 });
-      return w.state === 'done';
+      const r = await c.sendRequest(ExecuteRequest, { code: 'pass', targets, silent: true, wait: true, waitTimeoutMs: 5_000 });
+      return r.result?.state === 'done';
     });
   }
 
@@ -217,13 +216,12 @@ export class LspClient implements BenchClient {
     this.#firstOutput.clear();
   }
 
-  /** Execute, then ipp/wait for the run; throws unless every task ended done. */
+  /** ipp/execute with `wait: true` (one round trip: answered when the run ended); throws unless it ended done. */
   async run(params: ExecuteParams, timeoutMs: number): Promise<WaitResult> {
-    const c = this.server.connection;
-    const r = await c.sendRequest(ExecuteRequest, params);
-    const w = await c.sendRequest(WaitRequest, { runId: r.runId, timeoutMs });
-    if (w.state !== 'done') throw new Error(`run ${r.runId} ended ${w.state}`);
-    return w;
+    const r = await this.server.connection.sendRequest(ExecuteRequest, { ...params, wait: true, waitTimeoutMs: timeoutMs });
+    if (!r.result) throw new Error(`run ${r.runId} did not end within ${timeoutMs / 1000} s`);
+    if (r.result.state !== 'done') throw new Error(`run ${r.runId} ended ${r.result.state}`);
+    return r.result;
   }
 
   async latency(samples: number, engineId: number): Promise<number[]> {
@@ -295,7 +293,7 @@ export class LspClient implements BenchClient {
     const t0 = performance.now();
     const runs: Promise<WaitResult>[] = [];
     for (let i = 0; i < n; i++) {
-      runs.push(c.sendRequest(ExecuteRequest, { code: 'pass', targets, silent: true }).then((r) => c.sendRequest(WaitRequest, { runId: r.runId, timeoutMs })));
+      runs.push(c.sendRequest(ExecuteRequest, { code: 'pass', targets, silent: true, wait: true, waitTimeoutMs: timeoutMs }).then((r) => r.result ?? { runId: r.runId, state: 'running', engines: [] }));
     }
     const results = await Promise.all(runs);
     const wallMs = performance.now() - t0;
