@@ -27,6 +27,18 @@ export interface BenchConfig {
   activationReps: number;
   /** Synthetic tasks the timeline webview is loaded with (BENCH_TIMELINE_TASKS, 10000; 0 skips), over 64 engines. */
   timelineTasks: number;
+  /** Engines of the many-engine measure's own cluster (BENCH_WIDE_ENGINES, 64; 0 skips it). */
+  wideEngines: number;
+  /** Repetitions of the many-engine measure per client (BENCH_WIDE_REPS, 3). */
+  wideReps: number;
+  /** Executes on all engines per repetition there; the value is their median (BENCH_WIDE_EXEC_SAMPLES, 10). */
+  wideExecSamples: number;
+  /** Lines each engine prints in the many-engine print run (BENCH_WIDE_LINES, 2000). */
+  wideLines: number;
+  /** Print runs per repetition; the value is their median (BENCH_WIDE_PRINT_SAMPLES, 3). */
+  widePrintSamples: number;
+  /** MB printed by one task in the big-output measure (BENCH_BIG_MB, 50; 0 skips it). */
+  bigMb: number;
   /** Engines in the bench cluster (BENCH_ENGINES, 2). */
   engines: number;
   /** The hub's DictDB record limit for the bench cluster (BENCH_RECORD_LIMIT, 100000). */
@@ -41,7 +53,7 @@ export interface BenchConfig {
   timeoutMs: number;
 }
 
-export const METRIC_GROUPS = ['latency', 'output', 'lb', 'all', 'connect', 'scale', 'soak', 'extension', 'timeline'] as const;
+export const METRIC_GROUPS = ['latency', 'output', 'lb', 'all', 'connect', 'big', 'scale', 'soak', 'wide', 'extension', 'timeline'] as const;
 export type MetricGroup = (typeof METRIC_GROUPS)[number];
 
 function int(env: NodeJS.ProcessEnv, name: string, def: number, min: number): number {
@@ -79,6 +91,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BenchConfig {
     soakClients: soakClients as BenchConfig['soakClients'],
     activationReps: int(env, 'BENCH_ACTIVATION_REPS', reps, 0),
     timelineTasks: int(env, 'BENCH_TIMELINE_TASKS', 10_000, 0),
+    wideEngines: int(env, 'BENCH_WIDE_ENGINES', 64, 0),
+    wideReps: int(env, 'BENCH_WIDE_REPS', 3, 1),
+    wideExecSamples: int(env, 'BENCH_WIDE_EXEC_SAMPLES', 10, 1),
+    wideLines: int(env, 'BENCH_WIDE_LINES', 2000, 1),
+    widePrintSamples: int(env, 'BENCH_WIDE_PRINT_SAMPLES', 3, 1),
+    bigMb: int(env, 'BENCH_BIG_MB', 50, 0),
     engines: int(env, 'BENCH_ENGINES', 2, 2),
     recordLimit: int(env, 'BENCH_RECORD_LIMIT', 100_000, 1024),
     profile,

@@ -22,6 +22,8 @@ import type { Failure } from './measures/repeat';
 import { measureScale } from './measures/scale';
 import { measureSoak } from './measures/soak';
 import { measureTimeline } from './measures/timeline';
+import { measureBigOutput } from './measures/bigOutput';
+import { measureWide } from './measures/wide';
 import { profileJobs, runProfiles } from './profile/run';
 import { consoleReport, writeLatest } from './report';
 import { judge, type Row } from './results';
@@ -63,7 +65,7 @@ async function main(): Promise<void> {
 
   const controllerArgs = [`--DictDB.record_limit=${config.recordLimit}`];
   let taskScheme = '?';
-  const clusterGroups = METRIC_GROUPS.filter((g) => g !== 'extension' && g !== 'timeline');
+  const clusterGroups = METRIC_GROUPS.filter((g) => g !== 'extension' && g !== 'timeline' && g !== 'wide');
   if (clusterGroups.some((g) => wants(config, g))) {
     log(`bench: starting a ${config.engines}-engine cluster (${controllerArgs.join(' ')})`);
     const cluster = await TestCluster.start({ engines: config.engines, mode: 'separate', controllerArgs, python });
@@ -93,15 +95,19 @@ async function main(): Promise<void> {
     }
     if (wants(config, 'lb')) {
       log(`bench: ${config.lbTasks} load-balanced tasks`);
-      rows.push(...(await measureThroughput(ctx, [...ours, py, pyApply], { kind: 'lb', n: config.lbTasks, throughputTarget: 1.25 })));
+      rows.push(...(await measureThroughput(ctx, [...ours, py, pyApply], { kind: 'lb', n: config.lbTasks })));
     }
     if (wants(config, 'all')) {
       log(`bench: ${config.allExecutes} executes on all engines`);
-      rows.push(...(await measureThroughput(ctx, [...ours, py], { kind: 'all', n: config.allExecutes, throughputTarget: 1.4 })));
+      rows.push(...(await measureThroughput(ctx, [...ours, py], { kind: 'all', n: config.allExecutes })));
     }
     if (wants(config, 'connect')) {
       log('bench: connect time');
       rows.push(...(await measureConnect({ reps: config.reps, connectionFile, python, failures, log })));
+    }
+    if (wants(config, 'big') && config.bigMb > 0 && haveServer) {
+      log(`bench: one task printing ${config.bigMb} MB`);
+      rows.push(...(await measureBigOutput({ connectionFile, engines: config.engines, engineId: engineIds[0], mb: config.bigMb, reps: config.reps, core, python: py, timeoutMs: config.timeoutMs, failures, log, logFile: SERVER_LOG })));
     }
     if (wants(config, 'scale') && config.scaleTasks > 0 && haveServer) {
       log(`bench: scale, ${config.scaleTasks} tracked tasks in the server`);
@@ -114,10 +120,18 @@ async function main(): Promise<void> {
       rows.push(...(await measureSoak({ cluster, clients, tasks: config.soakTasks, engines: config.engines, timeoutMs: config.timeoutMs, failures, log })));
     }
   }
-  // The cluster is no longer needed: free the CPUs for code-server.
+  // The cluster is no longer needed: free the CPUs (and memory) for the next cluster and code-server.
   await closeAll();
   closers.length = 0;
   closing = undefined;
+  if (wants(config, 'wide') && config.wideEngines > 0 && haveServer) {
+    log(`bench: starting a ${config.wideEngines}-engine cluster for the many-engine measure (BENCH_WIDE_ENGINES=0 skips it)`);
+    const wide = { engines: config.wideEngines, reps: config.wideReps, execSamples: config.wideExecSamples, lines: config.wideLines, printSamples: config.widePrintSamples };
+    rows.push(...(await measureWide({ python, ...wide, controllerArgs, timeoutMs: config.timeoutMs, failures, log, logFile: SERVER_LOG, onClose: (c) => closers.push(c) })));
+    await closeAll();
+    closers.length = 0;
+    closing = undefined;
+  }
   if (wants(config, 'extension') && config.activationReps > 0) {
     log('bench: extension bundle and activation');
     rows.push(...(await measureExtension({ reps: config.activationReps, failures, log })));
@@ -139,7 +153,7 @@ async function main(): Promise<void> {
       engines: config.engines,
       engineId: pEngines[0],
       // Half-size runs: enough samples for a profile, and the bench stays within its time budget.
-      sizes: { latency: Math.ceil(config.latencySamples / 2), lb: Math.ceil(config.lbTasks / 2), all: Math.ceil(config.allExecutes / 2) },
+      sizes: { latency: Math.ceil(config.latencySamples / 2), lb: Math.ceil(config.lbTasks / 2), all: Math.ceil(config.allExecutes / 2), big: config.bigMb },
       log,
     });
     profiles.push(...summaries);

@@ -7,8 +7,8 @@ import { median, min } from './stats';
 export type ClientName = 'core' | 'lsp' | 'python' | 'python (apply)' | 'server' | 'extension';
 
 export type Target =
-  /** ours / python (median) compared with `value`. */
-  | { kind: 'ratio'; op: '>=' | '<='; value: number; vs: ClientName }
+  /** ours / vs (median against median) compared with `value`; `metric` names another metric's row of `vs`. */
+  | { kind: 'ratio'; op: '>=' | '<='; value: number; vs: ClientName; metric?: string }
   /** median minus the median of client `vs`, in the row's unit. */
   | { kind: 'delta'; op: '<='; value: number; vs: ClientName }
   /** the median itself. */
@@ -27,7 +27,7 @@ export interface Row {
   /** Extra facts for the notes under the table. */
   note?: string;
   /** What to profile when this row misses its target. */
-  profile?: 'latency' | 'lb' | 'all' | 'connect';
+  profile?: 'latency' | 'lb' | 'all' | 'connect' | 'big';
 }
 
 export type Verdict = 'pass' | 'miss' | 'info' | 'failed';
@@ -56,7 +56,7 @@ function find(rows: readonly Row[], metric: string, client: ClientName): Row | u
 export function targetText(t: Target | undefined): string {
   if (!t) return '—';
   switch (t.kind) {
-    case 'ratio': return `${t.op === '>=' ? '≥' : '≤'} ${t.value}×`;
+    case 'ratio': return `${t.op === '>=' ? '≥' : '≤'} ${t.value}× ${t.metric ? `${t.vs}'s ${t.metric.split(',')[0]}` : t.vs}`;
     case 'delta': return `≤ ${t.vs} + ${t.value}`;
     case 'absolute': return `${t.op === '==' ? '=' : t.op === '<' ? '<' : '≤'} ${t.value}`;
   }
@@ -73,7 +73,7 @@ export function judge(rows: readonly Row[]): Judged[] {
     const t = r.target;
     if (r.values.length === 0) verdict = 'failed';
     else if (t?.kind === 'ratio') {
-      const tr = find(rows, r.metric, t.vs);
+      const tr = find(rows, t.metric ?? r.metric, t.vs);
       const base = tr ? median(tr.values) : NaN;
       verdict = Number.isFinite(base) && base !== 0 ? (compare(t.op, m / base, t.value) ? 'pass' : 'miss') : 'failed';
     } else if (t?.kind === 'delta') {

@@ -14,6 +14,17 @@ export interface Throughput {
   cluster?: Record<string, number>;
 }
 
+/** One execute awaited to reply + idle on every target (so every output line was received). */
+export interface RunSample {
+  wallMs: number;
+  /** Client CPU over the sample, ms (for the server path: server + editor side; 10 ms resolution). */
+  cpuMs: number;
+  /** stdout/stderr characters the client received or kept for the run. */
+  chars: number;
+  /** Notifications the server sent during the sample (language server only). */
+  notifications?: number;
+}
+
 export interface SoakResult {
   tasks: number;
   wallMs: number;
@@ -34,6 +45,11 @@ export interface BenchClient {
   lb(n: number, timeoutMs: number): Promise<Throughput>;
   /** n `pass` executes on all engines (silent), all submitted, then all awaited. */
   all(n: number, timeoutMs: number): Promise<Throughput>;
+  /**
+   * Sequential executes of `code` on all engines or one engine (silent only for `pass`), each awaited to
+   * reply + idle, i.e. to its last output.
+   */
+  runs(code: string, targets: 'all' | number, samples: number, timeoutMs: number): Promise<RunSample[]>;
   /**
    * n load-balanced `pass` tasks; once half have ended, `onHalfway` kills an engine; then every task is
    * awaited until `timeoutMs` and counted by how it ended.

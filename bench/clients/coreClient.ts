@@ -3,11 +3,18 @@ import { performance } from 'node:perf_hooks';
 import { ClusterClient } from '../../src/core';
 import { TERMINAL_STATES, type ExecuteOptions, type TaskInfo, type TaskState } from '../../src/core/client/types';
 import { ownCpuMs } from '../procfs';
-import { warmUp, type BenchClient, type SoakResult, type Throughput } from './benchClient';
+import { warmUp, type BenchClient, type RunSample, type SoakResult, type Throughput } from './benchClient';
 
 function onlyDone(tasks: readonly TaskInfo[], what: string): void {
   const bad = tasks.filter((t) => t.state !== 'done');
   if (bad.length > 0) throw new Error(`${what}: ${bad.length} of ${tasks.length} tasks did not end done (first: ${bad[0].state}${bad[0].reason ? `, ${bad[0].reason}` : ''})`);
+}
+
+/** Characters of stream output the tasks keep. */
+export function streamChars(tasks: readonly { outputs: readonly { kind: string; text?: string }[] }[]): number {
+  let n = 0;
+  for (const t of tasks) for (const o of t.outputs) if (o.kind === 'stream') n += o.text?.length ?? 0;
+  return n;
 }
 
 export class CoreClient implements BenchClient {
@@ -89,6 +96,21 @@ export class CoreClient implements BenchClient {
       } finally {
         sub.dispose();
       }
+    }
+    return out;
+  }
+
+  async runs(code: string, targets: 'all' | number, samples: number, timeoutMs: number): Promise<RunSample[]> {
+    const c = this.client;
+    const out: RunSample[] = [];
+    for (let i = 0; i < samples; i++) {
+      const c0 = ownCpuMs();
+      const t0 = performance.now();
+      const run = c.execute(code, { targets: targets === 'all' ? 'all' : [targets], silent: code === 'pass' });
+      const tasks = await c.wait(run.msgIds, { timeoutMs });
+      const wallMs = performance.now() - t0;
+      out.push({ wallMs, cpuMs: ownCpuMs() - c0, chars: streamChars(tasks) });
+      onlyDone(tasks, 'runs');
     }
     return out;
   }

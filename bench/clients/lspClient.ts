@@ -25,6 +25,7 @@ import {
   ExecuteRequest,
   OutputNotification,
   PurgeRequest,
+  TasksChangedNotification,
   TasksRequest,
   WaitRequest,
   type ExecuteParams,
@@ -32,7 +33,7 @@ import {
 } from '../../src/shared/protocol';
 import { ownCpuMs, processCpuMs } from '../procfs';
 import { TERMINAL_STATES } from '../../src/core/client/types';
-import { warmUp, type BenchClient, type SoakResult, type Throughput } from './benchClient';
+import { warmUp, type BenchClient, type RunSample, type SoakResult, type Throughput } from './benchClient';
 
 export const REPO_ROOT = join(__dirname, '..', '..', '..');
 export const SERVER_JS = join(REPO_ROOT, 'dist', 'server.js');
@@ -130,14 +131,23 @@ export class LspClient implements BenchClient {
   /** runId -> performance.now() of its first ipp/output item, and waiters for it. */
   readonly #firstOutput = new Map<string, number>();
   readonly #outputWaiters = new Map<string, (t: number) => void>();
-  /** Called on every ipp/output notification (the scale measurement counts them). */
-  onOutputNotification: (() => void) | undefined;
+  /** Called with the method of every notification (the scale measurement counts them). */
+  onNotification: ((method: string) => void) | undefined;
+  /** Runs followed through notifications (runs()): characters of output so far, and their end. */
+  readonly #following = new Map<string, { chars: number; ended(): void }>();
+  /** Notifications received from the server so far (every method). */
+  notifications = 0;
 
   constructor(
     private readonly connectionFile: string,
     private readonly engines: number,
     private readonly serverOptions: ServerProcessOptions = {},
   ) {}
+
+  /** True while the server process runs. */
+  get alive(): boolean {
+    return this.#server?.alive ?? false;
+  }
 
   get server(): ServerProcess {
     if (!this.#server) throw new Error('the server is not running');
@@ -147,15 +157,47 @@ export class LspClient implements BenchClient {
   async start(): Promise<void> {
     if (this.#server?.alive) return;
     this.#server = (await ServerProcess.start(this.serverOptions)).server;
-    this.#server.connection.onNotification(OutputNotification, (p) => {
+    const c = this.#server.connection;
+    const seen = (method: string): void => {
+      this.notifications++;
+      this.onNotification?.(method);
+    };
+    c.onNotification(OutputNotification, (p) => {
       const now = performance.now();
-      this.onOutputNotification?.();
+      seen(OutputNotification.method);
       for (const item of p.items) {
+        const f = this.#following.get(item.runId);
+        if (f && item.output.kind === 'stream') f.chars += item.output.text.length;
         if (this.#firstOutput.has(item.runId)) continue;
         this.#firstOutput.set(item.runId, now);
         this.#outputWaiters.get(item.runId)?.(now);
       }
     });
+    c.onNotification(TasksChangedNotification, (p) => {
+      seen(TasksChangedNotification.method);
+      for (const run of p.runs) if (run.state !== 'running') this.#following.get(run.runId)?.ended();
+    });
+    c.onUnhandledNotification((msg) => seen(msg.method));
+  }
+
+  /**
+   * Resolves with the stdout/stderr characters ipp/output delivered for the run once an ipp/tasksChanged
+   * reports it ended: the editor's view (the server sends a run's output before the change that ends it).
+   */
+  #follow(runId: string, timeoutMs: number): { done: Promise<number>; stop(): void } {
+    let timer: NodeJS.Timeout | undefined;
+    const done = new Promise<number>((resolve, reject) => {
+      const f = { chars: 0, ended: () => resolve(f.chars) };
+      this.#following.set(runId, f);
+      timer = setTimeout(() => reject(new Error(`run ${runId} did not end within ${timeoutMs / 1000} s`)), timeoutMs);
+    });
+    return {
+      done,
+      stop: () => {
+        clearTimeout(timer);
+        this.#following.delete(runId);
+      },
+    };
   }
 
   async connect(): Promise<void> {
@@ -164,9 +206,8 @@ export class LspClient implements BenchClient {
     await c.sendRequest(ConnectRequest, { connectionFile: this.connectionFile });
     await until(async () => (await c.sendRequest(EnginesRequest)).length >= this.engines, 60_000, `${this.engines} engines`);
     await warmUp(async (targets) => {
-      const r = await c.sendRequest(ExecuteRequest, { code: 'pass', targets, silent: true });
-      const w = await c.sendRequest(WaitRequest, { runId: r.runId, timeoutMs: 5_000 });
-      return w.state === 'done';
+      const r = await c.sendRequest(ExecuteRequest, { code: 'pass', targets, silent: true, wait: true, waitTimeoutMs: 5_000 });
+      return r.result?.state === 'done';
     });
   }
 
@@ -175,13 +216,12 @@ export class LspClient implements BenchClient {
     this.#firstOutput.clear();
   }
 
-  /** Execute, then ipp/wait for the run; throws unless every task ended done. */
+  /** ipp/execute with `wait: true` (one round trip: answered when the run ended); throws unless it ended done. */
   async run(params: ExecuteParams, timeoutMs: number): Promise<WaitResult> {
-    const c = this.server.connection;
-    const r = await c.sendRequest(ExecuteRequest, params);
-    const w = await c.sendRequest(WaitRequest, { runId: r.runId, timeoutMs });
-    if (w.state !== 'done') throw new Error(`run ${r.runId} ended ${w.state}`);
-    return w;
+    const r = await this.server.connection.sendRequest(ExecuteRequest, { ...params, wait: true, waitTimeoutMs: timeoutMs });
+    if (!r.result) throw new Error(`run ${r.runId} did not end within ${timeoutMs / 1000} s`);
+    if (r.result.state !== 'done') throw new Error(`run ${r.runId} ended ${r.result.state}`);
+    return r.result;
   }
 
   async latency(samples: number, engineId: number): Promise<number[]> {
@@ -216,6 +256,35 @@ export class LspClient implements BenchClient {
     return out;
   }
 
+  /**
+   * As the editor follows a run: ipp/execute, then its ipp/output notifications until an ipp/tasksChanged
+   * reports it ended (no ipp/wait, which would send the kept output a second time).
+   */
+  async runs(code: string, targets: 'all' | number, samples: number, timeoutMs: number): Promise<RunSample[]> {
+    const c = this.server.connection;
+    const out: RunSample[] = [];
+    const pid = this.server.pid;
+    for (let i = 0; i < samples; i++) {
+      const n0 = this.notifications;
+      const s0 = processCpuMs(pid);
+      const d0 = ownCpuMs();
+      const t0 = performance.now();
+      const r = await c.sendRequest(ExecuteRequest, { code, targets: targets === 'all' ? 'all' : [targets], silent: code === 'pass' });
+      const follow = this.#follow(r.runId, timeoutMs);
+      try {
+        const chars = await follow.done;
+        const wallMs = performance.now() - t0;
+        const cpuMs = processCpuMs(pid) - s0 + ownCpuMs() - d0;
+        out.push({ wallMs, cpuMs, chars, notifications: this.notifications - n0 });
+      } finally {
+        follow.stop();
+      }
+      const [run] = await c.sendRequest(TasksRequest, { runId: r.runId });
+      if (run?.state !== 'done') throw new Error(`run ${r.runId} ended ${run?.state}`);
+    }
+    return out;
+  }
+
   async #throughput(n: number, targets: ExecuteParams['targets'], timeoutMs: number, perRun: number): Promise<Throughput> {
     const c = this.server.connection;
     const pid = this.server.pid;
@@ -224,7 +293,7 @@ export class LspClient implements BenchClient {
     const t0 = performance.now();
     const runs: Promise<WaitResult>[] = [];
     for (let i = 0; i < n; i++) {
-      runs.push(c.sendRequest(ExecuteRequest, { code: 'pass', targets, silent: true }).then((r) => c.sendRequest(WaitRequest, { runId: r.runId, timeoutMs })));
+      runs.push(c.sendRequest(ExecuteRequest, { code: 'pass', targets, silent: true, wait: true, waitTimeoutMs: timeoutMs }).then((r) => r.result ?? { runId: r.runId, state: 'running', engines: [] }));
     }
     const results = await Promise.all(runs);
     const wallMs = performance.now() - t0;

@@ -6,7 +6,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import type { ClientName } from '../results';
-import type { BenchClient, SoakResult, Throughput } from './benchClient';
+import type { BenchClient, RunSample, SoakResult, Throughput } from './benchClient';
 
 export const PYTHON_DIR = join(__dirname, '..', '..', '..', 'bench', 'python');
 
@@ -123,6 +123,14 @@ export class PythonClient implements BenchClient {
 
   async all(n: number, timeoutMs: number): Promise<Throughput> {
     return (await this.worker.request({ op: 'all', n }, timeoutMs)) as unknown as Throughput;
+  }
+
+  async runs(code: string, targets: 'all' | number, samples: number, timeoutMs: number): Promise<RunSample[]> {
+    const r = await this.worker.request({ op: 'run', code, targets, samples }, timeoutMs * samples);
+    const wall = r.samplesMs as number[];
+    const cpu = r.cpuMs as number[];
+    const chars = r.chars as number[];
+    return wall.map((wallMs, i) => ({ wallMs, cpuMs: cpu[i], chars: chars[i] }));
   }
 
   async soak(n: number, onHalfway: () => Promise<void>, timeoutMs: number): Promise<SoakResult> {

@@ -39,7 +39,8 @@ export async function measureLatency(ctx: Context, clients: BenchClient[], sampl
   return clients.map((c) => {
     const perRep = res.get(c.name) ?? [];
     const row = ratioRow(LATENCY, 'ms, median of ' + samples, c.name, perRep.map(median), { kind: 'ratio', op: '<=', value: 0.8, vs: 'python' });
-    if (c.name === 'lsp') row.target = { kind: 'delta', op: '<=', value: 1, vs: 'core' };
+    // Issue 16: the language-server path adds at most 0.5 ms to core.
+    if (c.name === 'lsp') row.target = { kind: 'delta', op: '<=', value: 0.5, vs: 'core' };
     row.note = perRep.length ? `${c.name}: fastest single sample ${fmt(min(perRep.flat()))} ms` : undefined;
     row.profile = 'latency';
     return row;
@@ -66,6 +67,8 @@ export async function measureFirstOutput(
     client: c.name,
     unit: 'ms, median of ' + samples,
     values: (res.get(c.name) ?? []).map(median),
+    // Issue 16: the server's batching never holds the first output of a run.
+    target: c.name === 'lsp' ? { kind: 'delta', op: '<=', value: 2, vs: 'core' } : undefined,
     note: c.name === 'core' ? 'core: execute() to the first onDidOutput event (the server path minus LSP)' : undefined,
   }));
 }
@@ -75,7 +78,21 @@ export interface ThroughputSpec {
   kind: 'lb' | 'all';
   /** Submits per repetition (tasks for lb, executes for all). */
   n: number;
-  throughputTarget: number;
+}
+
+/**
+ * Issue 16's targets: the language-server path keeps 0.95x of core's throughput, core reaches 0.95x of the
+ * CPU-bound ceiling it computes for itself (its projection row), and client CPU per task is at most 0.45x
+ * (language server: server + editor side) and 0.3x (core) of Python's.
+ */
+function throughputTarget(client: ClientName, projection: string): Target | undefined {
+  if (client === 'lsp') return { kind: 'ratio', op: '>=', value: 0.95, vs: 'core' };
+  if (client === 'core') return { kind: 'ratio', op: '>=', value: 0.95, vs: 'core', metric: projection };
+  return undefined;
+}
+
+function cpuTarget(client: ClientName): Target | undefined {
+  return { kind: 'ratio', op: '<=', value: client === 'lsp' ? 0.45 : 0.3, vs: 'python' };
 }
 
 /** "a 0.1 ms, b 0.2 ms": per-task medians of a per-process CPU breakdown. */
@@ -114,15 +131,16 @@ export async function measureThroughput(ctx: Context, clients: BenchClient[], sp
   });
   // Python's LoadBalancedView.apply is shown for reference; ratios are against the like-for-like execute.
   const rows: Row[] = [];
+  const projection = `CPU-bound projection, ${label}`;
   for (const c of clients) {
     const results = res.get(c.name) ?? [];
-    const row = ratioRow(`throughput, ${label}`, 'tasks/s', c.name, results.map((r) => (r.tasks / r.wallMs) * 1000), { kind: 'ratio', op: '>=', value: spec.throughputTarget, vs: 'python' });
+    const row = ratioRow(`throughput, ${label}`, 'tasks/s', c.name, results.map((r) => (r.tasks / r.wallMs) * 1000), throughputTarget(c.name, projection));
     row.profile = spec.kind;
     rows.push(row);
   }
   for (const c of clients) {
     const results = res.get(c.name) ?? [];
-    const row = ratioRow(`client CPU per task, ${spec.kind === 'lb' ? 'load-balanced' : 'all engines'}`, 'ms', c.name, results.map((r) => r.cpuMs / r.tasks), { kind: 'ratio', op: '<=', value: 0.3, vs: 'python' });
+    const row = ratioRow(`client CPU per task, ${spec.kind === 'lb' ? 'load-balanced' : 'all engines'}`, 'ms', c.name, results.map((r) => r.cpuMs / r.tasks), cpuTarget(c.name));
     row.note = cpuNote(c.name, results);
     row.profile = spec.kind;
     rows.push(row);
@@ -137,7 +155,7 @@ export async function measureThroughput(ctx: Context, clients: BenchClient[], sp
       const cluster = Object.values(r.cluster ?? {}).reduce((a, b) => a + b, 0);
       return (cores * 1000 * r.tasks) / (r.cpuMs + cluster);
     });
-    rows.push(ratioRow(`CPU-bound projection, ${label}`, `tasks/s on ${cores} dedicated cores`, c.name, projected, undefined));
+    rows.push(ratioRow(projection, `tasks/s on ${cores} dedicated cores`, c.name, projected, undefined));
   }
   return rows;
 }

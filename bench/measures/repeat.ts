@@ -14,13 +14,16 @@ export interface Failure {
   message: string;
 }
 
-export interface RepeatOptions<T> {
+/** What repeat() needs of a client. */
+export type Connectable = Pick<BenchClient, 'name' | 'connect' | 'disconnect'>;
+
+export interface RepeatOptions<T, C extends Connectable = BenchClient> {
   metric: string;
-  clients: readonly BenchClient[];
+  clients: readonly C[];
   reps: number;
-  measure: (client: BenchClient, rep: number) => Promise<T>;
+  measure: (client: C, rep: number) => Promise<T>;
   /** After each measurement, still connected (e.g. purge the hub); not part of the result. */
-  after?: (client: BenchClient) => Promise<void>;
+  after?: (client: C) => Promise<void>;
   failures: Failure[];
   log: (line: string) => void;
   /** Summarize one result for the progress line. */
@@ -28,7 +31,7 @@ export interface RepeatOptions<T> {
 }
 
 /** Results per client name, in repetition order; a client that fails is logged and skipped afterwards. */
-export async function repeat<T>(opts: RepeatOptions<T>): Promise<Map<ClientName, T[]>> {
+export async function repeat<T, C extends Connectable = BenchClient>(opts: RepeatOptions<T, C>): Promise<Map<ClientName, T[]>> {
   const out = new Map<ClientName, T[]>(opts.clients.map((c) => [c.name, []]));
   const broken = new Set<ClientName>();
   for (let rep = 0; rep < opts.reps; rep++) {

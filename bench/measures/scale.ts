@@ -69,13 +69,9 @@ export async function measureScale(opts: {
     const pid = lsp.server.pid;
     const counts = new Map<string, number>();
     let lastAt = performance.now();
-    // Every notification without a handler of its own (all but ipp/output, counted below).
-    const unsubscribe = c.onUnhandledNotification((msg) => {
-      counts.set(msg.method, (counts.get(msg.method) ?? 0) + 1);
-      lastAt = performance.now();
-    });
-    lsp.onOutputNotification = () => {
-      counts.set('ipp/output', (counts.get('ipp/output') ?? 0) + 1);
+    // Every notification, by method.
+    lsp.onNotification = (method) => {
+      counts.set(method, (counts.get(method) ?? 0) + 1);
       lastAt = performance.now();
     };
     const rss0 = statusKb(pid, 'VmRSS');
@@ -92,8 +88,7 @@ export async function measureScale(opts: {
     }
     const wallMs = performance.now() - t0;
     await quiet(() => lastAt, 500, 10_000);
-    unsubscribe.dispose();
-    lsp.onOutputNotification = undefined;
+    lsp.onNotification = undefined;
     const notDone = results.filter((w) => w.state !== 'done').length;
     const outputs = results.reduce((sum, w) => sum + w.engines.reduce((s, e) => s + e.outputs.length, 0), 0);
     const rss1 = statusKb(pid, 'VmRSS');

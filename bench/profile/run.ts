@@ -7,11 +7,12 @@ import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFile } from 'node:child_process';
 import { LspClient, REPO_ROOT } from '../clients/lspClient';
+import { bigOutputCode } from '../measures/bigOutput';
 import { bundleCoreProbe } from '../measures/connect';
 import type { Judged } from '../results';
 import { summarize, summaryMarkdown } from './summary';
 
-export type ProfileKind = 'latency' | 'lb' | 'all' | 'connect';
+export type ProfileKind = 'latency' | 'lb' | 'all' | 'connect' | 'big';
 
 export const PROFILE_DIR = join(REPO_ROOT, '.cache', 'bench', 'profiles');
 
@@ -49,6 +50,7 @@ async function profileOne(job: ProfileJob, ctx: ProfileContext): Promise<string>
   mkdirSync(dir, { recursive: true });
   const prof = ['--cpu-prof', '--cpu-prof-dir', dir];
   if (job.client === 'core') {
+    if (job.kind === 'big') throw new Error('the big-output profile is taken of the language server only');
     if (job.kind === 'connect') {
       await runNode([...prof, await bundleCoreProbe(), ctx.connectionFile], 60_000);
     } else {
@@ -61,6 +63,7 @@ async function profileOne(job: ProfileJob, ctx: ProfileContext): Promise<string>
       if (job.kind === 'latency') await lsp.latency(ctx.sizes.latency, ctx.engineId);
       else if (job.kind === 'lb') await lsp.lb(ctx.sizes.lb, 300_000);
       else if (job.kind === 'all') await lsp.all(ctx.sizes.all, 300_000);
+      else if (job.kind === 'big') await lsp.runs(bigOutputCode(ctx.sizes.big), ctx.engineId, 1, 300_000);
       if (job.kind !== 'connect') await lsp.purgeHub();
       await lsp.disconnect();
     } finally {

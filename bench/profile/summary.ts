@@ -11,6 +11,7 @@ interface CallFrame {
   functionName: string;
   url: string;
   lineNumber: number;
+  columnNumber?: number;
 }
 interface ProfileNode {
   id: number;
@@ -42,53 +43,114 @@ export interface ProfileSummary {
 
 const BASE64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 
-/**
- * For a bundle with a source map beside it, the original source of each generated line (its first
- * mapping), so that frames in dist/server.js are attributed to src/core, src/server or a package.
- */
-export function lineSources(bundle: string): (string | undefined)[] | undefined {
-  const mapFile = `${bundle}.map`;
-  if (!existsSync(mapFile)) return undefined;
-  const map = JSON.parse(readFileSync(mapFile, 'utf8')) as { sources: string[]; mappings: string };
-  const out: (string | undefined)[] = [];
-  let source = 0;
-  for (const line of map.mappings.split(';')) {
-    let first: number | undefined;
-    for (const seg of line.split(',')) {
-      if (!seg) continue;
-      // Decode the segment's VLQ fields: [column, source delta, line delta, column, name].
-      const fields: number[] = [];
-      let value = 0;
-      let shift = 0;
-      for (const ch of seg) {
-        const digit = BASE64.indexOf(ch);
-        value += (digit & 31) << shift;
-        if (digit & 32) shift += 5;
-        else {
-          fields.push(value & 1 ? -(value >>> 1) : value >>> 1);
-          value = 0;
-          shift = 0;
-        }
-      }
-      if (fields.length >= 2) {
-        source += fields[1];
-        first ??= source;
-      }
-    }
-    out.push(first === undefined ? undefined : map.sources[first]);
-  }
-  return out;
+/** One mapping of a generated line: from this column on, code of `source` (and the original `name`). */
+interface Segment {
+  column: number;
+  source: number;
+  line: number;
+  name?: number;
 }
 
-const bundleLines = new Map<string, (string | undefined)[] | undefined>();
+interface BundleMap {
+  sources: string[];
+  names: string[];
+  /** Per generated line, its segments by column. */
+  lines: Segment[][];
+}
 
-/** The original file of a frame: through the bundle's source map when there is one. */
-function originalUrl(frame: CallFrame): string {
-  if (!frame.url.includes('/dist/')) return frame.url;
+/** Decodes one VLQ segment into its fields. */
+function vlq(seg: string): number[] {
+  const fields: number[] = [];
+  let value = 0;
+  let shift = 0;
+  for (const ch of seg) {
+    const digit = BASE64.indexOf(ch);
+    value += (digit & 31) << shift;
+    if (digit & 32) shift += 5;
+    else {
+      fields.push(value & 1 ? -(value >>> 1) : value >>> 1);
+      value = 0;
+      shift = 0;
+    }
+  }
+  return fields;
+}
+
+/**
+ * The source map beside a bundle, decoded by generated line and column, so that frames in a minified
+ * dist/server.js (a few long lines) are attributed to src/core, src/server or a package, with their
+ * original function names.
+ */
+export function bundleMap(bundle: string): BundleMap | undefined {
+  const mapFile = `${bundle}.map`;
+  if (!existsSync(mapFile)) return undefined;
+  const map = JSON.parse(readFileSync(mapFile, 'utf8')) as { sources: string[]; names?: string[]; mappings: string };
+  const lines: Segment[][] = [];
+  let source = 0;
+  let line = 0;
+  let name = 0;
+  for (const text of map.mappings.split(';')) {
+    const segs: Segment[] = [];
+    let column = 0;
+    for (const seg of text.split(',')) {
+      if (!seg) continue;
+      const f = vlq(seg);
+      column += f[0];
+      if (f.length < 4) continue;
+      source += f[1];
+      line += f[2];
+      const s: Segment = { column, source, line };
+      if (f.length >= 5) {
+        name += f[4];
+        s.name = name;
+      }
+      segs.push(s);
+    }
+    lines.push(segs);
+  }
+  return { sources: map.sources, names: map.names ?? [], lines };
+}
+
+/** The original source of each generated line (its first mapping). */
+export function lineSources(bundle: string): (string | undefined)[] | undefined {
+  const m = bundleMap(bundle);
+  return m?.lines.map((segs) => (segs.length ? m.sources[segs[0].source] : undefined));
+}
+
+const bundles = new Map<string, BundleMap | undefined>();
+
+/** The last segment of `segs` at or before `column`. */
+function segmentAt(segs: readonly Segment[], column: number): Segment | undefined {
+  let lo = 0;
+  let hi = segs.length - 1;
+  let found: Segment | undefined;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (segs[mid].column <= column) {
+      found = segs[mid];
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  return found;
+}
+
+/** A frame's original file (through the bundle's source map when there is one) and function name. */
+function original(frame: CallFrame): { url: string; name: string } {
+  if (!frame.url.includes('/dist/')) return { url: frame.url, name: frame.functionName };
   const path = frame.url.startsWith('file://') ? fileURLToPath(frame.url) : frame.url;
-  if (!bundleLines.has(path)) bundleLines.set(path, lineSources(path));
-  const src = bundleLines.get(path)?.[frame.lineNumber];
-  return src ? `/${src.replace(/^(\.\.\/)+/, '')}` : frame.url;
+  if (!bundles.has(path)) bundles.set(path, bundleMap(path));
+  const m = bundles.get(path);
+  const seg = m ? segmentAt(m.lines[frame.lineNumber] ?? [], frame.columnNumber ?? 0) : undefined;
+  if (!m || !seg) return { url: frame.url, name: frame.functionName };
+  // A minified function's own name is mapped where its name is declared, near its first column.
+  const near = segmentAt(m.lines[frame.lineNumber] ?? [], (frame.columnNumber ?? 0) + 9);
+  const named = [near, seg].find((s) => s?.name !== undefined && m.names[s.name] !== undefined);
+  const name = frame.functionName && named?.name !== undefined ? m.names[named.name] : frame.functionName;
+  return { url: `/${m.sources[seg.source].replace(/^(\.\.\/)+/, '')}`, name };
+}
+
+function originalUrl(frame: CallFrame): string {
+  return original(frame).url;
 }
 
 /** Which part of the program a frame belongs to, from its URL (compiled tsc output or node_modules). */
@@ -137,8 +199,9 @@ export function summarize(file: string, top = 15): ProfileSummary {
     areas.set(area, (areas.get(area) ?? 0) + us);
     const url = f.url ? originalUrl(f) : '';
     const where = url && url !== f.url ? `${url.replace(/^\//, '')} (${basename(f.url)}:${f.lineNumber + 1})` : f.url ? `${f.url.replace(/^.*\/(node_modules|src|dist|bench)\//, '$1/').replace(/^file:\/\//, '')}:${f.lineNumber + 1}` : '';
-    const key = `${f.functionName}@${where}`;
-    const cur = fns.get(key) ?? { name: f.functionName || '(anonymous)', where, area, selfMs: 0 };
+    const name = f.url ? original(f).name : f.functionName;
+    const key = `${name}@${where}`;
+    const cur = fns.get(key) ?? { name: name || '(anonymous)', where, area, selfMs: 0 };
     cur.selfMs += us / 1000;
     fns.set(key, cur);
   }

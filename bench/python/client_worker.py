@@ -8,6 +8,10 @@ timed window, exactly like our in-process client. Commands:
   {"op": "latency", "samples": N, "engine": ID}      -> {"ok": true, "samplesMs": [...]}
   {"op": "lb", "n": N, "mode": "apply" | "execute"}  -> {"ok": true, "wallMs", "cpuMs", "tasks"}
   {"op": "all", "n": N}                              -> {"ok": true, "wallMs", "cpuMs", "tasks"}
+  {"op": "run", "code": C, "samples": N, "targets": "all" | ID}
+                                                  -> {"ok": true, "samplesMs": [...], "cpuMs": [...], "chars": [...]}
+                                                     (each sample one execute, silent only for "pass", awaited to
+                                                     reply + idle; chars: stdout characters received)
   {"op": "soak", "n": N}                             -> {"event": "halfway"} once half the tasks ended, then
                                                         {"ok": true, "tasks", "done", "error", "aborted", "neverTerminal", "wallMs"}
   {"op": "purge"}                                    -> {"ok": true}   (hub records of every client)
@@ -119,6 +123,28 @@ def soak(n, timeout):
     return counts
 
 
+def run_samples(cmd, timeout):
+    """Sequential executes of one piece of code on all engines or one, each awaited to reply and idle
+    (every output line received): wall time, client CPU time and stdout characters received per sample."""
+    targets = cmd.get("targets", "all")
+    view = client[:] if targets == "all" else client[int(targets)]
+    code = cmd["code"]
+    silent = code == "pass"
+    samples, cpu, chars = [], [], []
+    for _ in range(int(cmd["samples"])):
+        t0 = time.perf_counter()
+        c0 = time.process_time()
+        ar = view.execute(code, silent=silent, block=False)
+        wait_all([ar], timeout)
+        samples.append((time.perf_counter() - t0) * 1e3)
+        cpu.append((time.process_time() - c0) * 1e3)
+        out = ar.stdout
+        chars.append(sum(len(s) for s in out) if isinstance(out, list) else len(out))
+        client.purge_local_results(ar)  # a 50 MB output is not kept across samples
+        ar = out = None
+    return {"samplesMs": samples, "cpuMs": cpu, "chars": chars}
+
+
 def handle(cmd):
     global client
     op = cmd["op"]
@@ -154,6 +180,8 @@ def handle(cmd):
         result = timed(lambda: view.execute("pass", silent=True, block=False), n, timeout)
         result["tasks"] = n * len(view.targets)
         return result
+    if op == "run":
+        return run_samples(cmd, timeout)
     if op == "soak":
         return soak(int(cmd["n"]), timeout)
     if op == "purge":

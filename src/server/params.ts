@@ -145,7 +145,16 @@ export function parseExecuteParams(params: unknown): ExecuteParams {
     follow: optionalStrings(p, 'follow'),
     timeout: typeof timeout === 'number' ? timeout : undefined,
     retries: optionalInt(p, 'retries'),
+    ...executeWait(p),
   };
+}
+
+/** ipp/execute's `wait` and `waitTimeoutMs`, present only when given. */
+function executeWait(p: Fields): Pick<ExecuteParams, 'wait' | 'waitTimeoutMs'> {
+  const wait = optionalBoolean(p, 'wait');
+  const ms = optionalInt(p, 'waitTimeoutMs');
+  if (ms !== undefined && !wait) throw invalidParams('waitTimeoutMs', 'applies only with wait: true');
+  return { ...(wait !== undefined && { wait }), ...(ms !== undefined && { waitTimeoutMs: clampTimeoutMs(ms) }) };
 }
 
 /** ipp/output (and the runId of ipp/wait): a required run id. */

@@ -7,6 +7,7 @@ import type { CancellationToken, Connection } from 'vscode-languageserver/node';
 import { listClusters } from '../core/protocol/discovery';
 import { DEFAULTS } from '../core/defaults';
 import { isTerminal } from '../core/client/types';
+import { AbortedError, TimeoutError } from '../core/client/errors';
 import * as P from '../shared/protocol';
 import { listClusters as listClusterInfos } from './clusters';
 import { invalidParams, toResponseError, unknownRun } from './errors';
@@ -56,7 +57,7 @@ function tasks(h: RequestHost, p: P.TasksParams): P.RunSummary[] {
   return summary ? [summary] : [];
 }
 
-function execute(h: RequestHost, p: P.ExecuteParams): P.ExecuteResult {
+async function execute(h: RequestHost, p: P.ExecuteParams, signal: AbortSignal): Promise<P.ExecuteResult> {
   const client = h.requireClient();
   if (Array.isArray(p.targets)) {
     const known = new Set(client.engines().map((e) => e.id));
@@ -66,7 +67,15 @@ function execute(h: RequestHost, p: P.ExecuteParams): P.ExecuteResult {
   const { code, targets, silent, userExpressions, after, follow, timeout: seconds, retries } = p;
   const run = client.execute(code, { targets, silent, stopOnError: false, userExpressions, after, follow, timeout: seconds, retries });
   h.runs.add(run, { uri: p.uri, line: p.line });
-  return { runId: run.id, msgIds: [...run.msgIds] };
+  const sent = { runId: run.id, msgIds: [...run.msgIds] };
+  if (!p.wait) return sent;
+  try {
+    return { ...sent, result: await wait(h, { runId: run.id, timeoutMs: p.waitTimeoutMs }, signal) };
+  } catch (e) {
+    // The run goes on: the caller gets its id and follows it with ipp/wait or notifications.
+    if (e instanceof TimeoutError || e instanceof AbortedError) return sent;
+    throw e;
+  }
 }
 
 async function wait(h: RequestHost, p: P.WaitParams, signal: AbortSignal): Promise<P.WaitResult> {
@@ -140,7 +149,7 @@ export function registerRequests(c: Connection, h: RequestHost): void {
   c.onRequest(P.ClustersRequest, guarded((p) => listClusterInfos(h, parse.parseClustersParams(p))));
   c.onRequest(P.EnginesRequest, guarded0(() => toEngines(h.client()?.engines() ?? [])));
   c.onRequest(P.TasksRequest, guarded((p) => tasks(h, parse.parseTasksParams(p))));
-  c.onRequest(P.ExecuteRequest, guarded((p) => execute(h, parse.parseExecuteParams(p))));
+  c.onRequest(P.ExecuteRequest, guarded((p, token) => execute(h, parse.parseExecuteParams(p), signalOf(token))));
   c.onRequest(P.WaitRequest, guarded((p, token) => wait(h, parse.parseWaitParams(p), signalOf(token))));
   c.onRequest(P.OutputRequest, guarded((p) => h.runs.outputs(h.runs.require(parse.parseRunId(p)))));
   c.onRequest(P.AbortRequest, guarded((p) => abort(h, parse.parseAbortParams(p))));

@@ -127,10 +127,19 @@ export interface ExecuteParams {
   /** Load-balanced only: seconds a task may wait for dependencies or an engine. */
   timeout?: number;
   retries?: number;
+  /**
+   * Answer when the run has ended, with its outputs in `result` (what ipp/wait would answer), instead of
+   * as soon as it is sent: one round trip where the caller wants the result.
+   */
+  wait?: boolean;
+  /** With `wait`: ms to wait for the end (default 30,000); past it the answer comes without `result`. */
+  waitTimeoutMs?: number;
 }
 export interface ExecuteResult {
   runId: string;
   msgIds: string[];
+  /** With `wait`: the run's final outputs; absent when the wait timed out or was cancelled (the run goes on). */
+  result?: WaitResult;
 }
 export const ExecuteRequest = new RequestType<ExecuteParams, ExecuteResult, void>('ipp/execute');
 

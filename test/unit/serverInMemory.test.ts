@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { UnsupportedError } from '../../src/core/client/errors';
+import { TimeoutError, UnsupportedError } from '../../src/core/client/errors';
 import * as P from '../../src/shared/protocol';
 import { rejectsWith, startInMemoryServer as start, type Harness } from './support/inMemoryServer';
 import { readFixture } from './support/fixtures';
@@ -92,6 +92,32 @@ describe('ClusterServer over in-memory JSON-RPC with a fake client', () => {
     await rejectsWith(h.rpc.sendRequest(P.WaitRequest, { runId: 'nope' }), P.ErrorCodes.UnknownRun);
     await rejectsWith(h.rpc.sendRequest(P.OutputRequest, {} as never), P.ErrorCodes.InvalidParams, 'runId');
     await rejectsWith(h.rpc.sendRequest(P.TasksRequest, { limit: -1 }), P.ErrorCodes.InvalidParams, 'limit');
+  });
+
+  it('ipp/execute with wait answers with the ended run\'s outputs, and without them past waitTimeoutMs', async () => {
+    await connect();
+    await rejectsWith(h.rpc.sendRequest(P.ExecuteRequest, { code: 'x', targets: 'all', waitTimeoutMs: 5000 }), P.ErrorCodes.InvalidParams, 'waitTimeoutMs');
+    const c = h.clients[0];
+    let release = (): void => undefined;
+    c.holds.set('wait', new Promise<void>((r) => (release = r)));
+    const pending = h.rpc.sendRequest(P.ExecuteRequest, { code: 'print(1)', targets: [0], wait: true, waitTimeoutMs: 5000 });
+    await until(() => c.calls.some((x) => x.method === 'wait'), 'the server to wait for the run');
+    const [msgId] = c.calls.find((x) => x.method === 'wait')?.args[0] as string[];
+    c.emitOutput(msgId, { kind: 'stream', name: 'stdout', text: '1\n' });
+    c.setTaskState(msgId, 'done');
+    release();
+    const answer = await pending;
+    assert.deepEqual(answer.msgIds, [msgId]);
+    assert.equal(answer.result?.state, 'done');
+    assert.deepEqual(answer.result?.engines[0].outputs, [{ kind: 'stream', name: 'stdout', text: '1\n' }]);
+    assert.deepEqual(answer.result, await h.rpc.sendRequest(P.WaitRequest, { runId: answer.runId }));
+    assert.deepEqual((c.calls.find((x) => x.method === 'wait')?.args[1] as { timeoutMs: number }).timeoutMs, 5000);
+    assert.ok(h.notes.some((n) => n.method === 'ipp/output'), 'the run\'s output went out before the answer');
+    c.holds.delete('wait');
+    c.failures.set('wait', new TimeoutError('waiting for 1 task(s) timed out'));
+    const late = await h.rpc.sendRequest(P.ExecuteRequest, { code: 'x', targets: [0], wait: true });
+    assert.equal(late.result, undefined, 'past the wait the run goes on, and the answer names it');
+    assert.equal((await h.rpc.sendRequest(P.TasksRequest, { runId: late.runId }))[0].state, 'running');
   });
 
   it('ipp/wait maps a client timeout to Timeout', async () => {

@@ -64,6 +64,8 @@ export class Connection {
   #opening: Promise<void> | undefined;
   #watcher: ConnectionWatcher | undefined;
   #liveness: LivenessProbe | undefined;
+  /** Messages received on any channel (the liveness probe tells a busy cluster from a silent one). */
+  #received = 0;
   #ownShutdown = false;
   #recheckFile = false;
   readonly #tunnel: ClientTunnel;
@@ -206,7 +208,10 @@ export class Connection {
         urls,
         session: this.#session,
         logger: this.#logger,
-        onMessage: (channel, msg) => this.#dispatcher.onMessage(channel, msg),
+        onMessage: (channel, msg) => {
+          this.#received++;
+          this.#dispatcher.onMessage(channel, msg);
+        },
         onDrop: (channel, reason, detail) => this.#onDrop(channel, reason, detail),
         onSocketEvent: (channel, type) => {
           handshakes.note(channel, type);
@@ -248,7 +253,7 @@ export class Connection {
       this.#setState('connected');
       this.#logger.info(`connected to ${url}: ${this.#engines.size} engine(s)`);
       this.#liveness = new LivenessProbe(
-        { url, query: (ms) => this.#probe(transport as Transport, ms), lost: (reason) => this.lose(reason) },
+        { url, query: (ms) => this.#probe(transport as Transport, ms), lost: (reason) => this.lose(reason), activity: () => this.#received },
         this.#options.probeIntervalMs ?? 3000,
         this.#options.probeTimeoutMs ?? 5000,
       );

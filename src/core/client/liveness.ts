@@ -7,12 +7,16 @@ export interface LivenessHost {
   lost(reason: string): void;
   /** The hub's URL, for the reason. */
   readonly url: string;
+  /** Messages received from the cluster so far, on any channel: traffic during a probe means busy, not gone. */
+  activity?(): number;
 }
 
 /**
  * Notices a dead controller. The hub has no heartbeat towards clients, so every `intervalMs` (and at once
  * when the query socket's TCP link drops) it sends a query with a timeout. Silence on a dropped link means
- * the controller is gone; on a live link (a busy hub) it takes two silent probes in a row.
+ * the controller is gone; on a live link (a busy hub) it takes two silent probes in a row. A probe that
+ * times out while messages kept arriving from the cluster (a hub busy recording a flood of output) is not
+ * silence and does not count.
  * One probe per connection: created when connected, disposed at teardown.
  */
 export class LivenessProbe {
@@ -49,11 +53,16 @@ export class LivenessProbe {
     if (this.#probing || this.#disposed) return;
     this.#probing = true;
     let again = false;
+    const before = this.host.activity?.();
     try {
       await this.host.query(this.timeoutMs);
       this.#failures = 0;
     } catch (e) {
       if (this.#disposed || !(e instanceof TimeoutError)) return;
+      if (this.#linkUp && before !== undefined && this.host.activity?.() !== before) {
+        this.#failures = 0;
+        return;
+      }
       this.#failures++;
       if (!this.#linkUp || this.#failures >= 2) this.host.lost(`the controller at ${this.host.url} stopped answering`);
       else again = true;

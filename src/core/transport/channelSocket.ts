@@ -22,6 +22,13 @@ export function dropReason(error: unknown): DropReason {
   return 'malformed';
 }
 
+/**
+ * The read loop gives the event loop a turn after this many ms of back-to-back messages: while messages
+ * are queued, receive() resolves at once, and without a turn no timer, request or other socket would run
+ * until a flood (one task printing hundreds of MB) ends.
+ */
+export const READ_SLICE_MS = 10;
+
 /** At most one drop line per reason per this many ms (a flood of forged frames must not flood the log). */
 const DROP_LOG_INTERVAL_MS = 5000;
 
@@ -122,28 +129,43 @@ export class ChannelSocket {
 
   async #readLoop(): Promise<void> {
     const socket = this.socket;
+    let sliceStart = 0;
+    let lastDone = 0;
     while (!this.#closed) {
       let frames: Buffer[];
       try {
         frames = await socket.receive();
+        const now = performance.now();
+        // A receive that waited starts a new slice; one that resolved at once (a backlog) continues it.
+        if (now - lastDone > 1) sliceStart = now;
+        else if (now - sliceStart > READ_SLICE_MS) {
+          await new Promise((r) => setImmediate(r));
+          sliceStart = performance.now();
+        }
       } catch (e) {
         if (this.#closed || socket.closed) return;
         this.logger.warn(`${this.channel}: receive failed: ${(e as Error).message}`);
         await new Promise((r) => setImmediate(r));
         continue;
       }
-      let message: Message;
-      try {
-        message = this.session.decode(frames);
-      } catch (e) {
-        this.#drop(dropReason(e), e);
-        continue;
-      }
-      try {
-        this.handlers.onMessage(this.channel, message);
-      } catch (e) {
-        this.logger.error(`${this.channel}: handling ${message.header.msg_type} failed: ${(e as Error).stack ?? e}`);
-      }
+      this.#handle(frames);
+      lastDone = performance.now();
+    }
+  }
+
+  /** Decodes and hands on one message; a bad one is dropped and counted, a handler's error logged. */
+  #handle(frames: Buffer[]): void {
+    let message: Message;
+    try {
+      message = this.session.decode(frames);
+    } catch (e) {
+      this.#drop(dropReason(e), e);
+      return;
+    }
+    try {
+      this.handlers.onMessage(this.channel, message);
+    } catch (e) {
+      this.logger.error(`${this.channel}: handling ${message.header.msg_type} failed: ${(e as Error).stack ?? e}`);
     }
   }
 

@@ -15,6 +15,8 @@ export class FakeClient implements ClusterClientLike {
   readonly calls: { method: Method; args: unknown[] }[] = [];
   /** A method listed here rejects with the error instead of answering. */
   readonly failures = new Map<Method, Error>();
+  /** A method listed here answers only once the promise settles (e.g. a wait the test ends by hand). */
+  readonly holds = new Map<Method, Promise<void>>();
   #engines: EngineInfo[] = [0, 1].map((id) => ({ id, uuid: `uuid-${id}`, status: 'idle', queue: 0, completed: 0, tasks: 0 }));
   #tasks = new Map<string, TaskInfo>();
   #runs = new Map<string, Run>();
@@ -40,6 +42,7 @@ export class FakeClient implements ClusterClientLike {
 
   async #call<T>(method: Method, args: unknown[], answer: () => T): Promise<T> {
     this.calls.push({ method, args });
+    await this.holds.get(method);
     const failure = this.failures.get(method);
     if (failure) throw failure;
     return answer();
