@@ -40,6 +40,8 @@ const REQUIRED = [
   'package.json',
   // The manifest's English texts (package.json's "%key%" values; VS Code shows raw keys without it).
   'package.nls.json',
+  // The runtime strings' bundle (package.json's "l10n" folder), from scripts/l10n.mjs.
+  'l10n/bundle.l10n.json',
   // The language client (loaded on first use by dist/extension.js) and the language server.
   'dist/client.js',
   'dist/server.js',
