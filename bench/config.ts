@@ -25,6 +25,8 @@ export interface BenchConfig {
   soakClients: ('core' | 'lsp' | 'python')[];
   /** Fresh extension hosts for the activation time (BENCH_ACTIVATION_REPS, default BENCH_REPS; 0 skips). */
   activationReps: number;
+  /** Package every target and report the .vsix sizes (BENCH_PACKAGES, default 1; 0 skips: one vsce run per target). */
+  packages: boolean;
   /** Engines in the bench cluster (BENCH_ENGINES, 2). */
   engines: number;
   /** The hub's DictDB record limit for the bench cluster (BENCH_RECORD_LIMIT, 100000). */
@@ -76,6 +78,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BenchConfig {
     soakTasks: int(env, 'BENCH_SOAK_TASKS', 10_000, 0),
     soakClients: soakClients as BenchConfig['soakClients'],
     activationReps: int(env, 'BENCH_ACTIVATION_REPS', reps, 0),
+    packages: (env.BENCH_PACKAGES ?? '1') !== '0',
     engines: int(env, 'BENCH_ENGINES', 2, 2),
     recordLimit: int(env, 'BENCH_RECORD_LIMIT', 100_000, 1024),
     profile,

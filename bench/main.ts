@@ -119,7 +119,7 @@ async function main(): Promise<void> {
   closing = undefined;
   if (wants(config, 'extension') && config.activationReps > 0) {
     log('bench: extension bundle and activation');
-    rows.push(...(await measureExtension({ reps: config.activationReps, failures, log })));
+    rows.push(...(await measureExtension({ reps: config.activationReps, failures, log, python, packages: config.packages })));
   }
 
   const judged = judge(rows);
