@@ -39,20 +39,9 @@ export async function run(): Promise<void> {
   if (!ext) throw new Error(`${id} is not loaded in the extension host`);
   const wasActive = ext.isActive;
   const t0 = performance.now();
-  // Where the time goes: loading the bundle (the host's require, which activate() then finds cached),
-  // then activate() itself. The total is what activation costs the editor.
-  let loadMs: number | undefined;
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    require(join(REPO, 'dist', 'extension.js'));
-    loadMs = performance.now() - t0;
-  } catch {
-    loadMs = undefined; // the host resolves `vscode` only for extension code: time the whole activation alone
-  }
   const api = await ext.activate();
   const ms = performance.now() - t0;
   const tests: Timed[] = [{ title: wasActive ? 'already active' : 'activate', state: 'passed', durationMs: ms }];
-  if (loadMs !== undefined) tests.push({ title: 'load', state: 'passed', durationMs: loadMs });
   if (api.ctx.client) tests[0] = { ...tests[0], state: 'failed', error: 'activation started the language server' };
   const file = process.env.IPP_BENCH_CONNECTION_FILE;
   if (file) {

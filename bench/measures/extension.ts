@@ -101,8 +101,6 @@ export async function measureExtension(opts: Opts): Promise<Row[]> {
   const activation: number[] = [];
   const firstUse: number[] = [];
   const pythonConnect: number[] = [];
-  /** The part of each activation spent loading dist/extension.js (the rest is activate() itself). */
-  const loads: number[] = [];
   let note: string | undefined;
   let cluster: TestCluster | undefined;
   try {
@@ -118,15 +116,11 @@ export async function measureExtension(opts: Opts): Promise<Row[]> {
     const workspace = await prepareWorkspace();
     try {
       for (let rep = 0; rep < opts.reps; rep++) {
-        const tests = await hostRun(workspace, env);
-        const act = tests[0];
-        const use = tests.find((t) => t.title === FIRST_USE);
-        const load = tests.find((t) => t.title === 'load')?.durationMs;
-        if (load !== undefined) loads.push(load);
+        const [act, use] = await hostRun(workspace, env);
         if (act.state === 'failed') throw new Error(act.error);
         if (act.title === 'already active') note = 'the extension was already active when the suite ran: the time is not an activation';
         activation.push(act.durationMs ?? NaN);
-        let line = `  activation · rep ${rep + 1}/${opts.reps}: ${fmt(act.durationMs ?? NaN)} ms${load !== undefined ? ` (loading dist/extension.js ${fmt(load)} ms)` : ''}`;
+        let line = `  activation · rep ${rep + 1}/${opts.reps}: ${fmt(act.durationMs ?? NaN)} ms`;
         if (cluster) {
           if (use?.state !== 'passed' || use.durationMs === undefined) throw new Error(`first use: ${use?.error ?? 'no result'}`);
           firstUse.push(use.durationMs);
@@ -154,9 +148,6 @@ export async function measureExtension(opts: Opts): Promise<Row[]> {
     target: { kind: 'absolute', op: '<=', value: 50 },
     note: note ?? 'activation: extensions.getExtension(id).activate() in a fresh code-server extension host (loads dist/extension.js and awaits activate()); the suite fails the row if the language server started',
   });
-  if (loads.length) {
-    rows.push({ metric: 'activation, of which loading dist/extension.js', client: 'extension', unit: 'ms', values: loads });
-  }
   if (cluster) {
     rows.push(
       {
