@@ -39,6 +39,8 @@ export interface BenchConfig {
   widePrintSamples: number;
   /** MB printed by one task in the big-output measure (BENCH_BIG_MB, 50; 0 skips it). */
   bigMb: number;
+  /** Package every target and report the .vsix sizes (BENCH_PACKAGES, default 1; 0 skips: one vsce run per target). */
+  packages: boolean;
   /** Engines in the bench cluster (BENCH_ENGINES, 2). */
   engines: number;
   /** The hub's DictDB record limit for the bench cluster (BENCH_RECORD_LIMIT, 100000). */
@@ -97,6 +99,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BenchConfig {
     wideLines: int(env, 'BENCH_WIDE_LINES', 2000, 1),
     widePrintSamples: int(env, 'BENCH_WIDE_PRINT_SAMPLES', 3, 1),
     bigMb: int(env, 'BENCH_BIG_MB', 50, 0),
+    packages: (env.BENCH_PACKAGES ?? '1') !== '0',
     engines: int(env, 'BENCH_ENGINES', 2, 2),
     recordLimit: int(env, 'BENCH_RECORD_LIMIT', 100_000, 1024),
     profile,

@@ -134,7 +134,7 @@ async function main(): Promise<void> {
   }
   if (wants(config, 'extension') && config.activationReps > 0) {
     log('bench: extension bundle and activation');
-    rows.push(...(await measureExtension({ reps: config.activationReps, failures, log })));
+    rows.push(...(await measureExtension({ reps: config.activationReps, failures, log, python, packages: config.packages })));
   }
   if (wants(config, 'timeline') && config.timelineTasks > 0) {
     log(`bench: task timeline webview, ${config.timelineTasks} synthetic tasks over 64 engines`);

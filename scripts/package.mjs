@@ -38,6 +38,10 @@ export const VSIX_PATH = vsixPath(hostTarget());
 /** What the extension cannot run without (relative to the archive's `extension/` folder), but the addon. */
 const REQUIRED = [
   'package.json',
+  // The manifest's English texts (package.json's "%key%" values; VS Code shows raw keys without it).
+  'package.nls.json',
+  // The runtime strings' bundle (package.json's "l10n" folder), from scripts/l10n.mjs.
+  'l10n/bundle.l10n.json',
   // The language client (loaded on first use by dist/extension.js) and the language server.
   'dist/client.js',
   'dist/server.js',

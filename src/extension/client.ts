@@ -67,9 +67,11 @@ export function createLanguageClient(deps: ClientDeps): LanguageClient {
         }
         return {
           action: CloseAction.DoNotRestart,
-          message:
-            `The ${SERVER_NAME} stopped ${deps.policy.recentCrashes} times in 3 minutes and will not be restarted. ` +
-            'See "IPython Parallel (Log)", then run "IPython Parallel: Restart Language Server".',
+          message: vscode.l10n.t(
+            'The {0} stopped {1} times in 3 minutes and will not be restarted. See "IPython Parallel (Log)", then run "IPython Parallel: Restart Language Server".',
+            SERVER_NAME,
+            deps.policy.recentCrashes,
+          ),
         };
       },
     },

@@ -30,12 +30,12 @@ export class CellCodeLensProvider implements vscode.CodeLensProvider, vscode.Dis
       const range = new vscode.Range(cell.markerLine, 0, cell.markerLine, 0);
       lenses.push(
         new vscode.CodeLens(range, {
-          title: '$(run) Run Cell on Cluster',
+          title: `$(run) ${vscode.l10n.t('Run Cell on Cluster')}`,
           command: Commands.runCell,
           arguments: [document.uri, cell.markerLine],
         }),
         new vscode.CodeLens(range, {
-          title: 'on Engines…',
+          title: vscode.l10n.t('on Engines…'),
           command: Commands.runCellOnTargets,
           arguments: [document.uri, cell.markerLine],
         }),

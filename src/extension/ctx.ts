@@ -315,9 +315,9 @@ export class Ctx implements vscode.Disposable {
   /** Throws a UserError unless connected (offering Connect). */
   requireConnected(): void {
     if (!this.model.connected) {
-      throw new UserError('Not connected to an IPython Parallel cluster.', {
-        'Connect…': 'ipyparallel.connect',
-        'Start Local Cluster…': 'ipyparallel.startLocalCluster',
+      throw new UserError(vscode.l10n.t('Not connected to an IPython Parallel cluster.'), {
+        [vscode.l10n.t('Connect…')]: 'ipyparallel.connect',
+        [vscode.l10n.t('Start Local Cluster…')]: 'ipyparallel.startLocalCluster',
       });
     }
   }
@@ -325,8 +325,8 @@ export class Ctx implements vscode.Disposable {
   /** Throws a UserError in an untrusted workspace (runs and cluster start are disabled there). */
   requireTrust(what: string): void {
     if (!vscode.workspace.isTrusted) {
-      throw new UserError(`${what} is disabled in an untrusted workspace. Trust the workspace to run code on the cluster.`, {
-        'Manage Workspace Trust': 'workbench.trust.manage',
+      throw new UserError(vscode.l10n.t('{0} is disabled in an untrusted workspace. Trust the workspace to run code on the cluster.', what), {
+        [vscode.l10n.t('Manage Workspace Trust')]: 'workbench.trust.manage',
       });
     }
   }
@@ -409,7 +409,7 @@ function whenRunning(client: LanguageClient): Promise<LanguageClient> {
         resolve(client);
       } else if (e.newState === State.Stopped) {
         sub.dispose();
-        reject(new UserError('The IPython Parallel language server did not start. See "IPython Parallel (Log)".'));
+        reject(new UserError(vscode.l10n.t('The IPython Parallel language server did not start. See "IPython Parallel (Log)".')));
       }
     });
     if (client.isRunning()) {

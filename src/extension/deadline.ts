@@ -20,9 +20,12 @@ export function withDeadline<R>(
       cts.cancel();
       reject(
         new UserError(
-          `The IPython Parallel language server did not answer ${method} within ${Math.round(ms / 1000)} s. ` +
-            'See "IPython Parallel (Log)", or run "IPython Parallel: Restart Language Server".',
-          { 'Restart Language Server': 'ipyparallel.restartServer' },
+          vscode.l10n.t(
+            'The IPython Parallel language server did not answer {0} within {1} s. See "IPython Parallel (Log)", or run "IPython Parallel: Restart Language Server".',
+            method,
+            Math.round(ms / 1000),
+          ),
+          { [vscode.l10n.t('Restart Language Server')]: 'ipyparallel.restartServer' },
         ),
       );
     }, ms);

@@ -3,6 +3,7 @@
  * ResponseError, no `vscode`). Details go to the log; the message says what failed and what to do.
  */
 import { ErrorCodes } from '../shared/protocol';
+import { l10n } from './l10n';
 
 export interface ResponseErrorLike {
   code: number;
@@ -42,19 +43,21 @@ export function describeError(e: unknown): string {
     const data = e.data as Record<string, unknown> | undefined;
     switch (e.code) {
       case ErrorCodes.NotConnected:
-        return 'Not connected to a cluster. Run "IPython Parallel: Connect to Cluster…" first.';
+        return l10n.t('Not connected to a cluster. Run "IPython Parallel: Connect to Cluster…" first.');
       case ErrorCodes.ConnectFailed: {
-        const where = [data?.file ? `file ${String(data.file)}` : '', data?.field ? `field "${String(data.field)}"` : '']
+        const where = [data?.file ? l10n.t('file {0}', String(data.file)) : '', data?.field ? l10n.t('field "{0}"', String(data.field)) : '']
           .filter(Boolean)
           .join(', ');
-        return `Could not connect: ${e.message}${where && !e.message.includes(String(data?.file ?? '\u0000')) ? ` (${where})` : ''}`;
+        return where && !e.message.includes(String(data?.file ?? '\u0000'))
+          ? l10n.t('Could not connect: {0} ({1})', e.message, where)
+          : l10n.t('Could not connect: {0}', e.message);
       }
       case ErrorCodes.Timeout:
-        return `The cluster did not answer in time: ${e.message}`;
+        return l10n.t('The cluster did not answer in time: {0}', e.message);
       case ErrorCodes.RemoteFailed:
         return data?.ename ? `${String(data.ename)}: ${String(data.evalue ?? '')}` : e.message;
       case ErrorCodes.UnknownRun:
-        return `That run is no longer known to the language server (${e.message}).`;
+        return l10n.t('That run is no longer known to the language server ({0}).', e.message);
       default:
         return e.message;
     }

@@ -14,6 +14,7 @@ import { registerTaskCommands } from './commands/tasks';
 import { registerTimelineCommands } from './commands/timeline';
 import { Ctx } from './ctx';
 import { describeError } from './errors';
+import { l10n } from './l10n';
 import type { ClustersTree } from './views/clustersTree';
 
 /** What activate() returns: for the extension-host tests (and other extensions), not a stable API. */
@@ -30,6 +31,8 @@ export interface ExtensionApi {
 let current: Ctx | undefined;
 
 export async function activate(context: vscode.ExtensionContext): Promise<ExtensionApi> {
+  // The modules without `vscode` (status text, tree items, errors) translate through it from now on.
+  l10n.use(vscode.l10n.t);
   const ctx = new Ctx(context);
   current = ctx;
   registerConnectionCommands(ctx);

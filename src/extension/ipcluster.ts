@@ -11,6 +11,7 @@
  */
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
+import { l10n } from './l10n';
 
 export type EngineLauncher = 'local' | 'mpi' | 'slurm';
 export const ENGINE_LAUNCHERS: readonly EngineLauncher[] = ['local', 'mpi', 'slurm'];
@@ -34,19 +35,19 @@ const PARTITION = /^[\w.-]+(?:,[\w.-]+)*$/;
 
 /** Why a time limit is not one Slurm accepts, or undefined. */
 export function checkTimeLimit(v: string): string | undefined {
-  return !v || TIME_LIMIT.test(v) ? undefined : 'A Slurm time limit: minutes, hours:minutes:seconds, days-hours or days-hours:minutes[:seconds]';
+  return !v || TIME_LIMIT.test(v) ? undefined : l10n.t('A Slurm time limit: minutes, hours:minutes:seconds, days-hours or days-hours:minutes[:seconds]');
 }
 
 export function checkPartition(v: string): string | undefined {
-  return !v || PARTITION.test(v) ? undefined : 'A partition name (letters, digits, _ . -; several separated by commas)';
+  return !v || PARTITION.test(v) ? undefined : l10n.t('A partition name (letters, digits, _ . -; several separated by commas)');
 }
 
 /** Why the extra job script lines are not all `#SBATCH` directives (without quotes), or undefined. */
 export function checkSbatchLines(lines: readonly string[]): string | undefined {
   const bad = lines.find((l) => !/^#SBATCH\s+-\S/.test(l));
-  if (bad !== undefined) return `Each line must be an #SBATCH directive with an option: '${bad.slice(0, 60)}' is not`;
+  if (bad !== undefined) return l10n.t("Each line must be an #SBATCH directive with an option: '{0}' is not", bad.slice(0, 60));
   const quoted = lines.find((l) => /['"\\]/.test(l));
-  return quoted === undefined ? undefined : `Write #SBATCH options without quotes or backslashes: '${quoted.slice(0, 60)}'`;
+  return quoted === undefined ? undefined : l10n.t("Write #SBATCH options without quotes or backslashes: '{0}'", quoted.slice(0, 60));
 }
 
 /** Splits what the user typed (lines, or `;`-separated) into trimmed non-empty lines. */
@@ -102,7 +103,7 @@ const ADD_ENGINES = [
 
 /** Starts `n` more engines in a running cluster, with the launcher its record names. */
 export function addEnginesArgs(c: ClusterRef, n: number): string[] {
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${n} is not a number of engines (a whole number from 1)`);
+  if (!Number.isInteger(n) || n < 1) throw new Error(l10n.t('{0} is not a number of engines (a whole number from 1)', n));
   return ['-c', ADD_ENGINES, c.profileDir, c.clusterId, String(n)];
 }
 

@@ -16,6 +16,7 @@ import { gracefulStopSignal, killProcessTree } from '../core/platform';
 import type { Logger } from '../core/log';
 import { connectionFilePath, defaultIpythonDir } from '../core/protocol/discovery';
 import { redact } from '../core/redact';
+import { l10n } from './l10n';
 
 export interface LocalClusterOptions {
   python: string;
@@ -136,13 +137,13 @@ export class LocalCluster {
     let failed: Error | undefined;
     spawnError.then((e) => (failed = e));
     for (;;) {
-      if (failed) throw new LocalClusterError(`could not start ipcluster: ${failed.message}`);
+      if (failed) throw new LocalClusterError(l10n.t('could not start ipcluster: {0}', failed.message));
       if (this.#exited) {
         throw new LocalClusterError(
-          `ipcluster exited (${this.#exited.signal ?? `code ${this.#exited.code}`}) before writing ${this.connectionFile}.\n${this.tail}`,
+          l10n.t('ipcluster exited ({0}) before writing {1}.\n{2}', this.#exited.signal ?? l10n.t('code {0}', String(this.#exited.code)), this.connectionFile, this.tail),
         );
       }
-      if (signal?.aborted) throw new LocalClusterError('cancelled');
+      if (signal?.aborted) throw new LocalClusterError(l10n.t('cancelled'));
       if (existsSync(this.connectionFile)) {
         try {
           const content = readFileSync(this.connectionFile, 'utf8');
@@ -152,7 +153,7 @@ export class LocalCluster {
         }
       }
       if (Date.now() - started > timeoutMs) {
-        throw new LocalClusterError(`ipcluster did not write ${this.connectionFile} within ${Math.round(timeoutMs / 1000)} s.\n${this.tail}`);
+        throw new LocalClusterError(l10n.t('ipcluster did not write {0} within {1} s.\n{2}', this.connectionFile, Math.round(timeoutMs / 1000), this.tail));
       }
       await new Promise((r) => setTimeout(r, 100));
     }

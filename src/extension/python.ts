@@ -9,6 +9,7 @@ import { accessSync, constants } from 'node:fs';
 import { isAbsolute } from 'node:path';
 import { fallbackPython } from '../core/platform';
 import { DEFAULT_PYTHON, installHint, shebangInterpreter, which } from '../core/python';
+import { l10n } from './l10n';
 
 export { parseShebang } from '../core/python';
 
@@ -56,7 +57,7 @@ export function checkIpyparallel(
     try {
       accessSync(command, constants.X_OK);
     } catch {
-      return Promise.resolve({ ok: false, reason: `${command} does not exist or is not executable` });
+      return Promise.resolve({ ok: false, reason: l10n.t('{0} does not exist or is not executable', command) });
     }
   }
   return new Promise((resolve) => {
@@ -83,7 +84,7 @@ export async function resolvePython(setting: string, env: NodeJS.ProcessEnv = pr
   }
   const list = tried.map((t) => `${t.candidate.command} (${t.candidate.source}): ${t.reason}`).join('; ');
   const hint = setting
-    ? 'Fix the setting ipyparallel.pythonPath, or clear it to search.'
+    ? l10n.t('Fix the setting ipyparallel.pythonPath, or clear it to search.')
     : installHint('ipyparallel.pythonPath');
-  throw new PythonNotFoundError(`No Python with ipyparallel found. Tried ${list}. ${hint}`, tried);
+  throw new PythonNotFoundError(l10n.t('No Python with ipyparallel found. Tried {0}. {1}', list, hint), tried);
 }

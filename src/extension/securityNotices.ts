@@ -5,6 +5,7 @@
  */
 import { chmod, stat } from 'node:fs/promises';
 import type { SecurityPosture } from '../shared/protocol';
+import { l10n } from './l10n';
 
 export interface SecurityNotice {
   /** The text shown (prefixed "IPython Parallel: "). */
@@ -29,7 +30,7 @@ export function securityNotices(
 ): SecurityNotice[] {
   const texts = [...new Set([...warnings, ...security.warnings])];
   if (!security.signed && !texts.some((w) => /not signed/i.test(w))) {
-    texts.push(`the cluster of ${connectionFile} does not sign its messages: anyone who can reach its ports can run code on it.`);
+    texts.push(l10n.t('the cluster of {0} does not sign its messages: anyone who can reach its ports can run code on it.', connectionFile));
   }
   const readable = fileMode !== undefined && (fileMode & GROUP_OR_OTHER_BITS) !== 0;
   return texts.map((message) => ({

@@ -8,8 +8,6 @@ import type { ConfirmRedirectParams, RedirectTarget, SecurityPosture } from '../
 import { describeError } from './errors';
 import { fileMode, restrictToOwner, securityNotices, type ShownNotices } from './securityNotices';
 
-const FIX_PERMISSIONS = 'Fix permissions';
-const SHOW_LOG = 'Show Log';
 
 export async function warnSecurity(
   log: vscode.LogOutputChannel,
@@ -20,6 +18,8 @@ export async function warnSecurity(
 ): Promise<void> {
   const all = securityNotices(connectionFile, security, warnings, await fileMode(connectionFile));
   for (const n of all) log.warn(n.message);
+  const FIX_PERMISSIONS = vscode.l10n.t('Fix permissions');
+  const SHOW_LOG = vscode.l10n.t('Show Log');
   for (const n of shown.take(connectionFile, all)) {
     const buttons = n.fixPermissions ? [FIX_PERMISSIONS, SHOW_LOG] : [SHOW_LOG];
     void vscode.window.showWarningMessage(`IPython Parallel: ${n.message}`, ...buttons).then(async (choice) => {
@@ -28,26 +28,26 @@ export async function warnSecurity(
       try {
         await restrictToOwner(connectionFile);
         log.info(`chmod 600 ${connectionFile}`);
-        vscode.window.setStatusBarMessage('IPython Parallel: only you can read the connection file now', 4000);
+        vscode.window.setStatusBarMessage(vscode.l10n.t('IPython Parallel: only you can read the connection file now'), 4000);
       } catch (e) {
-        void vscode.window.showErrorMessage(`IPython Parallel: could not change the permissions of ${connectionFile}: ${describeError(e)}`);
+        void vscode.window.showErrorMessage(vscode.l10n.t('IPython Parallel: could not change the permissions of {0}: {1}', connectionFile, describeError(e)));
       }
     });
   }
 }
 
 function where(t: RedirectTarget): string {
-  return t.sshServer ? `${t.host} (through ${t.sshServer})` : t.host;
+  return t.sshServer ? vscode.l10n.t('{0} (through {1})', t.host, t.sshServer) : t.host;
 }
 
 /** ipp/confirmRedirect: a watched connection file now names another host or SSH server. Follow it? */
 export async function askRedirect(p: ConfirmRedirectParams): Promise<{ follow: boolean }> {
-  const follow = 'Connect';
+  const follow = vscode.l10n.t('Connect');
   const choice = await vscode.window.showWarningMessage(
-    `The connection file ${p.connectionFile} was rewritten to point at ${where(p.to)} instead of ${where(p.from)}. Connect there?`,
+    vscode.l10n.t('The connection file {0} was rewritten to point at {1} instead of {2}. Connect there?', p.connectionFile, where(p.to), where(p.from)),
     {
       modal: true,
-      detail: 'Connecting sends the cluster key to that host and, with SSH, uses your keys and agent. Only connect if you expected the cluster to move.',
+      detail: vscode.l10n.t('Connecting sends the cluster key to that host and, with SSH, uses your keys and agent. Only connect if you expected the cluster to move.'),
     },
     follow,
   );

@@ -3,12 +3,10 @@
  * ipyparallel version (tooltip) and security posture (signed or not, dropped-message counts when any).
  */
 import type { DroppedCounters, StatusResult } from '../shared/protocol';
+import { l10n } from './l10n';
 
-const TRANSPORT_LABEL: Record<'curve' | 'ssh' | 'plain', string> = {
-  curve: 'CurveZMQ-encrypted',
-  ssh: 'SSH tunnel',
-  plain: 'plain TCP',
-};
+const transportLabel = (t: 'curve' | 'ssh' | 'plain'): string =>
+  t === 'curve' ? l10n.t('CurveZMQ-encrypted') : t === 'ssh' ? l10n.t('SSH tunnel') : l10n.t('plain TCP');
 
 /** ipp/status's result, with what the extension knows besides. */
 export interface StatusInput extends StatusResult {
@@ -47,56 +45,65 @@ export function totalDropped(d: DroppedCounters): number {
 export function versionLine(s: Pick<StatusResult, 'ipyparallelVersion' | 'pythonVersion'>): string {
   const v = s.ipyparallelVersion;
   if (v === undefined) return '';
-  if (v === 'unknown') return 'ipyparallel: unknown (no engine could tell)';
-  return `ipyparallel ${v}${s.pythonVersion ? ` (Python ${s.pythonVersion})` : ''}, as reported by an engine`;
+  if (v === 'unknown') return l10n.t('ipyparallel: unknown (no engine could tell)');
+  return s.pythonVersion
+    ? l10n.t('ipyparallel {0} (Python {1}), as reported by an engine', v, s.pythonVersion)
+    : l10n.t('ipyparallel {0}, as reported by an engine', v);
+}
+
+function securityLine(sec: NonNullable<StatusResult['security']>): string {
+  const signed = sec.signed ? l10n.t('signed ({0})', sec.signatureScheme) : l10n.t('UNSIGNED: messages are not authenticated');
+  const transport = sec.tunnel ? l10n.t('{0} via {1}', transportLabel(sec.transport), sec.tunnel) : transportLabel(sec.transport);
+  return sec.loopback ? l10n.t('Security: {0}, {1} on loopback', signed, transport) : l10n.t('Security: {0}, {1}', signed, transport);
 }
 
 export function statusView(s: StatusInput): StatusView {
   const icon = '$(server-process)';
   if (s.state === 'connecting' || s.state === 'reconnecting') {
     return {
-      text: `$(loading~spin) IPython Parallel: ${s.state}…`,
-      tooltip: `${s.state === 'connecting' ? 'Connecting to' : 'Reconnecting to'} ${s.connectionFile ?? 'the cluster'}`,
+      text: `$(loading~spin) ${s.state === 'connecting' ? l10n.t('IPython Parallel: connecting…') : l10n.t('IPython Parallel: reconnecting…')}`,
+      tooltip: s.state === 'connecting'
+        ? l10n.t('Connecting to {0}', s.connectionFile ?? l10n.t('the cluster'))
+        : l10n.t('Reconnecting to {0}', s.connectionFile ?? l10n.t('the cluster')),
     };
   }
   if (s.state !== 'connected' && s.serverStarted === false && !s.message) {
-    return { text: 'IPython Parallel', tooltip: 'IPython Parallel: not connected. Click for actions (Connect, Start Local Cluster).' };
+    return { text: 'IPython Parallel', tooltip: l10n.t('IPython Parallel: not connected. Click for actions (Connect, Start Local Cluster).') };
   }
   if (s.state !== 'connected') {
     return {
       text: `$(debug-disconnect) IPython Parallel`,
-      tooltip: ['Not connected to a cluster. Click for actions.', s.message ?? ''].filter(Boolean).join('\n\n'),
+      tooltip: [l10n.t('Not connected to a cluster. Click for actions.'), s.message ?? ''].filter(Boolean).join('\n\n'),
       ...(s.message ? { severity: 'warning' as const } : {}),
     };
   }
-  const parts = [`${icon} ${clusterName(s.connectionFile)}`, `${s.engines} engine${s.engines === 1 ? '' : 's'}`];
+  const parts = [`${icon} ${clusterName(s.connectionFile)}`, s.engines === 1 ? l10n.t('1 engine') : l10n.t('{0} engines', s.engines)];
   if (s.runningTasks) parts.push(`$(sync~spin) ${s.runningTasks}`);
   const sec = s.security;
   let severity: StatusView['severity'];
   if (sec && !sec.signed) {
-    parts.push('$(unlock) unsigned');
+    parts.push(`$(unlock) ${l10n.t('unsigned')}`);
     severity = 'warning';
   }
   const dropped = totalDropped(s.dropped);
   if (dropped) {
-    parts.push(`$(warning) ${dropped} dropped`);
+    parts.push(`$(warning) ${l10n.t('{0} dropped', dropped)}`);
     severity = 'error';
   }
   const tooltip = [
-    `Connected to ${clusterName(s.connectionFile)}${s.localCluster ? ' (local cluster started here)' : ''}`,
-    s.connectionFile ? `File: ${s.connectionFile}` : '',
-    `Engines: ${s.engines}; running tasks: ${s.runningTasks}`,
+    s.localCluster
+      ? l10n.t('Connected to {0} (local cluster started here)', clusterName(s.connectionFile))
+      : l10n.t('Connected to {0}', clusterName(s.connectionFile)),
+    s.connectionFile ? l10n.t('File: {0}', s.connectionFile) : '',
+    l10n.t('Engines: {0}; running tasks: {1}', s.engines, s.runningTasks),
     ...[versionLine(s)].filter(Boolean),
-    sec
-      ? `Security: ${sec.signed ? `signed (${sec.signatureScheme})` : 'UNSIGNED: messages are not authenticated'}, ` +
-        `${TRANSPORT_LABEL[sec.transport]}${sec.tunnel ? ` via ${sec.tunnel}` : ''}${sec.loopback ? ' on loopback' : ''}`
-      : '',
+    sec ? securityLine(sec) : '',
     ...(sec?.warnings ?? []).map((w) => `⚠ ${w}`),
     dropped
-      ? `Dropped messages: ${s.dropped.badSignature} bad signature, ${s.dropped.replay} replayed, ${s.dropped.malformed} malformed`
+      ? l10n.t('Dropped messages: {0} bad signature, {1} replayed, {2} malformed', s.dropped.badSignature, s.dropped.replay, s.dropped.malformed)
       : '',
     '',
-    'Click for actions.',
+    l10n.t('Click for actions.'),
   ].filter((l, i, a) => l !== '' || (i > 0 && a[i - 1] !== ''));
   return { text: parts.join('  '), tooltip: tooltip.join('\n'), ...(severity ? { severity } : {}) };
 }

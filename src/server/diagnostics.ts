@@ -10,6 +10,7 @@ import type { TextDocument } from 'vscode-languageserver-textdocument';
 import type { TaskInfo } from '../core/client/types';
 import type { RunRecord } from './runs';
 import { cellLineToCodeLine, evalueTail, isInterruption, leadingBlankLines, locateInCell } from './traceback';
+import { message } from '../core/messages';
 
 export const DIAGNOSTIC_SOURCE = 'ipyparallel';
 
@@ -30,10 +31,12 @@ export function enginesPhrase(ids: readonly (number | undefined)[]): string {
   const known = [...new Set(ids.filter((i): i is number => i !== undefined))].sort((a, b) => a - b);
   const unknown = ids.length - ids.filter((i) => i !== undefined).length;
   const parts: string[] = [];
-  if (known.length === 1) parts.push(`engine ${known[0]}`);
-  else if (known.length > 1) parts.push(`engines ${known.join(', ')}`);
-  if (unknown > 0) parts.push(unknown === 1 && known.length === 0 ? 'a load-balanced engine' : `${unknown} load-balanced engine${unknown > 1 ? 's' : ''}`);
-  return `on ${parts.join(' and ')}`;
+  if (known.length === 1) parts.push(message('engineN', known[0]));
+  else if (known.length > 1) parts.push(message('enginesN', known.join(', ')));
+  if (unknown > 0) {
+    parts.push(unknown === 1 ? (known.length === 0 ? message('aLoadBalancedEngine') : message('oneLoadBalancedEngine')) : message('nLoadBalancedEngines', unknown));
+  }
+  return message('onEngines', parts.length === 2 ? message('enginesJoin', parts[0], parts[1]) : parts.join(''));
 }
 
 /** An evalue in a diagnostic is cut to this many characters (a message, not a dump). */
@@ -51,7 +54,7 @@ export function cleanEvalue(ename: string, evalue: string): string {
     const m = /\([^()]*\.py, line \d{1,9}\)$/.exec(tail);
     if (m) text = evalue.trimEnd().slice(0, evalue.trimEnd().length - tail.length + m.index).trimEnd();
   }
-  return text.length > MAX_DIAGNOSTIC_EVALUE ? `${text.slice(0, MAX_DIAGNOSTIC_EVALUE)}… [${text.length - MAX_DIAGNOSTIC_EVALUE} more characters]` : text;
+  return text.length > MAX_DIAGNOSTIC_EVALUE ? message('moreCharacters', text.slice(0, MAX_DIAGNOSTIC_EVALUE), text.length - MAX_DIAGNOSTIC_EVALUE) : text;
 }
 
 /**
@@ -85,7 +88,7 @@ export function diagnosticsForRun(record: RunRecord, tasks: readonly TaskInfo[],
       severity: isInterruption(err.ename) ? DiagnosticSeverity.Warning : DiagnosticSeverity.Error,
       source: DIAGNOSTIC_SOURCE,
       code: err.ename,
-      message: `${err.ename}${evalue ? `: ${evalue}` : ''} (${enginesPhrase(engines)})`,
+      message: evalue ? message('diagnostic', err.ename, evalue, enginesPhrase(engines)) : message('diagnosticNoValue', err.ename, enginesPhrase(engines)),
       data: { runId: record.run.id, msgIds: tasks.filter((t) => t.state === 'error').map((t) => t.msgId) },
     });
   }

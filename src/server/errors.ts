@@ -4,22 +4,23 @@
  * Messages say what is wrong and what to do; they never contain the HMAC key (core's messages do not).
  */
 import { LSPErrorCodes, ResponseError } from 'vscode-languageserver/node';
+import { message } from '../core/messages';
 import { ErrorCodes } from '../shared/protocol';
 
 export type IppErrorData = { code: string; file?: string; field?: string; ename?: string; evalue?: string };
 
 export function notConnected(): ResponseError<IppErrorData> {
-  return new ResponseError(ErrorCodes.NotConnected, 'Not connected to a cluster: send ipp/connect first.', { code: 'ERR_NOT_CONNECTED' });
+  return new ResponseError(ErrorCodes.NotConnected, message('notConnected'), { code: 'ERR_NOT_CONNECTED' });
 }
 
 export function unknownRun(id: string): ResponseError<IppErrorData> {
-  return new ResponseError(ErrorCodes.UnknownRun, `Unknown run or task "${id}": it may have been purged; ipp/tasks lists the known runs.`, {
+  return new ResponseError(ErrorCodes.UnknownRun, message('unknownRun', id), {
     code: 'ERR_UNKNOWN_RUN',
   });
 }
 
 export function invalidParams(field: string, problem: string): ResponseError<IppErrorData> {
-  return new ResponseError(ErrorCodes.InvalidParams, `Invalid params: "${field}" ${problem}.`, { code: 'ERR_INVALID_PARAMS', field });
+  return new ResponseError(ErrorCodes.InvalidParams, message('invalidParam', field, problem), { code: 'ERR_INVALID_PARAMS', field });
 }
 
 const CONNECT_CODES = new Set(['ERR_CONNECTION_FILE', 'ERR_CONNECT', 'ERR_SCHEME', 'ERR_ZMQ_LOAD', 'ERR_SSH_TUNNEL']);
@@ -40,7 +41,7 @@ export function toResponseError(e: unknown, connecting = false): ResponseError<I
   if (typeof field === 'string' && field) data.field = field;
   if (code === 'ERR_INVALID_NAME') {
     // a profile or cluster id that is not a plain name: a bad parameter, even of ipp/connect
-    return new ResponseError(ErrorCodes.InvalidParams, `Invalid params: ${err.message}`, { code: 'ERR_INVALID_PARAMS', field: data.field });
+    return new ResponseError(ErrorCodes.InvalidParams, message('invalidParams', err.message), { code: 'ERR_INVALID_PARAMS', field: data.field });
   }
   if (connecting || CONNECT_CODES.has(code)) {
     return new ResponseError(ErrorCodes.ConnectFailed, err.message, data);
@@ -48,7 +49,7 @@ export function toResponseError(e: unknown, connecting = false): ResponseError<I
   switch (code) {
     case 'ERR_NOT_CONNECTED':
     case 'ERR_CONTROLLER_GONE':
-      return new ResponseError(ErrorCodes.NotConnected, `${err.message} Reconnect with ipp/connect.`, data);
+      return new ResponseError(ErrorCodes.NotConnected, message('reconnect', err.message), data);
     case 'ERR_UNKNOWN_TASK':
       return new ResponseError(ErrorCodes.UnknownRun, err.message, data);
     case 'ERR_TIMEOUT':
@@ -65,6 +66,6 @@ export function toResponseError(e: unknown, connecting = false): ResponseError<I
       return new ResponseError(ErrorCodes.RemoteFailed, err.message, data);
     }
     default:
-      return new ResponseError(-32603, `Internal error in the cluster language server: ${err.message}`, data);
+      return new ResponseError(-32603, message('internalError', err.message), data);
   }
 }

@@ -10,6 +10,7 @@ import type { ExpressionValue } from '../core/client/types';
 import type { FeatureHost } from './features';
 import { dottedNameAt } from './pythonText';
 import { stripAnsi } from './traceback';
+import { message } from '../core/messages';
 
 export const MAX_HOVER_ENGINES = 16;
 const MAX_REPR_CHARS = 1500;
@@ -26,7 +27,7 @@ export function truncateRepr(repr: string, maxChars = MAX_REPR_CHARS, maxLines =
   const lines = out.split('\n');
   if (lines.length > maxLines) out = lines.slice(0, maxLines).join('\n');
   if (out.length > maxChars) out = out.slice(0, maxChars);
-  return out === repr ? repr : `${out}\n… (${repr.length.toLocaleString('en-US')} characters in all)`;
+  return out === repr ? repr : message('charactersInAll', out, repr.length.toLocaleString('en-US'));
 }
 
 /** Groups per-engine values: identical reprs once, engines sorted; groups in order of their first engine. */
@@ -53,7 +54,7 @@ function fence(text: string): string {
 
 export function hoverMarkdown(name: string, values: readonly HoverValue[]): string {
   return values
-    .map((v) => `\`${name}\` on engine${v.engines.length > 1 ? 's' : ''} ${v.engines.join(', ')}\n${fence(truncateRepr(v.repr))}`)
+    .map((v) => `${message(v.engines.length > 1 ? 'hoverOnEngines' : 'hoverOnEngine', name, v.engines.join(', '))}\n${fence(truncateRepr(v.repr))}`)
     .join('\n\n');
 }
 

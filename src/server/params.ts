@@ -21,33 +21,34 @@ import type {
 import type { Targets } from '../shared/types';
 import type { ClientFactoryOptions } from './clientApi';
 import { invalidParams } from './errors';
+import { message } from '../core/messages';
 
 type Fields = Record<string, unknown>;
 
 function object(params: unknown): Fields {
   if (params === undefined || params === null) return {};
-  if (typeof params !== 'object' || Array.isArray(params)) throw invalidParams('params', 'must be an object');
+  if (typeof params !== 'object' || Array.isArray(params)) throw invalidParams('params', message('mustBeObject'));
   return params as Fields;
 }
 
 function optionalString(p: Fields, field: string): string | undefined {
   const v = p[field];
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'string') throw invalidParams(field, 'must be a string');
+  if (typeof v !== 'string') throw invalidParams(field, message('mustBeString'));
   return v;
 }
 
 function optionalInt(p: Fields, field: string, min = 0): number | undefined {
   const v = p[field];
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw invalidParams(field, `must be an integer >= ${min}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw invalidParams(field, message('mustBeIntegerAtLeast', min));
   return v;
 }
 
 function optionalBoolean(p: Fields, field: string): boolean | undefined {
   const v = p[field];
   if (v === undefined) return undefined;
-  if (typeof v !== 'boolean') throw invalidParams(field, 'must be a boolean');
+  if (typeof v !== 'boolean') throw invalidParams(field, message('mustBeBoolean'));
   return v;
 }
 
@@ -58,27 +59,27 @@ function isEngineId(x: unknown): x is number {
 function optionalIds(p: Fields, field: string): number[] | undefined {
   const v = p[field];
   if (v === undefined || v === null) return undefined;
-  if (!Array.isArray(v) || !v.every(isEngineId)) throw invalidParams(field, 'must be a list of engine ids (integers)');
+  if (!Array.isArray(v) || !v.every(isEngineId)) throw invalidParams(field, message('mustBeEngineIds'));
   return v;
 }
 
 function optionalStrings(p: Fields, field: string): string[] | undefined {
   const v = p[field];
   if (v === undefined || v === null) return undefined;
-  if (!Array.isArray(v) || !v.every((x): x is string => typeof x === 'string')) throw invalidParams(field, 'must be a list of strings');
+  if (!Array.isArray(v) || !v.every((x): x is string => typeof x === 'string')) throw invalidParams(field, message('mustBeStrings'));
   return v;
 }
 
 function targets(v: unknown): Targets {
   if (v === 'all' || v === 'balanced') return v;
   if (Array.isArray(v) && v.length > 0 && v.every(isEngineId)) return v;
-  throw invalidParams('targets', 'must be "all", "balanced" or a non-empty list of engine ids');
+  throw invalidParams('targets', message('mustBeTargets'));
 }
 
 function stringMap(p: Fields, field: string, what: string): Record<string, string> | undefined {
   const v = p[field];
   if (v === undefined) return undefined;
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw invalidParams(field, `must be an object of ${what}`);
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw invalidParams(field, message('mustBeObjectOf', what));
   return v as Record<string, string>;
 }
 
@@ -91,7 +92,7 @@ function checkSshServer(spec: string): void {
   try {
     parseSshServer(spec);
   } catch (e) {
-    throw invalidParams('sshServer', `is not usable: ${(e as Error).message}`);
+    throw invalidParams('sshServer', message('notUsable', (e as Error).message));
   }
 }
 
@@ -104,7 +105,7 @@ export function parseConnectParams(params: unknown): ParsedConnect {
   const ssh = sshPath || extraArgs ? { sshPath, extraArgs } : undefined;
   const file = optionalString(p, 'connectionFile');
   if (file !== undefined) {
-    if (file.trim() === '') throw invalidParams('connectionFile', 'must not be empty');
+    if (file.trim() === '') throw invalidParams('connectionFile', message('mustNotBeEmpty'));
     return { connectionFile: isAbsolute(file) ? file : resolve(file), sshServer, ssh };
   }
   const ipythonDir = optionalString(p, 'ipythonDir') || defaultIpythonDir();
@@ -119,7 +120,7 @@ export function parseListClustersParams(params: unknown): Required<ListClustersP
 export function parseClustersParams(params: unknown): { ipythonDir: string; extraDirs: string[] } {
   const p = object(params);
   const extraDirs = optionalStrings(p, 'extraDirs') ?? [];
-  if (extraDirs.some((d) => !isAbsolute(d))) throw invalidParams('extraDirs', 'must be absolute paths');
+  if (extraDirs.some((d) => !isAbsolute(d))) throw invalidParams('extraDirs', message('mustBeAbsolute'));
   return { ipythonDir: optionalString(p, 'ipythonDir') || defaultIpythonDir(), extraDirs } satisfies Required<ClustersParams>;
 }
 
@@ -130,10 +131,10 @@ export function parseTasksParams(params: unknown): TasksParams {
 
 export function parseExecuteParams(params: unknown): ExecuteParams {
   const p = object(params);
-  if (typeof p.code !== 'string') throw invalidParams('code', 'must be a string');
+  if (typeof p.code !== 'string') throw invalidParams('code', message('mustBeString'));
   const t = targets(p.targets);
   const timeout = p.timeout;
-  if (timeout !== undefined && timeout !== null && (typeof timeout !== 'number' || timeout < 0)) throw invalidParams('timeout', 'must be seconds >= 0');
+  if (timeout !== undefined && timeout !== null && (typeof timeout !== 'number' || timeout < 0)) throw invalidParams('timeout', message('mustBeSeconds'));
   return {
     code: p.code,
     targets: t,
@@ -160,7 +161,7 @@ function executeWait(p: Fields): Pick<ExecuteParams, 'wait' | 'waitTimeoutMs'> {
 /** ipp/output (and the runId of ipp/wait): a required run id. */
 export function parseRunId(params: unknown): string {
   const runId = optionalString(object(params), 'runId');
-  if (runId === undefined) throw invalidParams('runId', 'is required');
+  if (runId === undefined) throw invalidParams('runId', message('isRequired'));
   return runId;
 }
 

@@ -15,6 +15,7 @@ import type { RequestHost } from './host';
 import * as parse from './params';
 import { connect, purgeWhenRecorded } from './session';
 import { toEngines, toFoundCluster, toTaskSummary } from './toWire';
+import { message } from '../core/messages';
 
 /** Wraps a handler so that anything it throws reaches the caller as a ResponseError. */
 function guarded<R>(handler: (params: unknown, token: CancellationToken) => Promise<R> | R, connecting = false) {
@@ -62,7 +63,7 @@ async function execute(h: RequestHost, p: P.ExecuteParams, signal: AbortSignal):
   if (Array.isArray(p.targets)) {
     const known = new Set(client.engines().map((e) => e.id));
     const missing = p.targets.filter((id) => !known.has(id));
-    if (missing.length) throw invalidParams('targets', `names engines that are not registered (${missing.join(', ')}); ipp/engines lists them`);
+    if (missing.length) throw invalidParams('targets', message('unregisteredEngines', missing.join(', ')));
   }
   const { code, targets, silent, userExpressions, after, follow, timeout: seconds, retries } = p;
   const run = client.execute(code, { targets, silent, stopOnError: false, userExpressions, after, follow, timeout: seconds, retries });

@@ -10,12 +10,14 @@ import { after, before, test, type TestContext } from 'node:test';
 import type { Locator } from 'playwright-core';
 import { CATEGORY, Channels, Commands, EXTENSION_ID } from '../../src/extension/ids';
 import { TestCluster } from '../integration/harness';
+import { readManifest } from '../unit/support/manifest';
 import { REPO, Workbench, waitFor } from './harness';
 
 interface Manifest {
   contributes: { commands: { command: string; title: string; category?: string }[] };
 }
-const pkg = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8')) as Manifest;
+// In English: package.json's titles are %key%s into package.nls.json.
+const pkg = readManifest<Manifest>(REPO);
 
 /** "Category: Title" of a contributed command, as the palette shows it. */
 function paletteTitle(id: string): string {

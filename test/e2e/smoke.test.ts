@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
+import { readManifest } from '../unit/support/manifest';
 import { REPO, Workbench, waitFor } from './harness';
 
 interface Manifest {
@@ -12,7 +13,8 @@ interface Manifest {
   name: string;
   version: string;
 }
-const pkg = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8')) as Manifest;
+// In English: displayName is a %key% into package.nls.json.
+const pkg = readManifest<Manifest>(REPO);
 const EXTENSION_ID = `${pkg.publisher}.${pkg.name}`;
 const ID_PATTERN = EXTENSION_ID.replace(/[.]/g, '\\.');
 const CONTAINER_TITLE = 'IPython Parallel';

@@ -5,13 +5,15 @@ import { describe, it } from 'node:test';
 import { ALL_COMMANDS, CATEGORY, Commands, ContextKeys, TreeItemContexts, ViewContainers, Views } from '../../src/extension/ids';
 import { DEFAULT_SETTINGS, SETTING_KEYS } from '../../src/extension/settings';
 import { repoRoot } from './support/fixtures';
+import { readManifest } from './support/manifest';
 
 interface MenuItem {
   command: string;
   when?: string;
   group?: string;
 }
-const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8'));
+// In English: the titles and texts are %key%s into package.nls.json (test/unit/manifestNls.test.ts).
+const pkg = readManifest(repoRoot);
 const contributes = pkg.contributes;
 const contributed: { command: string; title: string; category?: string; icon?: string }[] = contributes.commands;
 const menus: Record<string, MenuItem[]> = contributes.menus;

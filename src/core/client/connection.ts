@@ -20,6 +20,7 @@ import type { ReplySweep } from './replySweep';
 import { describeTarget, shouldFollow } from './redirect';
 import { hubError, okContent, seconds, withDeadline, type PendingRequests } from './requests';
 import type { TasksModel } from './tasks';
+import { message } from '../messages';
 import type { ClientState, DropReason, RequestOptions } from './types';
 
 /** What the connection drives: the client's models, and where its state changes and drops are reported. */
@@ -129,7 +130,7 @@ export class Connection {
   // ---- lifecycle ----------------------------------------------------------------------------------
 
   async connect(options: RequestOptions): Promise<void> {
-    if (this.#state === 'closed') throw new NotConnectedError('this client was disposed');
+    if (this.#state === 'closed') throw new NotConnectedError(message('disposed'));
     if (this.#state === 'connected') return;
     if (this.#opening) return this.#opening;
     this.#ownShutdown = false;
@@ -230,11 +231,12 @@ export class Connection {
         onTimeout: () => {
           // CURVE with a wrong server key fails silently inside zeromq: the socket events tell why.
           const why = handshakes.explain('registration', url, { curve: curveServerKeyFor(info) !== null, tunnel: this.#tunnel.server });
-          return new ConnectError(`no answer from the controller at ${url} within ${seconds(timeoutMs)} s: is it running, and is the key right?${why ? ` ${why}` : ''}`);
+          const text = message('noAnswer', url, seconds(timeoutMs));
+          return new ConnectError(why ? `${text} ${why}` : text);
         },
       });
       if (reply.content.status !== 'ok') {
-        throw new ConnectError(`the controller at ${url} refused the connection: ${hubError(reply.content).message}`);
+        throw new ConnectError(message('refusedAt', url, hubError(reply.content).message));
       }
       this.#engines.reset((reply.content.engines ?? {}) as Record<string, unknown>);
       // The engines' busy/idle and counts (EnginesModel). connect() waits for them at most 5 s; a slower
@@ -374,7 +376,7 @@ export class Connection {
     const handshakes = this.#handshakes;
     try {
       const reply = await this.request('registration', 'connection_request', {}, { what: 'connection_request', timeoutMs });
-      if (reply.content.status !== 'ok') throw new ConnectError(`the controller refused the connection: ${hubError(reply.content).message}`);
+      if (reply.content.status !== 'ok') throw new ConnectError(message('refused', hubError(reply.content).message));
       // Output published before the SUB sockets are re-attached would be lost (the slow joiner again).
       await Promise.all(SUBSCRIBER_CHANNELS.map((c, i) => handshakes.whenHandshaken(c, seen[i] ?? 0, Math.min(5000, timeoutMs))));
       if (transport !== this.#transport || this.#state !== 'reconnecting') return;
@@ -422,13 +424,13 @@ export class Connection {
 
   requireConnected(): void {
     if (this.#state !== 'connected' || !this.#transport) {
-      throw new NotConnectedError(this.#state === 'closed' ? 'this client was disposed' : `not connected to a cluster (state: ${this.#state})`);
+      throw new NotConnectedError(this.#state === 'closed' ? message('disposed') : message('notConnectedState', this.#state));
     }
   }
 
   request(channel: Channel, msgType: string, content: JsonObject, spec: RequestSpec = {}): Promise<Message> {
     const transport = this.#transport;
-    if (!transport) return Promise.reject(new NotConnectedError(`not connected to a cluster (state: ${this.#state})`));
+    if (!transport) return Promise.reject(new NotConnectedError(message('notConnectedState', this.#state)));
     const out = this.#session.build(msgType, content, { routing: spec.routing, metadata: spec.metadata });
     const reply = this.#requests.add(out.header.msg_id, {
       what: spec.what ?? msgType,

@@ -4,6 +4,7 @@ import { hostname, networkInterfaces } from 'node:os';
 import { ConnectionFileError, SignatureSchemeError } from './errors';
 import { jsonErrorOffset, positionAt } from './jsonPosition';
 import { hashForScheme } from './signer';
+import { message } from '../messages';
 
 /** The client sockets, keyed by the connection-file field that holds each one's port. */
 export const CHANNELS = ['registration', 'mux', 'task', 'control', 'iopub', 'notification', 'broadcast'] as const;
@@ -32,11 +33,11 @@ export interface ConnectionInfo {
 }
 
 const SERIALIZERS = new Set(['json', 'orjson']);
-const FIX = 'Restart the cluster (ipcluster start) to rewrite it, or choose another connection file.';
 
-function fail(file: string, field: string | undefined, problem: string, fix = FIX): never {
-  const where = field ? `${file || 'connection file'}: field "${field}"` : file || 'connection file';
-  throw new ConnectionFileError(file, field, `${where} ${problem}. ${fix}`);
+function fail(file: string, field: string | undefined, problem: string, fix = message('cfFixRestart')): never {
+  const name = file || message('cfConnectionFile');
+  const where = field ? message('cfField', name, field) : name;
+  throw new ConnectionFileError(file, field, message('cfProblem', where, problem, fix));
 }
 
 function typeName(v: unknown): string {
@@ -51,36 +52,36 @@ export function parseConnectionInfo(text: string, file = ''): ConnectionInfo {
   } catch {
     // Never JSON.parse's message: it quotes the text around the error, which may be a piece of the key.
     const { line, column } = positionAt(text, Math.max(0, jsonErrorOffset(text)));
-    fail(file, undefined, `is not valid JSON (error at line ${line}, column ${column})`, 'It may be truncated or not a connection file: ' + FIX);
+    fail(file, undefined, message('cfNotJson', line, column), message('cfFixTruncated', message('cfFixRestart')));
   }
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
-    fail(file, undefined, `holds a JSON ${typeName(data)}, not an object`, FIX);
+    fail(file, undefined, message('cfNotObject', typeName(data)));
   }
   const obj = data as Record<string, unknown>;
 
   const str = (field: string, required: boolean, dflt = ''): string => {
     const v = obj[field];
     if (v === undefined) {
-      if (required) fail(file, field, 'is missing');
+      if (required) fail(file, field, message('cfMissing'));
       return dflt;
     }
-    if (typeof v !== 'string') fail(file, field, `must be a string, not ${typeName(v)}`);
+    if (typeof v !== 'string') fail(file, field, message('cfMustBeString', typeName(v)));
     return v;
   };
   const port = (field: string): number => {
     const v = obj[field];
-    if (v === undefined) fail(file, field, 'is missing');
-    if (typeof v !== 'number' || !Number.isInteger(v)) fail(file, field, `must be an integer port, not ${typeName(v)}`);
-    if (v < 1 || v > 65535) fail(file, field, `is ${v}, outside the port range 1-65535`);
+    if (v === undefined) fail(file, field, message('cfMissing'));
+    if (typeof v !== 'number' || !Number.isInteger(v)) fail(file, field, message('cfMustBePort', typeName(v)));
+    if (v < 1 || v > 65535) fail(file, field, message('cfPortRange', v));
     return v;
   };
 
   const iface = str('interface', true);
   const m = /^([a-z][a-z0-9+.-]*):\/\/(.+)$/i.exec(iface);
-  if (!m) fail(file, 'interface', `is ${JSON.stringify(iface)}, not <transport>://<address> such as "tcp://127.0.0.1"`);
+  if (!m) fail(file, 'interface', message('cfInterface', JSON.stringify(iface)));
   const transport = m[1].toLowerCase();
   if (transport !== 'tcp' && transport !== 'ipc') {
-    fail(file, 'interface', `uses transport "${transport}"; only tcp and ipc are supported`);
+    fail(file, 'interface', message('cfTransport', transport));
   }
 
   const ports = {} as Record<Channel, number>;
@@ -92,14 +93,14 @@ export function parseConnectionInfo(text: string, file = ''): ConnectionInfo {
     hashForScheme(signatureScheme);
   } catch (e) {
     if (e instanceof SignatureSchemeError) {
-      fail(file, 'signature_scheme', `is ${JSON.stringify(signatureScheme)}, which is not supported`, 'Use an hmac-<hash> scheme such as "hmac-sha256" in the controller\'s Session.signature_scheme.');
+      fail(file, 'signature_scheme', message('cfScheme', JSON.stringify(signatureScheme)), message('cfFixScheme'));
     }
     throw e;
   }
   const serializer = (field: 'pack' | 'unpack'): 'json' | 'orjson' => {
     const v = str(field, false, 'json');
     if (!SERIALIZERS.has(v)) {
-      fail(file, field, `is ${JSON.stringify(v)}; only "json" and "orjson" can be read outside Python`, 'Start the controller with the default JSON packer (Session.packer = "json").');
+      fail(file, field, message('cfPacker', JSON.stringify(v)), message('cfFixPacker'));
     }
     return v as 'json' | 'orjson';
   };
@@ -109,9 +110,9 @@ export function parseConnectionInfo(text: string, file = ''): ConnectionInfo {
   const curve = obj.curve_serverkey;
   let curveServerKey: string | null = null;
   if (curve !== undefined && curve !== null) {
-    if (typeof curve !== 'string') fail(file, 'curve_serverkey', `must be a string or null, not ${typeName(curve)}`);
+    if (typeof curve !== 'string') fail(file, 'curve_serverkey', message('cfCurveType', typeName(curve)));
     if (!/^[0-9a-zA-Z.\-:+=^!/*?&<>()[\]{}@%$#]{40}$/.test(curve)) {
-      fail(file, 'curve_serverkey', 'is not a 40-character Z85 CurveZMQ public key');
+      fail(file, 'curve_serverkey', message('cfCurveKey'));
     }
     curveServerKey = curve;
   }
@@ -155,13 +156,13 @@ export function ownershipWarnings(file: string, stats: Pick<Stats, 'uid'>, ctx: 
   const uid = ctx.uid ?? process.getuid?.();
   const warnings: string[] = [];
   if (uid !== undefined && stats.uid !== uid) {
-    warnings.push(`${file} is owned by another user (uid ${stats.uid}, you are uid ${uid}): it may have been planted to steer the connection (its ssh server, its addresses). Use only a connection file you or the cluster's owner wrote.`);
+    warnings.push(message('cfOwner', file, stats.uid, uid));
   }
   const dir = dirname(file);
   try {
     const mode = statSync(dir).mode;
     if ((mode & 0o022) !== 0 && (mode & 0o1000) === 0) {
-      warnings.push(`${dir} is writable by ${mode & 0o002 ? 'other users' : 'its group'} (mode ${(mode & 0o7777).toString(8)}), so they can replace ${file}. Run: chmod go-w '${dir}'`);
+      warnings.push(message(mode & 0o002 ? 'cfDirWritableOthers' : 'cfDirWritableGroup', dir, (mode & 0o7777).toString(8), file));
     }
   } catch {
     // the folder vanished meanwhile: the file read below reports it
@@ -181,11 +182,11 @@ export function loadConnectionFile(file: string, ctx: OwnershipContext = {}): Co
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     if (err.code === 'ENOENT') {
-      fail(file, undefined, 'does not exist', 'Start the cluster (ipcluster start), or check the profile, cluster id and IPython directory.');
+      fail(file, undefined, message('cfNoFile'), message('cfFixNoFile'));
     }
-    if (err.code === 'EACCES') fail(file, undefined, 'cannot be read (permission denied)', 'Run as the user that started the cluster.');
-    if (err.code === 'EISDIR') fail(file, undefined, 'is a directory, not a connection file', 'Choose the ipcontroller-client.json inside it.');
-    fail(file, undefined, `cannot be read (${err.code ?? err.message})`);
+    if (err.code === 'EACCES') fail(file, undefined, message('cfDenied'), message('cfFixDenied'));
+    if (err.code === 'EISDIR') fail(file, undefined, message('cfIsDir'), message('cfFixIsDir'));
+    fail(file, undefined, message('cfUnreadable', err.code ?? err.message));
   }
   const info = parseConnectionInfo(text, file);
   info.warnings.unshift(...ownershipWarnings(file, stats, ctx));

@@ -27,10 +27,10 @@ export interface StartLocalClusterOptions {
 
 async function askEngineCount(): Promise<number> {
   const value = await vscode.window.showInputBox({
-    title: 'Start a local IPython Parallel cluster',
-    prompt: 'How many engines?',
+    title: vscode.l10n.t('Start a local IPython Parallel cluster'),
+    prompt: vscode.l10n.t('How many engines?'),
     value: '2',
-    validateInput: (v) => (/^\d+$/.test(v.trim()) && +v >= 1 && +v <= 256 ? undefined : 'A whole number from 1 to 256'),
+    validateInput: (v) => (/^\d+$/.test(v.trim()) && +v >= 1 && +v <= 256 ? undefined : vscode.l10n.t('A whole number from 1 to 256')),
   });
   if (value === undefined) throw new CancelledError();
   return Number(value.trim());
@@ -45,7 +45,7 @@ function waitForEngines(ctx: Ctx, n: number, timeoutMs: number, token: vscode.Ca
     const sub = ctx.model.onDidChangeEngines(check);
     const cancel = token.onCancellationRequested(() => finish(new CancelledError()));
     const timer = setTimeout(
-      () => finish(new UserError(`Only ${ctx.model.engines.length} of ${n} engines registered within ${Math.round(timeoutMs / 1000)} s. See "IPython Parallel (Log)".`)),
+      () => finish(new UserError(vscode.l10n.t('Only {0} of {1} engines registered within {2} s. See "IPython Parallel (Log)".', ctx.model.engines.length, n, Math.round(timeoutMs / 1000)))),
       timeoutMs,
     );
     function finish(err?: Error) {
@@ -60,18 +60,18 @@ function waitForEngines(ctx: Ctx, n: number, timeoutMs: number, token: vscode.Ca
 }
 
 async function startLocalCluster(ctx: Ctx, options: StartLocalClusterOptions = {}) {
-  ctx.requireTrust('Starting a cluster');
+  ctx.requireTrust(vscode.l10n.t('Starting a cluster'));
   if (ctx.localCluster) {
-    throw new UserError(`A local cluster (${ctx.localCluster.clusterId}) is already running.`, { 'Stop Local Cluster': Commands.stopLocalCluster });
+    throw new UserError(vscode.l10n.t('A local cluster ({0}) is already running.', ctx.localCluster.clusterId), { [vscode.l10n.t('Stop Local Cluster')]: Commands.stopLocalCluster });
   }
   const engines = options.engines ?? (await askEngineCount());
   const s = ctx.config.settings;
   return vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: `Starting a local cluster with ${engines} engines`, cancellable: true },
+    { location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Starting a local cluster with {0} engines', engines), cancellable: true },
     async (progress, token) => {
-      progress.report({ message: 'finding Python with ipyparallel…' });
+      progress.report({ message: vscode.l10n.t('finding Python with ipyparallel…') });
       const python = await findPython(ctx);
-      progress.report({ message: 'starting ipcluster…' });
+      progress.report({ message: vscode.l10n.t('starting ipcluster…') });
       const abort = new AbortController();
       token.onCancellationRequested(() => abort.abort());
       const cluster = await LocalCluster.start({
@@ -88,15 +88,15 @@ async function startLocalCluster(ctx: Ctx, options: StartLocalClusterOptions = {
         cluster.dispose();
       });
       try {
-        progress.report({ message: 'connecting…' });
+        progress.report({ message: vscode.l10n.t('connecting…') });
         await connectWithProgress(ctx, { connectionFile: cluster.connectionFile });
-        progress.report({ message: `waiting for ${engines} engines…` });
+        progress.report({ message: vscode.l10n.t('waiting for {0} engines…', engines) });
         await waitForEngines(ctx, engines, options.timeoutMs ?? 60000, token);
       } catch (e) {
         await stopLocalCluster(ctx);
         throw e;
       }
-      vscode.window.setStatusBarMessage(`IPython Parallel: local cluster ${cluster.clusterId} is up with ${engines} engines`, 5000);
+      vscode.window.setStatusBarMessage(vscode.l10n.t('IPython Parallel: local cluster {0} is up with {1} engines', cluster.clusterId, engines), 5000);
       return { clusterId: cluster.clusterId, connectionFile: cluster.connectionFile, engines: ctx.model.engines.length };
     },
   );
@@ -104,9 +104,9 @@ async function startLocalCluster(ctx: Ctx, options: StartLocalClusterOptions = {
 
 async function stopLocalCluster(ctx: Ctx): Promise<void> {
   const cluster = ctx.localCluster;
-  if (!cluster) throw new UserError('No local cluster was started from this window.');
+  if (!cluster) throw new UserError(vscode.l10n.t('No local cluster was started from this window.'));
   if (ctx.model.connectionFile === cluster.connectionFile && ctx.model.state !== 'disconnected') await ctx.disconnect();
-  await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Stopping the local cluster…' }, () => cluster.stop());
+  await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: vscode.l10n.t('Stopping the local cluster…') }, () => cluster.stop());
   ctx.setLocalCluster(undefined);
 }
 
@@ -114,10 +114,10 @@ function queueStatusItems(q: QueueStatus): vscode.QuickPickItem[] {
   const rows: vscode.QuickPickItem[] = Object.entries(q.engines)
     .sort(([a], [b]) => Number(a) - Number(b))
     .map(([id, e]) => ({
-      label: `engine ${id}`,
-      description: `queue ${e.queue} · load-balanced ${e.tasks} · completed ${e.completed}`,
+      label: vscode.l10n.t('engine {0}', id),
+      description: vscode.l10n.t('queue {0} · load-balanced {1} · completed {2}', e.queue, e.tasks, e.completed),
     }));
-  rows.push({ label: 'unassigned', description: `${q.unassigned} load-balanced tasks waiting for an engine` });
+  rows.push({ label: vscode.l10n.t('unassigned'), description: vscode.l10n.t('{0} load-balanced tasks waiting for an engine', q.unassigned) });
   return rows;
 }
 
@@ -125,16 +125,17 @@ export function registerClusterCommands(ctx: Ctx): void {
   registerCommand(ctx, Commands.startLocalCluster, (options?: StartLocalClusterOptions) => startLocalCluster(ctx, options));
   registerCommand(ctx, Commands.stopLocalCluster, () => stopLocalCluster(ctx));
   registerCommand(ctx, Commands.shutdownCluster, async (options?: { confirm?: boolean }) => {
-    ctx.requireTrust('Shutting down the cluster');
+    ctx.requireTrust(vscode.l10n.t('Shutting down the cluster'));
     ctx.requireConnected();
     const name = clusterName(ctx.model.connectionFile);
     if (options?.confirm !== false) {
+      const shutDown = vscode.l10n.t('Shut Down');
       const ok = await vscode.window.showWarningMessage(
-        `Shut down the cluster "${name}"?`,
-        { modal: true, detail: `This stops its controller and all ${ctx.model.engines.length} engines, for every client connected to it.` },
-        'Shut Down',
+        vscode.l10n.t('Shut down the cluster "{0}"?', name),
+        { modal: true, detail: vscode.l10n.t('This stops its controller and all {0} engines, for every client connected to it.', ctx.model.engines.length) },
+        shutDown,
       );
-      if (ok !== 'Shut Down') throw new CancelledError();
+      if (ok !== shutDown) throw new CancelledError();
     }
     await ctx.request0(ShutdownRequest);
     ctx.log.info(`shut down the cluster ${name}`);
@@ -142,7 +143,7 @@ export function registerClusterCommands(ctx: Ctx): void {
   });
   registerCommand(ctx, Commands.showQueueStatus, async () => {
     const q = await ctx.request0(QueueStatusRequest);
-    vscode.window.showQuickPick(queueStatusItems(q), { title: 'IPython Parallel: queue status', placeHolder: 'Queues on the hub' });
+    vscode.window.showQuickPick(queueStatusItems(q), { title: vscode.l10n.t('IPython Parallel: queue status'), placeHolder: vscode.l10n.t('Queues on the hub') });
     return q;
   });
   registerCommand(ctx, Commands.refreshEngines, async () => {
@@ -152,17 +153,17 @@ export function registerClusterCommands(ctx: Ctx): void {
   });
   registerCommand(ctx, Commands.interruptEngine, async (node?: EngineNode, nodes?: EngineNode[]) => {
     const engineIds = selectedNodes(node, nodes).filter((n) => n.kind === 'engine').map((n) => n.engineId);
-    if (!engineIds.length) throw new UserError('Select an engine in the Engines view first.');
+    if (!engineIds.length) throw new UserError(vscode.l10n.t('Select an engine in the Engines view first.'));
     return ctx.request(InterruptRequest, { engineIds });
   });
   registerCommand(ctx, Commands.showEngineOutput, async (node?: EngineNode) => {
-    if (node?.kind !== 'engine') throw new UserError('Select an engine in the Engines view first.');
+    if (node?.kind !== 'engine') throw new UserError(vscode.l10n.t('Select an engine in the Engines view first.'));
     const runs = (await ctx.request(TasksRequest, {}))
       .filter((r) => r.tasks.some((t) => t.engineId === node.engineId))
       .sort((a, b) => b.created.localeCompare(a.created))
       .slice(0, 5);
     if (!runs.length) {
-      vscode.window.showInformationMessage(`Engine ${node.engineId} has run nothing of ours yet.`);
+      vscode.window.showInformationMessage(vscode.l10n.t('Engine {0} has run nothing of ours yet.', node.engineId));
       return 0;
     }
     for (const run of [...runs].reverse()) {

@@ -39,13 +39,13 @@ export async function findPython(ctx: Ctx): Promise<string> {
     return d.python.command;
   }
   ctx.log.warn(`the Python extension's interpreter ${d.command} has no ipyparallel: ${d.reason}`);
-  const install = 'Install ipyparallel';
-  const select = 'Select Interpreter';
+  const install = vscode.l10n.t('Install ipyparallel');
+  const select = vscode.l10n.t('Select Interpreter');
   vscode.window
-    .showWarningMessage(`The Python selected for this workspace (${d.command}) does not have ipyparallel. Install it there, or select another interpreter.`, install, select)
+    .showWarningMessage(vscode.l10n.t('The Python selected for this workspace ({0}) does not have ipyparallel. Install it there, or select another interpreter.', d.command), install, select)
     .then((choice) => {
       if (choice === install) {
-        const terminal = vscode.window.createTerminal({ name: 'Install ipyparallel' });
+        const terminal = vscode.window.createTerminal({ name: vscode.l10n.t('Install ipyparallel') });
         terminal.show();
         terminal.sendText(pipInstallCommand(d.command));
       } else if (choice === select) {

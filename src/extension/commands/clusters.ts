@@ -23,10 +23,10 @@ type ClusterArg = ClusterNode | { profileDir: string; clusterId: string } | unde
 
 /** The cluster an action is for, as listed now. */
 async function resolve(tree: ClustersTree, arg: ClusterArg): Promise<ClusterInfo> {
-  if (!arg) throw new UserError('Pick a cluster in the Clusters view first.');
+  if (!arg) throw new UserError(vscode.l10n.t('Pick a cluster in the Clusters view first.'));
   const key = 'kind' in arg ? arg.key : clusterKey(arg);
   const found = (await tree.refresh()).find((c) => clusterKey(c) === key) ?? tree.info(key);
-  if (!found) throw new UserError('That cluster is no longer listed: its files are gone.');
+  if (!found) throw new UserError(vscode.l10n.t('That cluster is no longer listed: its files are gone.'));
   return found;
 }
 
@@ -50,11 +50,11 @@ async function pythonFor(ctx: Ctx, c: ClusterInfo): Promise<string> {
 }
 
 async function stop(ctx: Ctx, tree: ClustersTree, c: ClusterInfo): Promise<ClusterInfo | undefined> {
-  ctx.requireTrust('Stopping a cluster');
-  if (c.state !== 'running' && c.livePids.length === 0) throw new UserError(`${clusterLabel(c)} is not running.`);
+  ctx.requireTrust(vscode.l10n.t('Stopping a cluster'));
+  if (c.state !== 'running' && c.livePids.length === 0) throw new UserError(vscode.l10n.t('{0} is not running.', clusterLabel(c)));
   if (c.connected) await ctx.disconnect();
   const own = ctx.localCluster;
-  await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Stopping ${clusterLabel(c)}…` }, async () => {
+  await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: vscode.l10n.t('Stopping {0}…', clusterLabel(c)) }, async () => {
     if (own && c.connectionFile === own.connectionFile) {
       await own.stop();
       ctx.setLocalCluster(undefined);
@@ -64,7 +64,7 @@ async function stop(ctx: Ctx, tree: ClustersTree, c: ClusterInfo): Promise<Clust
     const args = stopArgs(c);
     ctx.log.info(`stopping ${clusterLabel(c)}: ${python} ${args.join(' ')}`);
     const r = await runPython(python, args, 60000);
-    if (r.code !== 0) throw new UserError(`ipcluster stop failed (${r.code ?? 'timed out'}) for ${clusterLabel(c)}:\n${tail(r.stderr || r.stdout)}`);
+    if (r.code !== 0) throw new UserError(vscode.l10n.t('ipcluster stop failed ({0}) for {1}:\n{2}', r.code ?? vscode.l10n.t('timed out'), clusterLabel(c), tail(r.stderr || r.stdout)));
   });
   const after = await waitUntilStopped(tree, clusterKey(c), 30000);
   if (after && after.livePids.length > 0) ctx.log.warn(`${clusterLabel(c)}: processes ${after.livePids.join(', ')} still run after stop`);
@@ -72,9 +72,9 @@ async function stop(ctx: Ctx, tree: ClustersTree, c: ClusterInfo): Promise<Clust
 }
 
 async function connect(ctx: Ctx, tree: ClustersTree, c: ClusterInfo) {
-  if (!c.connectionFile) throw new UserError(`${clusterLabel(c)} has no client connection file: it is not running.`);
+  if (!c.connectionFile) throw new UserError(vscode.l10n.t('{0} has no client connection file: it is not running.', clusterLabel(c)));
   if (c.state === 'stale') {
-    throw new UserError(`${clusterLabel(c)} is stale: its controller (pid ${c.controllerPid}) is gone. Remove its files (Remove Stale Files), or start it again.`);
+    throw new UserError(vscode.l10n.t('{0} is stale: its controller (pid {1}) is gone. Remove its files (Remove Stale Files), or start it again.', clusterLabel(c), c.controllerPid ?? '?'));
   }
   const result = await connectWithProgress(ctx, { connectionFile: c.connectionFile });
   await tree.refresh();
@@ -82,24 +82,24 @@ async function connect(ctx: Ctx, tree: ClustersTree, c: ClusterInfo) {
 }
 
 async function addEngines(ctx: Ctx, tree: ClustersTree, c: ClusterInfo, n?: number): Promise<number> {
-  ctx.requireTrust('Adding engines');
-  if (c.state !== 'running') throw new UserError(`${clusterLabel(c)} is not running: start it first.`);
+  ctx.requireTrust(vscode.l10n.t('Adding engines'));
+  if (c.state !== 'running') throw new UserError(vscode.l10n.t('{0} is not running: start it first.', clusterLabel(c)));
   const count =
     n ??
     Number(
       await vscode.window.showInputBox({
-        title: `Add engines to ${clusterLabel(c)} (${c.launcher})`,
-        prompt: 'How many engines?',
+        title: vscode.l10n.t('Add engines to {0} ({1})', clusterLabel(c), c.launcher),
+        prompt: vscode.l10n.t('How many engines?'),
         value: '1',
-        validateInput: (v) => (/^\d+$/.test(v.trim()) && +v >= 1 && +v <= 1024 ? undefined : 'A whole number from 1 to 1024'),
+        validateInput: (v) => (/^\d+$/.test(v.trim()) && +v >= 1 && +v <= 1024 ? undefined : vscode.l10n.t('A whole number from 1 to 1024')),
       }),
     );
   if (!count) throw new CancelledError();
   const python = await pythonFor(ctx, c);
-  const r = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Adding ${count} engines…` }, () =>
+  const r = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: vscode.l10n.t('Adding {0} engines…', count) }, () =>
     runPython(python, addEnginesArgs(c, count), 120000),
   );
-  if (r.code !== 0) throw new UserError(`Adding engines to ${clusterLabel(c)} failed (${r.code ?? 'timed out'}):\n${tail(r.stderr || r.stdout)}`);
+  if (r.code !== 0) throw new UserError(vscode.l10n.t('Adding engines to {0} failed ({1}):\n{2}', clusterLabel(c), r.code ?? vscode.l10n.t('timed out'), tail(r.stderr || r.stdout)));
   await tree.refresh();
   return count;
 }
@@ -122,20 +122,20 @@ export function logFilesOf(c: Pick<ClusterInfo, 'logFiles' | 'profileDir'>): str
 
 async function openLog(c: ClusterInfo): Promise<string> {
   const files = logFilesOf(c);
-  if (!files.length) throw new UserError(`${clusterLabel(c)} has no log files (in the record or in ${join(c.profileDir, 'log')}).`);
-  const file = files.length === 1 ? files[0] : (await vscode.window.showQuickPick(files, { title: `Logs of ${clusterLabel(c)}` }));
+  if (!files.length) throw new UserError(vscode.l10n.t('{0} has no log files (in the record or in {1}).', clusterLabel(c), join(c.profileDir, 'log')));
+  const file = files.length === 1 ? files[0] : (await vscode.window.showQuickPick(files, { title: vscode.l10n.t('Logs of {0}', clusterLabel(c)) }));
   if (!file) throw new CancelledError();
   await vscode.window.showTextDocument(vscode.Uri.file(file), { preview: true });
   return file;
 }
 
 async function removeStale(ctx: Ctx, tree: ClustersTree, c: ClusterInfo, options?: { confirm?: boolean }): Promise<string[]> {
-  ctx.requireTrust('Removing cluster files');
-  if (c.state !== 'stale') throw new UserError(`${clusterLabel(c)} is ${c.state}, not stale: its files are left alone.`);
+  ctx.requireTrust(vscode.l10n.t('Removing cluster files'));
+  if (c.state !== 'stale') throw new UserError(vscode.l10n.t('{0} is {1}, not stale: its files are left alone.', clusterLabel(c), c.state));
   if (options?.confirm !== false) {
     const ok = await vscode.window.showWarningMessage(
-      `Remove the files of the stale cluster ${clusterLabel(c)}?`,
-      { modal: true, detail: `Its record and connection files in ${join(c.profileDir, 'security')} are deleted (logs stay). Its processes (${c.pids.join(', ') || 'none'}) are gone.` },
+      vscode.l10n.t('Remove the files of the stale cluster {0}?', clusterLabel(c)),
+      { modal: true, detail: vscode.l10n.t('Its record and connection files in {0} are deleted (logs stay). Its processes ({1}) are gone.', join(c.profileDir, 'security'), c.pids.join(', ') || vscode.l10n.t('none')) },
       'Remove',
     );
     if (ok !== 'Remove') throw new CancelledError();
@@ -182,7 +182,7 @@ export function registerClustersView(ctx: Ctx): ClustersTree {
   registerCommand(ctx, Commands.copyConnectionSnippet, r(async (c) => {
     const snippet = connectionSnippet(c, params().ipythonDir);
     await vscode.env.clipboard.writeText(snippet);
-    vscode.window.setStatusBarMessage('IPython Parallel: connection snippet copied', 3000);
+    vscode.window.setStatusBarMessage(vscode.l10n.t('IPython Parallel: connection snippet copied'), 3000);
     return snippet;
   }));
   registerCommand(ctx, Commands.removeStaleCluster, r((c, options?: { confirm?: boolean }) => removeStale(ctx, tree, c, options)));

@@ -15,18 +15,18 @@ interface ClusterPick extends vscode.QuickPickItem {
 
 function age(ms: number): string {
   const s = Math.max(0, (Date.now() - ms) / 1000);
-  if (s < 90) return 'just now';
-  if (s < 5400) return `${Math.round(s / 60)} min ago`;
-  if (s < 129600) return `${Math.round(s / 3600)} h ago`;
-  return `${Math.round(s / 86400)} days ago`;
+  if (s < 90) return vscode.l10n.t('just now');
+  if (s < 5400) return vscode.l10n.t('{0} min ago', Math.round(s / 60));
+  if (s < 129600) return vscode.l10n.t('{0} h ago', Math.round(s / 3600));
+  return vscode.l10n.t('{0} days ago', Math.round(s / 86400));
 }
 
 export function clusterPickItem(c: FoundCluster): ClusterPick {
-  const engines = c.engineCount !== undefined ? `${c.engineCount} engines · ` : '';
+  const engines = c.engineCount !== undefined ? `${vscode.l10n.t('{0} engines', c.engineCount)} · ` : '';
   return {
-    label: c.clusterId ? c.clusterId : 'default cluster',
+    label: c.clusterId ? c.clusterId : vscode.l10n.t('default cluster'),
     iconPath: new vscode.ThemeIcon('server-process'),
-    description: `profile ${c.profile} · ${engines}${age(c.modified)}`,
+    description: vscode.l10n.t('profile {0} · {1}{2}', c.profile, engines, age(c.modified)),
     detail: c.connectionFile,
     params: { connectionFile: c.connectionFile },
   };
@@ -43,19 +43,23 @@ function paramsFromArg(arg: unknown): ConnectParams | undefined {
 async function pickCluster(ctx: Ctx): Promise<ConnectParams> {
   const s = ctx.config.settings;
   const qp = vscode.window.createQuickPick<ClusterPick>();
-  qp.title = 'Connect to an IPython Parallel cluster';
-  qp.placeholder = 'Pick a cluster found in your IPython profiles, or browse for a connection file';
+  qp.title = vscode.l10n.t('Connect to an IPython Parallel cluster');
+  qp.placeholder = vscode.l10n.t('Pick a cluster found in your IPython profiles, or browse for a connection file');
   qp.busy = true;
   qp.matchOnDescription = qp.matchOnDetail = true;
   const fixed: ClusterPick[] = [
-    { label: 'Browse for a connection file…', iconPath: new vscode.ThemeIcon('folder-opened'), browse: true, alwaysShow: true },
+    { label: vscode.l10n.t('Browse for a connection file…'), iconPath: new vscode.ThemeIcon('folder-opened'), browse: true, alwaysShow: true },
   ];
   if (s.connectionFile || s.clusterId || s.profile !== 'default') {
     const params = connectParamsFromSettings(s);
     fixed.unshift({
-      label: 'From settings',
+      label: vscode.l10n.t('From settings'),
       iconPath: new vscode.ThemeIcon('settings-gear'),
-      description: 'connectionFile' in params ? params.connectionFile : `profile ${s.profile}${s.clusterId ? `, cluster ${s.clusterId}` : ''}`,
+      description: 'connectionFile' in params
+        ? params.connectionFile
+        : s.clusterId
+          ? vscode.l10n.t('profile {0}, cluster {1}', s.profile, s.clusterId)
+          : vscode.l10n.t('profile {0}', s.profile),
       params,
       alwaysShow: true,
     });
@@ -65,9 +69,9 @@ async function pickCluster(ctx: Ctx): Promise<ConnectParams> {
     .request(ListClustersRequest, s.ipythonDir ? { ipythonDir: s.ipythonDir } : {})
     .then((found) => {
       const items: ClusterPick[] = found.map(clusterPickItem);
-      if (items.length) items.unshift({ label: 'Clusters found', kind: vscode.QuickPickItemKind.Separator });
+      if (items.length) items.unshift({ label: vscode.l10n.t('Clusters found'), kind: vscode.QuickPickItemKind.Separator });
       qp.items = [...items, { label: '', kind: vscode.QuickPickItemKind.Separator }, ...fixed];
-      if (!found.length) qp.placeholder = 'No clusters found in your IPython profiles: browse for a connection file';
+      if (!found.length) qp.placeholder = vscode.l10n.t('No clusters found in your IPython profiles: browse for a connection file');
     })
     .catch((e) => ctx.log.warn(`ipp/listClusters: ${e instanceof Error ? e.message : String(e)}`))
     .finally(() => (qp.busy = false));
@@ -80,10 +84,10 @@ async function pickCluster(ctx: Ctx): Promise<ConnectParams> {
   if (!choice) throw new CancelledError();
   if (choice.params) return choice.params;
   const uris = await vscode.window.showOpenDialog({
-    title: 'Connection file (ipcontroller-client.json)',
+    title: vscode.l10n.t('Connection file (ipcontroller-client.json)'),
     canSelectMany: false,
-    filters: { 'Connection files': ['json'] },
-    openLabel: 'Connect',
+    filters: { [vscode.l10n.t('Connection files')]: ['json'] },
+    openLabel: vscode.l10n.t('Connect'),
   });
   if (!uris?.length) throw new CancelledError();
   return { connectionFile: uris[0].fsPath };
@@ -92,7 +96,7 @@ async function pickCluster(ctx: Ctx): Promise<ConnectParams> {
 export async function connectWithProgress(ctx: Ctx, params: ConnectParams): Promise<ConnectResult> {
   const where = 'connectionFile' in params ? clusterName(params.connectionFile) : params.profile ?? 'default';
   // The security warnings are shown by ctx.connect, the one path every connect takes.
-  return vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Connecting to ${where}…` }, () => ctx.connect(params));
+  return vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: vscode.l10n.t('Connecting to {0}…', where) }, () => ctx.connect(params));
 }
 
 interface ActionPick extends vscode.QuickPickItem {
@@ -106,21 +110,21 @@ function actionItems(ctx: Ctx): ActionPick[] {
   const add = (when: boolean, icon: string, label: string, command: string) => {
     if (when) items.push({ label, iconPath: new vscode.ThemeIcon(icon), command });
   };
-  add(!m.connected, 'plug', 'Connect to Cluster…', Commands.connect);
-  add(!ctx.localCluster && trusted, 'play', 'Start Local Cluster…', Commands.startLocalCluster);
-  add(m.connected && trusted, 'run-all', 'Run Selection or Line', Commands.runSelection);
-  add(m.connected && trusted, 'run', 'Run Cell', Commands.runCell);
-  add(m.connected && trusted, 'file-code', 'Run File', Commands.runFile);
-  add(m.hasRunningTasks, 'circle-slash', 'Abort All', Commands.abortAll);
-  add(m.hasRunningTasks, 'debug-pause', 'Interrupt All', Commands.interruptAll);
-  add(m.connected, 'list-ordered', 'Show Queue Status', Commands.showQueueStatus);
-  add(m.connected, 'trash', 'Purge Results', Commands.purgeResults);
-  add(true, 'output', 'Show Output', Commands.showOutput);
-  add(true, 'list-flat', 'Show Log', Commands.showLog);
-  add(m.connected, 'debug-disconnect', 'Disconnect', Commands.disconnect);
-  add(!!ctx.localCluster, 'debug-stop', 'Stop Local Cluster', Commands.stopLocalCluster);
-  add(m.connected && trusted, 'close-all', 'Shut Down Cluster…', Commands.shutdownCluster);
-  add(true, 'refresh', 'Restart Language Server', Commands.restartServer);
+  add(!m.connected, 'plug', vscode.l10n.t('Connect to Cluster…'), Commands.connect);
+  add(!ctx.localCluster && trusted, 'play', vscode.l10n.t('Start Local Cluster…'), Commands.startLocalCluster);
+  add(m.connected && trusted, 'run-all', vscode.l10n.t('Run Selection or Line'), Commands.runSelection);
+  add(m.connected && trusted, 'run', vscode.l10n.t('Run Cell'), Commands.runCell);
+  add(m.connected && trusted, 'file-code', vscode.l10n.t('Run File'), Commands.runFile);
+  add(m.hasRunningTasks, 'circle-slash', vscode.l10n.t('Abort All'), Commands.abortAll);
+  add(m.hasRunningTasks, 'debug-pause', vscode.l10n.t('Interrupt All'), Commands.interruptAll);
+  add(m.connected, 'list-ordered', vscode.l10n.t('Show Queue Status'), Commands.showQueueStatus);
+  add(m.connected, 'trash', vscode.l10n.t('Purge Results'), Commands.purgeResults);
+  add(true, 'output', vscode.l10n.t('Show Output'), Commands.showOutput);
+  add(true, 'list-flat', vscode.l10n.t('Show Log'), Commands.showLog);
+  add(m.connected, 'debug-disconnect', vscode.l10n.t('Disconnect'), Commands.disconnect);
+  add(!!ctx.localCluster, 'debug-stop', vscode.l10n.t('Stop Local Cluster'), Commands.stopLocalCluster);
+  add(m.connected && trusted, 'close-all', vscode.l10n.t('Shut Down Cluster…'), Commands.shutdownCluster);
+  add(true, 'refresh', vscode.l10n.t('Restart Language Server'), Commands.restartServer);
   return items;
 }
 
@@ -128,13 +132,13 @@ export function registerConnectionCommands(ctx: Ctx): void {
   registerCommand(ctx, Commands.connect, async (arg?: unknown) => {
     const params = paramsFromArg(arg) ?? (await pickCluster(ctx));
     const result = await connectWithProgress(ctx, params);
-    vscode.window.setStatusBarMessage(`IPython Parallel: connected, ${result.engines.length} engines`, 4000);
+    vscode.window.setStatusBarMessage(vscode.l10n.t('IPython Parallel: connected, {0} engines', result.engines.length), 4000);
     return result;
   });
   registerCommand(ctx, Commands.disconnect, () => ctx.disconnect());
   registerCommand(ctx, Commands.restartServer, () => ctx.restartServer());
   registerCommand(ctx, Commands.showActions, async () => {
-    const pick = await vscode.window.showQuickPick(actionItems(ctx), { title: 'IPython Parallel', placeHolder: 'Choose an action' });
+    const pick = await vscode.window.showQuickPick(actionItems(ctx), { title: 'IPython Parallel', placeHolder: vscode.l10n.t('Choose an action') });
     if (pick) await vscode.commands.executeCommand(pick.command);
   });
   registerCommand(ctx, Commands.showOutput, () => ctx.output.reveal());

@@ -41,10 +41,10 @@ interface TargetPick extends vscode.QuickPickItem {
 
 async function pickEngines(ctx: Ctx): Promise<number[]> {
   const engines = ctx.model.engines;
-  if (!engines.length) throw new UserError('The cluster has no engines yet.');
+  if (!engines.length) throw new UserError(vscode.l10n.t('The cluster has no engines yet.'));
   const picks = await vscode.window.showQuickPick(
-    engines.map((e) => ({ label: `engine ${e.id}`, description: `${e.status} · queue ${e.queue + e.tasks}`, id: e.id })),
-    { title: 'Run on engines', canPickMany: true, placeHolder: 'Pick the engines to run on' },
+    engines.map((e) => ({ label: vscode.l10n.t('engine {0}', e.id), description: `${e.status} · ${vscode.l10n.t('queue {0}', e.queue + e.tasks)}`, id: e.id })),
+    { title: vscode.l10n.t('Run on engines'), canPickMany: true, placeHolder: vscode.l10n.t('Pick the engines to run on') },
   );
   if (!picks?.length) throw new CancelledError();
   return picks.map((p) => p.id);
@@ -55,11 +55,11 @@ export async function pickTargets(ctx: Ctx): Promise<Targets> {
   const n = ctx.model.engines.length;
   const pick = await vscode.window.showQuickPick<TargetPick>(
     [
-      { label: 'All engines', iconPath: new vscode.ThemeIcon('layers'), description: `${n} engine${n === 1 ? '' : 's'}, %px style`, targets: 'all' },
-      { label: 'Load-balanced', iconPath: new vscode.ThemeIcon('symbol-event'), description: 'one task, on whichever engine is free', targets: 'balanced' },
-      { label: 'Pick engines…', iconPath: new vscode.ThemeIcon('checklist'), choose: true },
+      { label: vscode.l10n.t('All engines'), iconPath: new vscode.ThemeIcon('layers'), description: n === 1 ? vscode.l10n.t('1 engine, %px style') : vscode.l10n.t('{0} engines, %px style', n), targets: 'all' },
+      { label: vscode.l10n.t('Load-balanced'), iconPath: new vscode.ThemeIcon('symbol-event'), description: vscode.l10n.t('one task, on whichever engine is free'), targets: 'balanced' },
+      { label: vscode.l10n.t('Pick engines…'), iconPath: new vscode.ThemeIcon('checklist'), choose: true },
     ],
-    { title: 'Run on the cluster', placeHolder: 'Where should the code run?' },
+    { title: vscode.l10n.t('Run on the cluster'), placeHolder: vscode.l10n.t('Where should the code run?') },
   );
   if (!pick) throw new CancelledError();
   return pick.choose ? pickEngines(ctx) : pick.targets!;
@@ -73,7 +73,7 @@ function activeEditor(uri?: vscode.Uri): vscode.TextEditor {
   const editor = uri
     ? vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === uri.toString()) ?? vscode.window.activeTextEditor
     : vscode.window.activeTextEditor;
-  if (!editor) throw new UserError('Open a Python file first.');
+  if (!editor) throw new UserError(vscode.l10n.t('Open a Python file first.'));
   return editor;
 }
 
@@ -100,7 +100,7 @@ export function selectionCode(editor: vscode.TextEditor): CodeToRun {
 export function cellToRun(doc: vscode.TextDocument, line: number): CodeToRun {
   const lines = linesOf(doc);
   const cell = cellAt(lines, line);
-  if (!cell) throw new UserError('No `# %%` cell here: mark cells with a `# %%` line.');
+  if (!cell) throw new UserError(vscode.l10n.t('No `# %%` cell here: mark cells with a `# %%` line.'));
   const { code, line: first } = cellCode(lines, cell);
   return { code, uri: doc.uri.toString(), line: first, title: cell.title || firstLine(code) };
 }
@@ -108,14 +108,14 @@ export function cellToRun(doc: vscode.TextDocument, line: number): CodeToRun {
 export function fileToRun(doc: vscode.TextDocument): CodeToRun {
   const code = doc.getText();
   const name = doc.uri.path.split('/').pop() ?? doc.uri.toString();
-  return { code, uri: doc.uri.toString(), line: 0, title: `${name} (file)` };
+  return { code, uri: doc.uri.toString(), line: 0, title: vscode.l10n.t('{0} (file)', name) };
 }
 
 /** Executes code on the cluster, streams its output to the channel, and tracks its progress. */
 export async function runCode(ctx: Ctx, what: CodeToRun, targets: Targets, wait = false): Promise<ExecuteResult> {
-  ctx.requireTrust('Running code');
+  ctx.requireTrust(vscode.l10n.t('Running code'));
   ctx.requireConnected();
-  if (!what.code.trim()) throw new UserError('Nothing to run: the code is empty.');
+  if (!what.code.trim()) throw new UserError(vscode.l10n.t('Nothing to run: the code is empty.'));
   const result = await ctx.request(ExecuteRequest, { code: what.code, targets, uri: what.uri, line: what.line });
   ctx.log.info(`run ${result.runId}: ${what.title} on ${formatTargets(targets)} (${result.msgIds.length} tasks)`);
   ctx.output.reveal();
@@ -133,7 +133,7 @@ function parseArgs(args: unknown[]): { uri?: vscode.Uri; line?: number; options:
 }
 
 async function targetsFor(ctx: Ctx, options: RunOptions, ask: boolean): Promise<Targets> {
-  ctx.requireTrust('Running code');
+  ctx.requireTrust(vscode.l10n.t('Running code'));
   ctx.requireConnected();
   if (options.targets) return options.targets;
   return ask ? pickTargets(ctx) : resolveTargets(ctx, ctx.config.settings.defaultTargets);

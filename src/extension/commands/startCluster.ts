@@ -40,34 +40,34 @@ async function ask(title: string, prompt: string, value: string, validate: (v: s
 
 async function askProfile(ctx: Ctx, ipythonDir: string): Promise<string> {
   const known = [...new Set([ctx.config.settings.profile, 'default', ...listProfiles(ipythonDir)])];
-  const pick = await vscode.window.showQuickPick([...known.map((label) => ({ label })), { label: 'Another profile…', other: true }], {
-    title: 'Start a cluster (1/4): profile',
-    placeHolder: `Profiles in ${ipythonDir}`,
+  const pick = await vscode.window.showQuickPick([...known.map((label) => ({ label })), { label: vscode.l10n.t('Another profile…'), other: true }], {
+    title: vscode.l10n.t('Start a cluster (1/4): profile'),
+    placeHolder: vscode.l10n.t('Profiles in {0}', ipythonDir),
   });
   if (!pick) throw new CancelledError();
   if (!('other' in pick)) return pick.label;
-  return ask('Start a cluster: profile', 'A new profile name (ipyparallel creates profile_<name>)', '', (v) => (NAME.test(v) ? undefined : 'Letters, digits, _ . -'));
+  return ask(vscode.l10n.t('Start a cluster: profile'), vscode.l10n.t('A new profile name (ipyparallel creates profile_<name>)'), '', (v) => (NAME.test(v) ? undefined : vscode.l10n.t('Letters, digits, _ . -')));
 }
 
 async function askLauncher(): Promise<EngineLauncher> {
   const detail: Record<EngineLauncher, string> = {
-    local: 'engines as processes on this machine',
-    mpi: 'engines under mpiexec (--engines=mpi): each engine gets an MPI rank',
-    slurm: 'engines as one Slurm job (--engines=slurm), submitted with sbatch',
+    local: vscode.l10n.t('engines as processes on this machine'),
+    mpi: vscode.l10n.t('engines under mpiexec (--engines=mpi): each engine gets an MPI rank'),
+    slurm: vscode.l10n.t('engines as one Slurm job (--engines=slurm), submitted with sbatch'),
   };
   const pick = await vscode.window.showQuickPick(
     ENGINE_LAUNCHERS.map((l) => ({ label: l, detail: detail[l] })),
-    { title: 'Start a cluster (4/4): engine launcher' },
+    { title: vscode.l10n.t('Start a cluster (4/4): engine launcher') },
   );
   if (!pick) throw new CancelledError();
   return pick.label as EngineLauncher;
 }
 
 async function askSlurm(): Promise<SlurmOptions> {
-  const title = 'Start a cluster: Slurm';
-  const partition = await ask(title, 'Partition (empty: the default partition)', '', checkPartition);
-  const timeLimit = await ask(title, 'Time limit (e.g. 30, 1:00:00, 2-00:00; empty: the partition default)', '', checkTimeLimit);
-  const extra = await ask(title, 'Extra #SBATCH lines, separated by ; (e.g. #SBATCH --mem=4G; #SBATCH --account=lab)', '', (v) =>
+  const title = vscode.l10n.t('Start a cluster: Slurm');
+  const partition = await ask(title, vscode.l10n.t('Partition (empty: the default partition)'), '', checkPartition);
+  const timeLimit = await ask(title, vscode.l10n.t('Time limit (e.g. 30, 1:00:00, 2-00:00; empty: the partition default)'), '', checkTimeLimit);
+  const extra = await ask(title, vscode.l10n.t('Extra #SBATCH lines, separated by ; (e.g. #SBATCH --mem=4G; #SBATCH --account=lab)'), '', (v) =>
     checkSbatchLines(splitSbatchLines(v)),
   );
   return { partition, timeLimit, extraLines: splitSbatchLines(extra) };
@@ -78,22 +78,22 @@ async function startOptions(ctx: Ctx, ipythonDir: string, a: StartClusterArgs): 
   const profile = a.profile ?? (await askProfile(ctx, ipythonDir));
   const clusterId =
     a.clusterId ??
-    (await ask('Start a cluster (2/4): cluster id', 'Cluster id (files are named cluster-<id>.json)', `vscode-${Date.now().toString(36)}`, (v) =>
-      NAME.test(v) ? undefined : 'Letters, digits, _ . -',
+    (await ask(vscode.l10n.t('Start a cluster (2/4): cluster id'), vscode.l10n.t('Cluster id (files are named cluster-<id>.json)'), `vscode-${Date.now().toString(36)}`, (v) =>
+      NAME.test(v) ? undefined : vscode.l10n.t('Letters, digits, _ . -'),
     ));
   const engines =
     a.engines ??
-    Number(await ask('Start a cluster (3/4): engines', 'How many engines?', '2', (v) => (/^\d+$/.test(v) && +v >= 1 && +v <= 1024 ? undefined : 'A whole number from 1 to 1024')));
+    Number(await ask(vscode.l10n.t('Start a cluster (3/4): engines'), vscode.l10n.t('How many engines?'), '2', (v) => (/^\d+$/.test(v) && +v >= 1 && +v <= 1024 ? undefined : vscode.l10n.t('A whole number from 1 to 1024'))));
   const launcher = a.launcher ?? (await askLauncher());
   const slurm = launcher === 'slurm' ? (a.slurm ?? (await askSlurm())) : undefined;
   return { profile, clusterId, engines, launcher, slurm };
 }
 
 export async function startCluster(ctx: Ctx, tree: ClustersTree, ipythonDir: string, args: StartClusterArgs = {}): Promise<StartedCluster> {
-  ctx.requireTrust('Starting a cluster');
+  ctx.requireTrust(vscode.l10n.t('Starting a cluster'));
   if (ctx.localCluster) {
-    throw new UserError(`This window already runs the cluster ${ctx.localCluster.clusterId}: stop it first (one cluster per window).`, {
-      'Stop Local Cluster': Commands.stopLocalCluster,
+    throw new UserError(vscode.l10n.t('This window already runs the cluster {0}: stop it first (one cluster per window).', ctx.localCluster.clusterId), {
+      [vscode.l10n.t('Stop Local Cluster')]: Commands.stopLocalCluster,
     });
   }
   const o = await startOptions(ctx, ipythonDir, args);
@@ -101,12 +101,12 @@ export async function startCluster(ctx: Ctx, tree: ClustersTree, ipythonDir: str
   try {
     extraArgs = engineLauncherArgs({ launcher: o.launcher, slurm: o.slurm });
   } catch (e) {
-    throw new UserError(`Cannot start the cluster: ${(e as Error).message}.`);
+    throw new UserError(vscode.l10n.t('Cannot start the cluster: {0}.', (e as Error).message));
   }
-  const title = `Starting cluster ${o.clusterId} (${o.engines} ${o.launcher} engines, profile ${o.profile})`;
+  const title = vscode.l10n.t('Starting cluster {0} ({1} {2} engines, profile {3})', o.clusterId, o.engines, o.launcher, o.profile);
   const cluster = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, async (progress, token) => {
     const python = await findPython(ctx);
-    progress.report({ message: 'starting ipcluster…' });
+    progress.report({ message: vscode.l10n.t('starting ipcluster…') });
     const abort = new AbortController();
     token.onCancellationRequested(() => abort.abort());
     const { profile, clusterId, engines } = o;
@@ -119,7 +119,7 @@ export async function startCluster(ctx: Ctx, tree: ClustersTree, ipythonDir: str
     void tree.refresh();
   });
   await tree.refresh();
-  vscode.window.showInformationMessage(`IPython Parallel: cluster ${o.clusterId} started (${o.engines} ${o.launcher} engines).`, 'Connect').then((choice) => {
+  vscode.window.showInformationMessage(vscode.l10n.t('IPython Parallel: cluster {0} started ({1} {2} engines).', o.clusterId, o.engines, o.launcher), vscode.l10n.t('Connect')).then((choice) => {
     if (choice) vscode.commands.executeCommand(Commands.connectCluster, { profileDir: profileDirOf(cluster.connectionFile), clusterId: o.clusterId });
   });
   return { profile: o.profile, profileDir: profileDirOf(cluster.connectionFile), clusterId: o.clusterId, connectionFile: cluster.connectionFile, pid: cluster.pid };

@@ -18,7 +18,7 @@ import { registerCommand } from './register';
 
 function selectionOf(ctx: Ctx, node: TasksTreeNode | undefined, nodes: TasksTreeNode[] | undefined): TaskSelection {
   const sel = taskSelection(selectedNodes(node, nodes), (runId) => msgIdsOf(ctx.model.run(runId)));
-  if (!sel) throw new UserError('Select a run or a task in the Tasks view first.');
+  if (!sel) throw new UserError(vscode.l10n.t('Select a run or a task in the Tasks view first.'));
   return sel;
 }
 
@@ -30,8 +30,8 @@ export async function confirmPurgeIfUntrusted(what: string): Promise<void> {
   if (vscode.workspace.isTrusted) return;
   const purge = 'Purge';
   const choice = await vscode.window.showWarningMessage(
-    `Purge ${what} from the hub? This workspace is not trusted, so IPython Parallel asks first.`,
-    { modal: true, detail: 'Purged results are deleted on the hub and cannot be fetched again.' },
+    vscode.l10n.t('Purge {0} from the hub? This workspace is not trusted, so IPython Parallel asks first.', what),
+    { modal: true, detail: vscode.l10n.t('Purged results are deleted on the hub and cannot be fetched again.') },
     purge,
   );
   if (choice !== purge) throw new CancelledError();
@@ -54,19 +54,19 @@ function count(n: number, what: string): string {
 export function registerTaskCommands(ctx: Ctx): void {
   registerCommand(ctx, Commands.abortAll, async () => {
     const r = await abortAndInterrupt(ctx, {});
-    vscode.window.setStatusBarMessage(`IPython Parallel: aborted ${count(r.aborted.length, 'task')}`, 4000);
+    vscode.window.setStatusBarMessage(vscode.l10n.t('IPython Parallel: aborted {0}', count(r.aborted.length, 'task')), 4000);
     return r;
   });
   registerCommand(ctx, Commands.interruptAll, async () => {
     const r = await ctx.request(InterruptRequest, {});
-    vscode.window.setStatusBarMessage(`IPython Parallel: interrupted ${count(r.engineIds.length, 'engine')}`, 4000);
+    vscode.window.setStatusBarMessage(vscode.l10n.t('IPython Parallel: interrupted {0}', count(r.engineIds.length, 'engine')), 4000);
     return r;
   });
   registerCommand(ctx, Commands.purgeResults, async () => {
-    await confirmPurgeIfUntrusted('every finished result');
+    await confirmPurgeIfUntrusted(vscode.l10n.t('every finished result'));
     const r = await ctx.request(PurgeRequest, { all: true });
     ctx.tasksTree.reloadHistory();
-    vscode.window.setStatusBarMessage(`IPython Parallel: purged ${count(r.purged, 'result')}`, 4000);
+    vscode.window.setStatusBarMessage(vscode.l10n.t('IPython Parallel: purged {0}', count(r.purged, 'result')), 4000);
     return r;
   });
   registerCommand(ctx, Commands.refreshTasks, async () => {
@@ -77,7 +77,7 @@ export function registerTaskCommands(ctx: Ctx): void {
     return runs.length;
   });
   registerCommand(ctx, Commands.showTaskOutput, async (node?: TasksTreeNode) => {
-    if (node?.kind !== 'run' && node?.kind !== 'task') throw new UserError('Select a run or a task in the Tasks view first.');
+    if (node?.kind !== 'run' && node?.kind !== 'task') throw new UserError(vscode.l10n.t('Select a run or a task in the Tasks view first.'));
     const result = await ctx.request(OutputRequest, { runId: node.runId });
     const run = ctx.model.run(node.runId);
     if (node.kind === 'run') ctx.output.showRun(run, result);
@@ -91,7 +91,7 @@ export function registerTaskCommands(ctx: Ctx): void {
     ctx.request(InterruptRequest, selectionOf(ctx, node, nodes)),
   );
   registerCommand(ctx, Commands.resubmitTask, async (node?: TasksTreeNode, nodes?: TasksTreeNode[]) => {
-    ctx.requireTrust('Resubmitting tasks');
+    ctx.requireTrust(vscode.l10n.t('Resubmitting tasks'));
     const r = await ctx.request(ResubmitRequest, selectionOf(ctx, node, nodes));
     if (selectedNodes(node, nodes).some((n) => n.kind === 'historyTask')) ctx.tasksTree.reloadHistory();
     return r;
@@ -100,12 +100,12 @@ export function registerTaskCommands(ctx: Ctx): void {
     const sel = selectionOf(ctx, node, nodes);
     const ids = sel.msgIds ?? msgIdsOf(ctx.model.run(sel.runId!));
     await vscode.env.clipboard.writeText(ids.join('\n'));
-    vscode.window.setStatusBarMessage(`Copied ${count(ids.length, 'msg_id')}`, 3000);
+    vscode.window.setStatusBarMessage(vscode.l10n.t('Copied {0}', count(ids.length, 'msg_id')), 3000);
     return ids;
   });
   registerCommand(ctx, Commands.purgeTask, async (node?: TasksTreeNode, nodes?: TasksTreeNode[]) => {
     const sel = selectionOf(ctx, node, nodes);
-    await confirmPurgeIfUntrusted('the selected results');
+    await confirmPurgeIfUntrusted(vscode.l10n.t('the selected results'));
     return ctx.request(PurgeRequest, sel);
   });
   registerCommand(ctx, Commands.loadHistory, async () => {

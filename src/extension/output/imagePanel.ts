@@ -25,7 +25,7 @@ export class ImagePanel implements vscode.Disposable {
     if (!this.#panel) {
       this.#panel = vscode.window.createWebviewPanel(
         WebviewTypes.results,
-        'IPython Parallel Results',
+        vscode.l10n.t('IPython Parallel Results'),
         { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true },
         { enableScripts: false, localResourceRoots: [] },
       );

@@ -1,4 +1,5 @@
 /** The results panel's HTML (pure: no `vscode`, unit tested in plain Node). */
+import { l10n } from '../l10n';
 export interface PanelImage {
   runTitle: string;
   engineId?: number;
@@ -15,7 +16,7 @@ function escapeHtml(s: string): string {
 export function renderImagesHtml(images: readonly PanelImage[], cspSource: string): string {
   const figures = images
     .map((im) => {
-      const who = im.engineId === undefined ? '' : `engine ${im.engineId} · `;
+      const who = im.engineId === undefined ? '' : `${l10n.t('engine {0}', im.engineId)} · `;
       const png = im.png.replace(/[^A-Za-z0-9+/=]/g, '');
       return `<figure><img src="data:image/png;base64,${png}" alt="${escapeHtml(im.alt ?? 'image')}"><figcaption>${escapeHtml(who + im.runTitle)}</figcaption></figure>`;
     })
@@ -31,5 +32,5 @@ figure { display: inline-block; margin: 0 12px 16px 0; vertical-align: top; }
 img { max-width: 100%; background: white; border: 1px solid var(--vscode-panel-border); }
 figcaption { font-size: 0.9em; opacity: 0.8; margin-top: 4px; }
 </style></head>
-<body>${figures || '<p>No images yet.</p>'}</body></html>`;
+<body>${figures || `<p>${escapeHtml(l10n.t('No images yet.'))}</p>`}</body></html>`;
 }

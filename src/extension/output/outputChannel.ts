@@ -112,9 +112,9 @@ export class RunOutput implements vscode.Disposable {
     const items = flattenOutputs(result.engines, engineId);
     const title = run?.title ?? result.runId;
     const header = formatRunHeader({ title, targets: run?.targets ?? 'all', created: run?.created });
-    const who = engineId === undefined ? '' : ` (engine ${engineId} only)`;
+    const who = engineId === undefined ? '' : ` ${vscode.l10n.t('(engine {0} only)', engineId)}`;
     let text = header.replace(/ ──\n$/, `${who} ──\n`);
-    text += formatOutputs(items) || '(no output)\n';
+    text += formatOutputs(items) || `${vscode.l10n.t('(no output)')}\n`;
     if (run) text += formatRunFooter(streamInfo(run));
     this.#append(text);
     this.channel.show(true);

@@ -12,6 +12,7 @@
  * (all stdout, then stderr, display outputs, results, errors) and by lowest engine id within a kind.
  */
 import type { OutputItem, Targets, TaskState } from '../../core/client/types';
+import { l10n } from '../l10n';
 
 /** One output of one engine, as ipp/output notifications and ipp/wait results carry them. */
 export interface EngineOutput {
@@ -44,9 +45,9 @@ export function formatEngineList(ids: readonly (number | undefined)[]): string {
 
 /** Human label of a run's targets. */
 export function formatTargets(targets: Targets): string {
-  if (targets === 'all') return 'all engines';
-  if (targets === 'balanced') return 'load-balanced';
-  return targets.length === 1 ? `engine ${targets[0]}` : `engines ${formatEngineList(targets)}`;
+  if (targets === 'all') return l10n.t('all engines');
+  if (targets === 'balanced') return l10n.t('load-balanced');
+  return targets.length === 1 ? l10n.t('engine {0}', targets[0]) : l10n.t('engines {0}', formatEngineList(targets));
 }
 
 /** `950 ms`, `2.4 s`, `1 min 05 s`, `1 h 02 min`. */
@@ -109,7 +110,7 @@ function pieces(items: readonly EngineOutput[]): Piece[] {
       }
       case 'display_data': {
         const text = plainText(output.data);
-        const img = hasImage(output.data) ? '(image/png: see the results panel)' : '';
+        const img = hasImage(output.data) ? l10n.t('(image/png: see the results panel)') : '';
         out.push({ kind: 'display', engineId, text: [text, img].filter(Boolean).join(' ') });
         break;
       }

@@ -6,6 +6,7 @@
  * Pure (the writer and the clock are injected): the vscode side calls push/setRun and flush on a timer.
  */
 import type { OutputItem, Targets, TaskState } from '../../core/client/types';
+import { l10n } from '../l10n';
 import { formatOutputs, formatRunFooter, formatRunHeader, type EngineOutput, type FormatState } from './pxFormat';
 
 export interface StreamRunInfo {
@@ -131,7 +132,7 @@ export class PxStream {
     const now = this.now();
     for (const [runId, s] of this.#runs) {
       if (s.footerWritten) {
-        if (s.pending.length) this.#writeChunk(runId, s, `── late output of ${s.info?.title ?? `run ${runId}`} ──\n`);
+        if (s.pending.length) this.#writeChunk(runId, s, `── ${l10n.t('late output of {0}', s.info?.title ?? l10n.t('run {0}', runId))} ──\n`);
         continue;
       }
       const waited = final || now - s.firstSeen >= this.headerWaitMs;
@@ -161,7 +162,7 @@ export class PxStream {
   #writeChunk(runId: string, s: RunStream, lead = ''): void {
     let text = lead;
     if (!s.headerWritten) {
-      text += formatRunHeader(s.info ?? { title: `run ${runId}`, targets: 'all' });
+      text += formatRunHeader(s.info ?? { title: l10n.t('run {0}', runId), targets: 'all' });
       s.headerWritten = true;
     } else if (this.#lastRun !== runId && !lead) {
       text += `── ${s.info?.title ?? `run ${runId}`} (continued) ──\n`;

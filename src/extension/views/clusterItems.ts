@@ -5,6 +5,7 @@
  */
 import type { ClusterInfo, ClusterRecordState } from '../../shared/types';
 import { TreeItemContexts } from '../ids';
+import { l10n } from '../l10n';
 import type { IconDescriptor, ItemDescriptor } from './treeItems';
 
 export interface ClusterNode {
@@ -24,11 +25,8 @@ const STATE_ICONS: Record<ClusterRecordState, IconDescriptor> = {
 };
 const CONNECTED_ICON: IconDescriptor = { id: 'vm-connect', color: 'charts.green' };
 
-const STATE_TEXT: Record<ClusterRecordState, string> = {
-  running: 'running',
-  stopped: 'stopped (no process recorded)',
-  stale: 'stale: its files remain but its processes are gone',
-};
+const stateText = (s: ClusterRecordState): string =>
+  s === 'running' ? l10n.t('running') : s === 'stopped' ? l10n.t('stopped (no process recorded)') : l10n.t('stale: its files remain but its processes are gone');
 
 export function clusterIcon(c: Pick<ClusterInfo, 'state' | 'connected'>): IconDescriptor {
   return c.connected ? CONNECTED_ICON : STATE_ICONS[c.state];
@@ -51,24 +49,28 @@ export function formatStartTime(ms: number, now: number): string {
 }
 
 export function clusterLabel(c: Pick<ClusterInfo, 'profile' | 'clusterId'>): string {
-  return `${c.profile} / ${c.clusterId || '(default)'}`;
+  return `${c.profile} / ${c.clusterId || l10n.t('(default)')}`;
 }
 
 function clusterTooltip(c: ClusterInfo): string {
-  const lines = [`${clusterLabel(c)}: ${c.connected ? 'connected, ' : ''}${STATE_TEXT[c.state]}`, `profile dir ${c.profileDir}`];
-  if (c.connectionFile) lines.push(`connection file ${c.connectionFile}`);
-  if (c.pids.length) lines.push(`processes ${c.pids.join(', ')} (${c.livePids.length ? `running: ${c.livePids.join(', ')}` : 'none running'})`);
-  if (c.jobIds.length) lines.push(`batch jobs ${c.jobIds.join(', ')}`);
-  if (c.python) lines.push(`python ${c.python}`);
+  const state = c.connected ? l10n.t('connected, {0}', stateText(c.state)) : stateText(c.state);
+  const lines = [`${clusterLabel(c)}: ${state}`, l10n.t('profile dir {0}', c.profileDir)];
+  if (c.connectionFile) lines.push(l10n.t('connection file {0}', c.connectionFile));
+  if (c.pids.length) {
+    const live = c.livePids.length ? l10n.t('running: {0}', c.livePids.join(', ')) : l10n.t('none running');
+    lines.push(l10n.t('processes {0} ({1})', c.pids.join(', '), live));
+  }
+  if (c.jobIds.length) lines.push(l10n.t('batch jobs {0}', c.jobIds.join(', ')));
+  if (c.python) lines.push(l10n.t('python {0}', c.python));
   return lines.join('\n');
 }
 
 export function clusterItem(c: ClusterInfo, now: number): ItemDescriptor {
   const parts = [
-    c.connected ? 'connected' : c.state === 'running' ? '' : c.state,
-    c.engineCount ? `${c.engineCount} engine${c.engineCount === 1 ? '' : 's'}` : '',
+    c.connected ? l10n.t('connected') : c.state === 'running' ? '' : c.state,
+    c.engineCount ? (c.engineCount === 1 ? l10n.t('1 engine') : l10n.t('{0} engines', c.engineCount)) : '',
     c.launcher === 'other' ? '' : c.launcher,
-    c.startTime !== undefined ? `started ${formatStartTime(c.startTime, now)}` : '',
+    c.startTime !== undefined ? l10n.t('started {0}', formatStartTime(c.startTime, now)) : '',
   ];
   return {
     id: `cluster:${clusterKey(c)}`,

@@ -77,7 +77,7 @@ export class ClustersTree implements vscode.TreeDataProvider<ClusterNode>, vscod
 
   getTreeItem(node: ClusterNode): vscode.TreeItem {
     const c = this.#byKey.get(node.key);
-    return toTreeItem(c ? clusterItem(c, Date.now()) : messageItem(`gone:${node.key}`, '(gone)'));
+    return toTreeItem(c ? clusterItem(c, Date.now()) : messageItem(`gone:${node.key}`, vscode.l10n.t('(gone)')));
   }
 
   getParent(): undefined {

@@ -29,7 +29,7 @@ export class EnginesTree implements vscode.TreeDataProvider<EngineNode>, vscode.
 
   getTreeItem(node: EngineNode): vscode.TreeItem {
     const e = this.model.engine(node.engineId);
-    return toTreeItem(e ? engineItem(e) : messageItem(`gone:${node.engineId}`, `engine ${node.engineId} (gone)`));
+    return toTreeItem(e ? engineItem(e) : messageItem(`gone:${node.engineId}`, vscode.l10n.t('engine {0} (gone)', node.engineId)));
   }
 
   getParent(): undefined {

@@ -78,9 +78,9 @@ export class TasksTree implements vscode.TreeDataProvider<TasksTreeNode>, vscode
         this.#historyError = e instanceof Error ? e.message : String(e);
       }
     }
-    if (this.#historyError) return [this.#message('history-error', `Could not load the history: ${this.#historyError}`, 'warning')];
+    if (this.#historyError) return [this.#message('history-error', vscode.l10n.t('Could not load the history: {0}', this.#historyError), 'warning')];
     const data = this.#historyData ?? [];
-    if (!data.length) return [this.#message('history-empty', 'The hub has no task records.', 'info')];
+    if (!data.length) return [this.#message('history-empty', vscode.l10n.t('The hub has no task records.'), 'info')];
     this.#historyTasks.retain(data.map((t) => t.msgId));
     return data.map((t) => this.#historyTasks.get(t.msgId));
   }
@@ -94,11 +94,11 @@ export class TasksTree implements vscode.TreeDataProvider<TasksTreeNode>, vscode
     switch (node.kind) {
       case 'run': {
         const run = this.model.run(node.runId);
-        return toTreeItem(run ? runItem(run, now) : messageItem(`gone:${node.runId}`, '(purged)'));
+        return toTreeItem(run ? runItem(run, now) : messageItem(`gone:${node.runId}`, vscode.l10n.t('(purged)')));
       }
       case 'task': {
         const task = this.model.run(node.runId)?.tasks.find((t) => t.msgId === node.msgId);
-        return toTreeItem(task ? taskItem(task, node.runId, now) : messageItem(`gone:${node.msgId}`, '(purged)'));
+        return toTreeItem(task ? taskItem(task, node.runId, now) : messageItem(`gone:${node.msgId}`, vscode.l10n.t('(purged)')));
       }
       case 'history':
         return toTreeItem(historyItem(this.#historyData?.length));

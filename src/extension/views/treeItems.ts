@@ -5,6 +5,7 @@
  */
 import { Commands, TreeItemContexts } from '../ids';
 import { dataLines, progressBar } from './taskDataText';
+import { l10n } from '../l10n';
 import type { EngineInfo, RunSummary, TaskState, TaskSummary } from '../../shared/protocol';
 import { formatDuration, formatTargets } from '../output/pxFormat';
 
@@ -55,13 +56,13 @@ export function engineItem(e: EngineInfo): ItemDescriptor {
   const queued = e.queue + e.tasks;
   return {
     id: `engine:${e.id}`,
-    label: `engine ${e.id}`,
-    description: [e.status, `queue ${queued}`, `${e.completed} done`, shortUuid(e.uuid)].join(' · '),
+    label: l10n.t('engine {0}', e.id),
+    description: [e.status, l10n.t('queue {0}', queued), l10n.t('{0} done', e.completed), shortUuid(e.uuid)].join(' · '),
     tooltip: [
-      `Engine ${e.id}: ${e.status}`,
+      l10n.t('Engine {0}: {1}', e.id, e.status),
       `uuid ${e.uuid}`,
-      `queued: ${e.queue} direct, ${e.tasks} load-balanced`,
-      `completed: ${e.completed}`,
+      l10n.t('queued: {0} direct, {1} load-balanced', e.queue, e.tasks),
+      l10n.t('completed: {0}', e.completed),
     ].join('\n'),
     icon,
     contextValue: TreeItemContexts.engine,
@@ -92,13 +93,13 @@ export function runItem(r: RunSummary, now: number): ItemDescriptor {
   const elapsed = formatDuration(runElapsed(r, now));
   return {
     id: `run:${r.runId}`,
-    label: r.title || '(empty)',
-    description: [formatTargets(r.targets), `${r.done}/${r.total} done`, elapsed].filter(Boolean).join(' · '),
-    tooltip: [`${r.state}: ${formatTargets(r.targets)}, ${r.done}/${r.total} tasks done`, '', r.code].join('\n'),
+    label: r.title || l10n.t('(empty)'),
+    description: [formatTargets(r.targets), l10n.t('{0}/{1} done', r.done, r.total), elapsed].filter(Boolean).join(' · '),
+    tooltip: [l10n.t('{0}: {1}, {2}/{3} tasks done', r.state, formatTargets(r.targets), r.done, r.total), '', r.code].join('\n'),
     icon: stateIcon(r.state),
     contextValue: running ? TreeItemContexts.runRunning : TreeItemContexts.runFinished,
     collapsible: 'collapsed',
-    command: { command: Commands.showTaskOutput, title: 'Show Output', arguments: [{ kind: 'run', runId: r.runId }] },
+    command: { command: Commands.showTaskOutput, title: l10n.t('Show Output'), arguments: [{ kind: 'run', runId: r.runId }] },
   };
 }
 
@@ -111,20 +112,20 @@ function taskDescription(t: TaskSummary, now: number): string {
 }
 
 function taskTooltip(t: TaskSummary): string {
-  const lines = [`msg_id ${t.msgId}`, `${t.queue === 'task' ? 'load-balanced' : 'direct'}, ${t.state}`, `submitted ${t.submitted}`];
-  if (t.started) lines.push(`started ${t.started}`);
-  if (t.completed) lines.push(`completed ${t.completed}`);
+  const lines = [`msg_id ${t.msgId}`, t.queue === 'task' ? l10n.t('load-balanced, {0}', t.state) : l10n.t('direct, {0}', t.state), l10n.t('submitted {0}', t.submitted)];
+  if (t.started) lines.push(l10n.t('started {0}', t.started));
+  if (t.completed) lines.push(l10n.t('completed {0}', t.completed));
   if (t.error) lines.push('', `${t.error.ename}: ${t.error.evalue}`);
   if (t.reason) lines.push('', t.reason);
-  if (t.resubmittedAs) lines.push(`resubmitted as ${t.resubmittedAs}`);
-  if (t.resubmittedFrom) lines.push(`resubmitted from ${t.resubmittedFrom}`);
+  if (t.resubmittedAs) lines.push(l10n.t('resubmitted as {0}', t.resubmittedAs));
+  if (t.resubmittedFrom) lines.push(l10n.t('resubmitted from {0}', t.resubmittedFrom));
   const data = dataLines(t);
-  if (t.progress !== undefined || data.length) lines.push('', 'published data:', ...(t.progress !== undefined ? [`progress ${progressBar(t.progress)}`] : []), ...data);
+  if (t.progress !== undefined || data.length) lines.push('', l10n.t('published data:'), ...(t.progress !== undefined ? [l10n.t('progress {0}', progressBar(t.progress))] : []), ...data);
   return lines.join('\n');
 }
 
 export function engineLabel(engineId: number | undefined): string {
-  return engineId === undefined ? 'unassigned' : `engine ${engineId}`;
+  return engineId === undefined ? l10n.t('unassigned') : l10n.t('engine {0}', engineId);
 }
 
 export function taskItem(t: TaskSummary, runId: string, now: number): ItemDescriptor {
@@ -136,16 +137,16 @@ export function taskItem(t: TaskSummary, runId: string, now: number): ItemDescri
     icon: stateIcon(t.state),
     contextValue: terminal(t.state) ? TreeItemContexts.taskFinished : TreeItemContexts.taskRunning,
     collapsible: 'none',
-    command: { command: Commands.showTaskOutput, title: 'Show Output', arguments: [{ kind: 'task', runId, msgId: t.msgId }] },
+    command: { command: Commands.showTaskOutput, title: l10n.t('Show Output'), arguments: [{ kind: 'task', runId, msgId: t.msgId }] },
   };
 }
 
 export function historyItem(loaded: number | undefined): ItemDescriptor {
   return {
     id: 'history',
-    label: 'History',
-    description: loaded === undefined ? 'tasks recorded by the hub' : `${loaded} tasks from the hub`,
-    tooltip: 'Tasks the hub has recorded, including those of other clients. Expand to load.',
+    label: l10n.t('History'),
+    description: loaded === undefined ? l10n.t('tasks recorded by the hub') : l10n.t('{0} tasks from the hub', loaded),
+    tooltip: l10n.t('Tasks the hub has recorded, including those of other clients. Expand to load.'),
     icon: { id: 'history' },
     contextValue: TreeItemContexts.history,
     collapsible: 'collapsed',
@@ -153,7 +154,7 @@ export function historyItem(loaded: number | undefined): ItemDescriptor {
 }
 
 export function historyTaskItem(t: TaskSummary, now: number): ItemDescriptor {
-  const who = t.foreign ? 'other client' : '';
+  const who = t.foreign ? l10n.t('other client') : '';
   return {
     id: `history:${t.msgId}`,
     label: `${engineLabel(t.engineId)} · ${t.msgId.slice(0, 8)}`,
