@@ -12,7 +12,8 @@ import { formatOutputs, formatRunFooter, formatRunHeader, type EngineOutput } fr
 import { PxStream, type StreamRunInfo } from './pxStream';
 import { stateCounts } from './runInfo';
 
-const FLUSH_MS = 200;
+/** The timer for what is due by time (the hold for grouping, the footer's grace); new output is written on the next turn. */
+const FLUSH_MS = 50;
 const RECENT_CHARS = 64 * 1024;
 
 export function streamInfo(r: RunSummary): StreamRunInfo {
@@ -60,6 +61,7 @@ export class RunOutput implements vscode.Disposable {
   readonly #stream: PxStream;
   readonly #disposables: vscode.Disposable[] = [];
   #timer: NodeJS.Timeout | undefined;
+  #soon: NodeJS.Immediate | undefined;
   #recent = '';
   readonly #onDidWrite = new vscode.EventEmitter<string>();
   /** Text was appended to the channel. */
@@ -99,6 +101,11 @@ export class RunOutput implements vscode.Disposable {
     }
     if (images.length) this.images.add(images);
     this.#schedule();
+    // Whatever is due now (e.g. every engine's first output is in) is written on the next turn, not at the next tick.
+    this.#soon ??= setImmediate(() => {
+      this.#soon = undefined;
+      this.#flushDue();
+    });
   }
 
   /** Writes everything pending now (footers included). */
@@ -140,11 +147,7 @@ export class RunOutput implements vscode.Disposable {
   #schedule(): void {
     if (this.#timer) return;
     this.#timer = setInterval(() => {
-      try {
-        this.#stream.flush();
-      } catch (e) {
-        this.log.error(`writing run output: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
-      }
+      this.#flushDue();
       if (!this.#stream.busy && this.#timer) {
         clearInterval(this.#timer);
         this.#timer = undefined;
@@ -152,8 +155,17 @@ export class RunOutput implements vscode.Disposable {
     }, FLUSH_MS);
   }
 
+  #flushDue(): void {
+    try {
+      this.#stream.flush();
+    } catch (e) {
+      this.log.error(`writing run output: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    }
+  }
+
   dispose(): void {
     if (this.#timer) clearInterval(this.#timer);
+    if (this.#soon) clearImmediate(this.#soon);
     this.#stream.flush(true);
     for (const d of this.#disposables) d.dispose();
   }
