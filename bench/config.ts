@@ -25,6 +25,10 @@ export interface BenchConfig {
   soakClients: ('core' | 'lsp' | 'python')[];
   /** Fresh extension hosts for the activation time (BENCH_ACTIVATION_REPS, default BENCH_REPS; 0 skips). */
   activationReps: number;
+  /** Ctrl+Alt+Enter presses per output surface in the GUI latency measure (BENCH_GUI_PRESSES, 24; 0 skips it). */
+  guiPresses: number;
+  /** Output surfaces the GUI latency measure times (BENCH_GUI_SURFACES, default resultsView,outputChannel). */
+  guiSurfaces: ('resultsView' | 'outputChannel')[];
   /** Engines in the bench cluster (BENCH_ENGINES, 2). */
   engines: number;
   /** The hub's DictDB record limit for the bench cluster (BENCH_RECORD_LIMIT, 100000). */
@@ -39,7 +43,7 @@ export interface BenchConfig {
   timeoutMs: number;
 }
 
-export const METRIC_GROUPS = ['latency', 'output', 'lb', 'all', 'connect', 'scale', 'soak', 'extension'] as const;
+export const METRIC_GROUPS = ['latency', 'output', 'lb', 'all', 'connect', 'scale', 'soak', 'extension', 'gui'] as const;
 export type MetricGroup = (typeof METRIC_GROUPS)[number];
 
 function int(env: NodeJS.ProcessEnv, name: string, def: number, min: number): number {
@@ -63,6 +67,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BenchConfig {
   for (const c of soakClients) {
     if (c !== 'core' && c !== 'lsp' && c !== 'python') throw new Error(`BENCH_SOAK_CLIENTS: unknown client ${c} (core, lsp, python)`);
   }
+  const guiSurfaces = (env.BENCH_GUI_SURFACES ?? 'resultsView,outputChannel').split(',').map((s) => s.trim()).filter(Boolean);
+  for (const s of guiSurfaces) {
+    if (s !== 'resultsView' && s !== 'outputChannel') throw new Error(`BENCH_GUI_SURFACES: unknown surface ${s} (resultsView, outputChannel)`);
+  }
   const reps = int(env, 'BENCH_REPS', 5, 1);
   return {
     reps,
@@ -76,6 +84,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BenchConfig {
     soakTasks: int(env, 'BENCH_SOAK_TASKS', 10_000, 0),
     soakClients: soakClients as BenchConfig['soakClients'],
     activationReps: int(env, 'BENCH_ACTIVATION_REPS', reps, 0),
+    guiPresses: int(env, 'BENCH_GUI_PRESSES', 24, 0),
+    guiSurfaces: guiSurfaces as BenchConfig['guiSurfaces'],
     engines: int(env, 'BENCH_ENGINES', 2, 2),
     recordLimit: int(env, 'BENCH_RECORD_LIMIT', 100_000, 1024),
     profile,
