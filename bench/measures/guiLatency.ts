@@ -30,7 +30,7 @@ const WARMUP = 2;
 const FILE = 'latency.py';
 const SETUP_LINE = 1;
 const PRINT_LINE = 2;
-const TEXT = ['import itertools; tick = itertools.count()', 'print("tick-%d." % next(tick))', ''].join('\n');
+const TEXT = ['import itertools; tick = itertools.count(); print("ready")', 'print("tick-%d." % next(tick))', ''].join('\n');
 
 interface Sample {
   key: number;
@@ -65,14 +65,14 @@ export async function measureGuiLatency(opts: GuiLatencyOptions): Promise<Row[]>
   let cluster: TestCluster | undefined;
   let wb: Workbench | undefined;
   try {
-    cluster = await TestCluster.start({ engines: 2, python: opts.python });
+    cluster = await TestCluster.start({ engines: 2, mode: 'separate', python: opts.python });
     wb = await Workbench.start({
       workspaceSettings: { 'ipyparallel.ipythonDir': cluster.ipythonDir, 'ipyparallel.profile': cluster.profile, 'ipyparallel.autoConnect': true, 'ipyparallel.outputSurface': opts.surfaces[0] },
       settings: { 'editor.minimap.enabled': false, 'workbench.editor.enablePreview': false, 'remote.autoForwardPorts': false },
       env: { IPP_LATENCY_TRACE: traceFile, IPP_PYTHON: opts.python },
     });
     fs.writeFileSync(path.join(wb.workspace, FILE), TEXT);
-    await prepare(wb);
+    await prepare(wb, traceFile);
     for (const surface of opts.surfaces) {
       try {
         setSurface(wb, surface);
@@ -89,6 +89,7 @@ export async function measureGuiLatency(opts: GuiLatencyOptions): Promise<Row[]>
     const message = e instanceof Error ? e.message : String(e);
     opts.failures.push({ metric: 'GUI latency', client: 'extension', message });
     opts.log(`  gui latency · FAILED: ${message}`);
+    await wb?.screenshot('bench-gui-latency-failed').catch(() => undefined);
   } finally {
     await wb?.close();
     await cluster?.stop();
@@ -98,21 +99,27 @@ export async function measureGuiLatency(opts: GuiLatencyOptions): Promise<Row[]>
 }
 
 /** Opens the file, waits for the auto-connect, opens our side bar and runs the setup line. */
-async function prepare(wb: Workbench): Promise<void> {
+async function prepare(wb: Workbench, traceFile: string): Promise<void> {
   const page = wb.page;
-  await page.locator(`.part.statusbar [id$="ipyparallel.status"]`).filter({ hasText: /2 engines/ }).waitFor({ state: 'visible', timeout: 120_000 });
-  await page.keyboard.press('Control+P');
-  const input = page.locator('.quick-input-widget .quick-input-box input.input');
-  await input.waitFor({ state: 'visible', timeout: 10_000 });
-  await input.fill(FILE);
-  await page.locator(`.quick-input-widget .quick-input-list .monaco-list-row[aria-label^="${FILE}"]`).first().click({ timeout: 30_000 });
+  // Opening a Python file activates the extension, which then auto-connects. From the Explorer: Quick
+  // Open's file search is slow on a loaded machine.
+  await page.locator(`.explorer-folders-view .monaco-list-row[aria-label^="${FILE}"]`).first().click({ timeout: 60_000 });
   await page.locator(`.editor-group-container .tab[aria-label^="${FILE}"]`).waitFor({ state: 'visible', timeout: 20_000 });
+  await page.locator(`.part.statusbar [id$="ipyparallel.status"]`).filter({ hasText: /2 engines/ }).waitFor({ state: 'visible', timeout: 120_000 });
   const item = wb.activityBarItem('IPython Parallel');
   await item.waitFor({ state: 'visible', timeout: 60_000 });
   if ((await item.locator('xpath=..').getAttribute('aria-expanded')) !== 'true') await item.click();
-  await page.locator('.editor-group-container .monaco-editor .view-lines').first().click();
-  await goToLine(page, SETUP_LINE);
-  await page.keyboard.press('Control+Alt+Enter');
+  // The setup line prints: its first output in the trace says it ran (a press right after connecting
+  // can meet a client that is not ready yet: then press again).
+  for (let attempt = 1; ; attempt++) {
+    fs.writeFileSync(traceFile, '');
+    await page.locator('.editor-group-container .monaco-editor .view-lines').first().click();
+    await goToLine(page, SETUP_LINE);
+    await page.keyboard.press('Control+Alt+Enter');
+    const ran = await waitFor(() => readTrace(traceFile).some((e) => e.ev === 'first-output'), 15_000, 'the setup line to print').catch(() => false);
+    if (ran) return;
+    if (attempt === 3) throw new Error('the setup line did not run after 3 presses of Ctrl+Alt+Enter');
+  }
 }
 
 async function goToLine(page: Page, line: number): Promise<void> {
