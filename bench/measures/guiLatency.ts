@@ -73,10 +73,12 @@ export async function measureGuiLatency(opts: GuiLatencyOptions): Promise<Row[]>
     });
     fs.writeFileSync(path.join(wb.workspace, FILE), TEXT);
     await prepare(wb, traceFile);
+    // The engines' counter: each press prints the next tick, whatever the surface.
+    const ticks = { next: 0 };
     for (const surface of opts.surfaces) {
       try {
         setSurface(wb, surface);
-        const samples = await pressRepeatedly(wb, surface, traceFile, opts);
+        const samples = await pressRepeatedly(wb, surface, traceFile, ticks, opts);
         rows.push(...rowsFor(surface, samples, opts.presses));
       } catch (e) {
         const message = e instanceof Error ? e.message : String(e);
@@ -195,13 +197,12 @@ function readTrace(file: string): TraceLine[] {
   return fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as TraceLine);
 }
 
-async function pressRepeatedly(wb: Workbench, surface: Surface, traceFile: string, opts: GuiLatencyOptions): Promise<Sample[]> {
+async function pressRepeatedly(wb: Workbench, surface: Surface, traceFile: string, ticks: { next: number }, opts: GuiLatencyOptions): Promise<Sample[]> {
   const page = wb.page;
   const samples: Sample[] = [];
-  let n = 0;
   for (let i = 0; i < opts.presses + WARMUP; i++) {
     // Each press prints the next tick on both engines: a text the page has not shown before.
-    const token = `tick-${n++}.`;
+    const token = `tick-${ticks.next++}.`;
     await page.locator('.editor-group-container .monaco-editor .view-lines').first().click();
     await goToLine(page, PRINT_LINE);
     await page.keyboard.press('Shift+End');
