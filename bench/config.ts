@@ -41,6 +41,10 @@ export interface BenchConfig {
   bigMb: number;
   /** Package every target and report the .vsix sizes (BENCH_PACKAGES, default 1; 0 skips: one vsce run per target). */
   packages: boolean;
+  /** Ctrl+Alt+Enter presses per output surface in the GUI latency measure (BENCH_GUI_PRESSES, 24; 0 skips it). */
+  guiPresses: number;
+  /** Output surfaces the GUI latency measure times (BENCH_GUI_SURFACES, default resultsView,outputChannel). */
+  guiSurfaces: ('resultsView' | 'outputChannel')[];
   /** Engines in the bench cluster (BENCH_ENGINES, 2). */
   engines: number;
   /** The hub's DictDB record limit for the bench cluster (BENCH_RECORD_LIMIT, 100000). */
@@ -55,7 +59,7 @@ export interface BenchConfig {
   timeoutMs: number;
 }
 
-export const METRIC_GROUPS = ['latency', 'output', 'lb', 'all', 'connect', 'big', 'scale', 'soak', 'wide', 'extension', 'timeline'] as const;
+export const METRIC_GROUPS = ['latency', 'output', 'lb', 'all', 'connect', 'big', 'scale', 'soak', 'wide', 'extension', 'timeline', 'gui'] as const;
 export type MetricGroup = (typeof METRIC_GROUPS)[number];
 
 function int(env: NodeJS.ProcessEnv, name: string, def: number, min: number): number {
@@ -79,6 +83,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BenchConfig {
   for (const c of soakClients) {
     if (c !== 'core' && c !== 'lsp' && c !== 'python') throw new Error(`BENCH_SOAK_CLIENTS: unknown client ${c} (core, lsp, python)`);
   }
+  const guiSurfaces = (env.BENCH_GUI_SURFACES ?? 'resultsView,outputChannel').split(',').map((s) => s.trim()).filter(Boolean);
+  for (const s of guiSurfaces) {
+    if (s !== 'resultsView' && s !== 'outputChannel') throw new Error(`BENCH_GUI_SURFACES: unknown surface ${s} (resultsView, outputChannel)`);
+  }
   const reps = int(env, 'BENCH_REPS', 5, 1);
   return {
     reps,
@@ -100,6 +108,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): BenchConfig {
     widePrintSamples: int(env, 'BENCH_WIDE_PRINT_SAMPLES', 3, 1),
     bigMb: int(env, 'BENCH_BIG_MB', 50, 0),
     packages: (env.BENCH_PACKAGES ?? '1') !== '0',
+    guiPresses: int(env, 'BENCH_GUI_PRESSES', 24, 0),
+    guiSurfaces: guiSurfaces as BenchConfig['guiSurfaces'],
     engines: int(env, 'BENCH_ENGINES', 2, 2),
     recordLimit: int(env, 'BENCH_RECORD_LIMIT', 100_000, 1024),
     profile,

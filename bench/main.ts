@@ -18,6 +18,7 @@ import { machineFacts } from './machine';
 import { measureConnect } from './measures/connect';
 import { measureFirstOutput, measureLatency, measureThroughput, type Context } from './measures/execution';
 import { measureExtension } from './measures/extension';
+import { measureGuiLatency } from './measures/guiLatency';
 import type { Failure } from './measures/repeat';
 import { measureScale } from './measures/scale';
 import { measureSoak } from './measures/soak';
@@ -65,7 +66,7 @@ async function main(): Promise<void> {
 
   const controllerArgs = [`--DictDB.record_limit=${config.recordLimit}`];
   let taskScheme = '?';
-  const clusterGroups = METRIC_GROUPS.filter((g) => g !== 'extension' && g !== 'timeline' && g !== 'wide');
+  const clusterGroups = METRIC_GROUPS.filter((g) => g !== 'extension' && g !== 'timeline' && g !== 'wide' && g !== 'gui');
   if (clusterGroups.some((g) => wants(config, g))) {
     log(`bench: starting a ${config.engines}-engine cluster (${controllerArgs.join(' ')})`);
     const cluster = await TestCluster.start({ engines: config.engines, mode: 'separate', controllerArgs, python });
@@ -139,6 +140,10 @@ async function main(): Promise<void> {
   if (wants(config, 'timeline') && config.timelineTasks > 0) {
     log(`bench: task timeline webview, ${config.timelineTasks} synthetic tasks over 64 engines`);
     rows.push(...(await measureTimeline({ reps: Math.min(config.reps, 3), tasks: config.timelineTasks, engines: 64, failures, log })));
+  }
+  if (wants(config, 'gui') && config.guiPresses > 0) {
+    log(`bench: GUI latency, ${config.guiPresses} presses of Ctrl+Alt+Enter per surface (${config.guiSurfaces.join(', ')})`);
+    rows.push(...(await measureGuiLatency({ presses: config.guiPresses, surfaces: config.guiSurfaces, python, failures, log })));
   }
 
   const judged = judge(rows);

@@ -57,10 +57,15 @@ function step(what, cmd, args) {
   return res.status ?? 1;
 }
 
-// The activation measure runs a real code-server extension host in headless Chromium.
-if (process.env.BENCH_ACTIVATION_REPS !== '0') {
-  const code = step('e2e set-up for the activation measure', process.execPath, [path.join(REPO, 'scripts', 'e2eSetup.mjs'), '--no-package']);
-  if (code !== 0) process.stderr.write('bench: e2e set-up failed (above); the activation measure will report the failure\n');
+// The activation measure runs a real code-server extension host in headless Chromium; the GUI latency
+// measure also needs the packaged .vsix (built here from the current tree).
+const only = (process.env.BENCH_ONLY ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+const wants = (group) => only.length === 0 || only.includes(group);
+const gui = wants('gui') && process.env.BENCH_GUI_PRESSES !== '0';
+if (gui || (wants('extension') && process.env.BENCH_ACTIVATION_REPS !== '0')) {
+  const code = step(`e2e set-up for the ${gui ? 'GUI latency and activation measures (packages the .vsix)' : 'activation measure'}`, process.execPath,
+    [path.join(REPO, 'scripts', 'e2eSetup.mjs'), ...(gui ? [] : ['--no-package'])]);
+  if (code !== 0) process.stderr.write('bench: e2e set-up failed (above); the GUI measures will report the failure\n');
 }
 
 const ts = (n) => n.endsWith('.ts') && !n.endsWith('.d.ts');

@@ -76,7 +76,7 @@ export class Ctx implements vscode.Disposable {
   constructor(readonly extension: vscode.ExtensionContext) {
     const subs = extension.subscriptions;
     this.log = vscode.window.createOutputChannel(Channels.log, { log: true });
-    this.output = new RunOutput(this.model, this.log);
+    this.output = new RunOutput(this.model, this.log, () => this.config.settings.outputSurface);
     this.enginesTree = new EnginesTree(this.model);
     this.tasksTree = new TasksTree(this.model, () => this.request(HistoryRequest, { limit: 200 }));
     this.enginesView = vscode.window.createTreeView(Views.engines, { treeDataProvider: this.enginesTree, canSelectMany: true });

@@ -72,6 +72,7 @@ export const Views = {
   engines: 'ipyparallel.engines',
   tasks: 'ipyparallel.tasks',
   clusters: 'ipyparallel.clusters',
+  results: 'ipyparallel.resultsView',
 } as const;
 
 export const ContextKeys = {

@@ -7,6 +7,8 @@ import type { ConnectSshOptions, ServerSettings } from '../shared/protocol';
 import { DEFAULT_SERVER_SETTINGS } from '../shared/protocol';
 
 export type DefaultTargets = 'all' | 'balanced' | 'pick';
+/** Where a run's output is shown as it arrives (the output channel keeps its %px log either way). */
+export type OutputSurface = 'outputChannel' | 'resultsView';
 
 export interface Settings {
   /** IPython directory ('' = $IPYTHONDIR or ~/.ipython). */
@@ -39,6 +41,7 @@ export interface Settings {
   keepLocalClusterRunning: boolean;
   /** More IPython dirs (or profile dirs) whose clusters the Clusters view lists. */
   extraIpythonDirs: string[];
+  outputSurface: OutputSurface;
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -61,6 +64,7 @@ export const DEFAULT_SETTINGS: Settings = {
   maxOutputPerTaskMB: 32,
   keepLocalClusterRunning: false,
   extraIpythonDirs: [],
+  outputSurface: 'resultsView',
 };
 
 /** Setting keys (under the `ipyparallel.` section) for each field. */
@@ -84,6 +88,7 @@ export const SETTING_KEYS: Record<keyof Settings, string> = {
   maxOutputPerTaskMB: 'maxOutputPerTaskMB',
   keepLocalClusterRunning: 'keepLocalClusterRunning',
   extraIpythonDirs: 'extraIpythonDirs',
+  outputSurface: 'outputSurface',
 };
 
 /** Settings the language server needs (a change is forwarded with workspace/didChangeConfiguration). */
@@ -104,6 +109,7 @@ const bool = (v: unknown, d: boolean): boolean => (typeof v === 'boolean' ? v : 
 const strings = (v: unknown, d: string[]): string[] =>
   Array.isArray(v) && v.every((x) => typeof x === 'string') ? v.map((x: string) => x.trim()).filter(Boolean) : d;
 const positive = (v: unknown, d: number): number => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : d);
+const oneOf = <T extends string>(v: unknown, values: readonly T[], d: T): T => (values.includes(v as T) ? (v as T) : d);
 /** A number of seconds, at least MIN_TIMEOUT_SECONDS (a smaller number is raised to it). */
 const timeout = (v: unknown, d: number): number =>
   typeof v === 'number' && Number.isFinite(v) ? Math.max(MIN_TIMEOUT_SECONDS, v) : Math.max(MIN_TIMEOUT_SECONDS, d);
@@ -133,6 +139,7 @@ export function readSettings(get: (key: string) => unknown): Settings {
     maxOutputPerTaskMB: positive(get(k.maxOutputPerTaskMB), d.maxOutputPerTaskMB),
     keepLocalClusterRunning: bool(get(k.keepLocalClusterRunning), d.keepLocalClusterRunning),
     extraIpythonDirs: strings(get(k.extraIpythonDirs), d.extraIpythonDirs),
+    outputSurface: oneOf(get(k.outputSurface), ['outputChannel', 'resultsView'] as const, d.outputSurface),
   };
 }
 

@@ -12,8 +12,14 @@
  * has already had its output delivered.
  *
  * The window is a rate limit, not a delay: after a quiet window, the first events go out on the next
- * turn of the event loop (with everything else of that turn), so a keypress's first output is not held
- * back; events that follow within the window wait for its end. So there is at most one flush a window.
+ * turn of the event loop (with everything else of that turn); events that follow within the window wait
+ * for its end, so a busy stream makes at most one flush a window.
+ *
+ * The first output of a run (the item that carries the run's intro) is never held by the window: it goes
+ * out on the next turn even inside a window, so runs that follow each other (back to back) show their
+ * first output as fast as after a pause. Only a storm of new runs is limited: at most
+ * `FIRST_OUTPUT_BURST` such early flushes a window; after that, first outputs wait for the window's end
+ * like everything else (a person pressing a key never gets near that).
  */
 import type { Disposable } from '../core/event';
 import type { EngineInfo, OutputParamsItem, StateChangedParams } from '../shared/protocol';
@@ -37,9 +43,19 @@ export interface Timers {
   now(): number;
 }
 
+/** Early flushes for first outputs allowed in one window (see above). */
+export const FIRST_OUTPUT_BURST = 32;
+
+type RealHandle = { immediate: NodeJS.Immediate } | { timeout: NodeJS.Timeout };
+
+/** A 0 ms delay uses setImmediate: setTimeout(fn, 0) waits at least 1 ms in Node. */
 const realTimers: Timers = {
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+  setTimeout: (fn, ms): RealHandle => (ms <= 0 ? { immediate: setImmediate(fn) } : { timeout: setTimeout(fn, ms) }),
+  clearTimeout: (h) => {
+    const handle = h as RealHandle;
+    if ('immediate' in handle) clearImmediate(handle.immediate);
+    else clearTimeout(handle.timeout);
+  },
   now: () => performance.now(),
 };
 
@@ -52,7 +68,12 @@ export class NotificationBatcher implements Disposable {
   #data = new Set<string>();
   #status = false;
   #timer: unknown;
+  /** When the pending timer fires (to tell whether an early flush would move it sooner). */
+  #timerAt = Infinity;
   #lastFlush = -Infinity;
+  /** The window in which the early flushes below were counted, and their count. */
+  #burstWindowStart = -Infinity;
+  #burst = 0;
   #disposed = false;
 
   constructor(
@@ -94,9 +115,11 @@ export class NotificationBatcher implements Disposable {
     this.#schedule();
   }
 
+  /** An output item; the first of its run (it carries `run`) goes out on the next turn, window or not. */
   output(item: OutputParamsItem): void {
     this.#output.push(item);
-    this.#schedule();
+    if (item.run !== undefined) this.#scheduleSoon();
+    else this.#schedule();
   }
 
   /** A task published data (sent as its current data at the end of the window). */
@@ -114,6 +137,7 @@ export class NotificationBatcher implements Disposable {
     if (this.#timer !== undefined) {
       this.timers.clearTimeout(this.#timer);
       this.#timer = undefined;
+      this.#timerAt = Infinity;
     }
     const state = this.#state;
     if (!state && !this.#engines && !this.#status && this.#output.length === 0 && this.#data.size === 0 && this.#changed.size === 0 && this.#removed.size === 0) return;
@@ -144,6 +168,7 @@ export class NotificationBatcher implements Disposable {
     this.#disposed = true;
     if (this.#timer !== undefined) this.timers.clearTimeout(this.#timer);
     this.#timer = undefined;
+    this.#timerAt = Infinity;
     this.#output = [];
     this.#data.clear();
     this.#changed.clear();
@@ -155,9 +180,33 @@ export class NotificationBatcher implements Disposable {
 
   #schedule(): void {
     if (this.#disposed || this.#timer !== undefined) return;
-    const delay = Math.max(0, this.#lastFlush + this.windowMs - this.timers.now());
+    this.#arm(Math.max(0, this.#lastFlush + this.windowMs - this.timers.now()));
+  }
+
+  /** A flush on the next turn, unless one is already due then or this window's burst is spent. */
+  #scheduleSoon(): void {
+    if (this.#disposed) return;
+    const now = this.timers.now();
+    if (this.#timerAt <= now) return;
+    if (now - this.#burstWindowStart >= this.windowMs) {
+      this.#burstWindowStart = now;
+      this.#burst = 0;
+    }
+    if (this.#burst >= FIRST_OUTPUT_BURST) {
+      this.#schedule();
+      return;
+    }
+    this.#burst++;
+    if (this.#timer !== undefined) this.timers.clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#arm(0);
+  }
+
+  #arm(delay: number): void {
+    this.#timerAt = this.timers.now() + delay;
     this.#timer = this.timers.setTimeout(() => {
       this.#timer = undefined;
+      this.#timerAt = Infinity;
       this.flush();
     }, delay);
   }

@@ -94,7 +94,7 @@ export class RunService {
     const r = this.#table.get(runId);
     if (!r || r.introduced) return undefined;
     r.introduced = true;
-    return { title: runTitle(r.run.code), targets: r.run.targets, created: r.run.created };
+    return { title: runTitle(r.run.code), targets: r.run.targets, created: r.run.created, tasks: r.run.msgIds.length };
   }
 
   require(runId: string): RunRecord {

@@ -271,6 +271,8 @@ export interface RunIntro {
   title: string;
   targets: Targets;
   created: string;
+  /** Tasks in the run (one per engine for a run on several engines), so a client knows when every engine's first output is in. */
+  tasks?: number;
 }
 export interface OutputParamsItem {
   runId: string;

@@ -262,6 +262,17 @@ describe('PxStream: streaming runs into an append-only channel', () => {
     assert.equal(h.text(), '── greet()  ·  engine 0 ──\n[stdout:0] hi\n');
   });
 
+  it("writes a run's first chunk at once, grouped, when the intro's task count says every engine's output is in", () => {
+    const h = harness();
+    const intro = { title: 'print(1)', targets: 'all' as const, tasks: 2 };
+    h.stream.push('r7', 0, stdout('1\n'), intro);
+    h.stream.flush();
+    assert.equal(h.text(), '', 'one engine of two: held for grouping');
+    h.stream.push('r7', 1, stdout('1\n'));
+    h.stream.flush();
+    assert.equal(h.text(), '── print(1)  ·  all engines ──\n[stdout:0,1] 1\n', 'no wait for the summary or the hold');
+  });
+
   it('writes a late output under its finished run title, and a re-run as a new block', () => {
     const h = harness();
     h.stream.setRun(info('done', 2));

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { NotificationBatcher, type BatchSink, type Timers } from '../../src/server/batcher';
+import { FIRST_OUTPUT_BURST, NotificationBatcher, type BatchSink, type Timers } from '../../src/server/batcher';
 import type { EngineInfo, OutputParamsItem, StateChangedParams } from '../../src/shared/protocol';
 
 /** A manual clock: timers fire only when the test advances it. */
@@ -60,6 +60,9 @@ function recorder(): { sink: BatchSink; sent: Sent[] } {
 
 const engine = (id: number, status: EngineInfo['status'] = 'idle'): EngineInfo => ({ id, uuid: `u${id}`, status, queue: 0, completed: 0, tasks: 0 });
 const out = (runId: string, text: string): OutputParamsItem => ({ runId, msgId: `${runId}-m`, engineId: 0, output: { kind: 'stream', name: 'stdout', text } });
+/** The first output of a run, as the server sends it: with the run's intro. */
+const first = (runId: string, text: string): OutputParamsItem => ({ ...out(runId, text), run: { title: runId, targets: 'all', created: '2026-01-01T00:00:00Z' } });
+const texts = (s: Sent | undefined) => (s?.kind === 'output' ? s.items.map((i) => (i.output.kind === 'stream' ? i.output.text : '?')) : []);
 
 describe('NotificationBatcher', () => {
   it('after a quiet window, sends the first events on the next turn, not synchronously and not a window later', () => {
@@ -229,6 +232,82 @@ describe('NotificationBatcher', () => {
     clock.advance(100);
     assert.equal(sent.length, 0);
     assert.equal(clock.pending, 0);
+  });
+
+  it('never holds the first output of a run: back to back, it goes out on the next turn inside the window', () => {
+    const clock = new FakeTimers();
+    const { sink, sent } = recorder();
+    const b = new NotificationBatcher(sink, 50, clock);
+    b.output(first('r1', 'a'));
+    clock.advance(0);
+    assert.deepEqual(texts(sent[0]), ['a']);
+    clock.advance(5);
+    b.runChanged('r1');
+    b.output(first('r2', 'b')); // a new run 5 ms after the last flush
+    clock.advance(0);
+    assert.equal(sent.length, 3, 'the first output of r2 is not held for the rest of the window');
+    assert.deepEqual(sent.slice(1).map((s) => s.kind), ['output', 'tasks'], 'and takes what was pending with it');
+    assert.deepEqual(texts(sent[1]), ['b']);
+    clock.advance(1);
+    b.output(out('r2', 'c')); // later output of a busy run: coalesced within the window again
+    b.output(out('r2', 'd'));
+    clock.advance(48);
+    assert.equal(sent.length, 3);
+    clock.advance(1);
+    assert.deepEqual(texts(sent[3]), ['c', 'd']);
+  });
+
+  it('moves a pending window flush forward when a first output arrives, and sends it once', () => {
+    const clock = new FakeTimers();
+    const { sink, sent } = recorder();
+    const b = new NotificationBatcher(sink, 50, clock);
+    b.output(out('r1', 'a'));
+    clock.advance(0);
+    clock.advance(10);
+    b.output(out('r1', 'b')); // waits for the window
+    b.output(first('r2', 'c'));
+    b.output(first('r3', 'd'));
+    assert.equal(clock.pending, 1);
+    clock.advance(0);
+    assert.deepEqual(texts(sent[1]), ['b', 'c', 'd']);
+    assert.equal(clock.pending, 0);
+    clock.advance(100);
+    assert.equal(sent.length, 2);
+  });
+
+  it('limits a storm of new runs to FIRST_OUTPUT_BURST early flushes a window, the rest at the window end', () => {
+    const clock = new FakeTimers();
+    const { sink, sent } = recorder();
+    const b = new NotificationBatcher(sink, 50, clock);
+    const runs = FIRST_OUTPUT_BURST + 20;
+    for (let i = 0; i < runs; i++) {
+      b.output(first(`r${i}`, `${i}`));
+      clock.advance(0); // each first output in its own turn
+    }
+    assert.equal(sent.length, FIRST_OUTPUT_BURST);
+    clock.advance(50);
+    assert.equal(sent.length, FIRST_OUTPUT_BURST + 1);
+    assert.equal(texts(sent.at(-1)).length, 20);
+    // A new window: early flushes again.
+    b.output(first('late', 'x'));
+    clock.advance(0);
+    assert.deepEqual(texts(sent.at(-1)), ['x']);
+  });
+
+  it('with real timers, sends a first output inside a long window on the next turn', async () => {
+    const items: OutputParamsItem[][] = [];
+    let delivered!: () => void;
+    let done = new Promise<void>((resolve) => (delivered = resolve));
+    const b = new NotificationBatcher({ state() {}, engines() {}, tasks() {}, status() {}, output: (i) => (items.push(i), delivered()) }, 60_000);
+    b.output(first('r1', 'a'));
+    await done;
+    done = new Promise<void>((resolve) => (delivered = resolve));
+    const t0 = performance.now();
+    b.output(first('r2', 'b'));
+    await done;
+    assert.ok(performance.now() - t0 < 1000, 'not held for the 60 s window');
+    assert.deepEqual(items.map((i) => i.length), [1, 1]);
+    b.dispose();
   });
 
   it('works with real timers and a zero window', async () => {

@@ -141,6 +141,6 @@ export function registerConnectionCommands(ctx: Ctx): void {
     const pick = await vscode.window.showQuickPick(actionItems(ctx), { title: 'IPython Parallel', placeHolder: vscode.l10n.t('Choose an action') });
     if (pick) await vscode.commands.executeCommand(pick.command);
   });
-  registerCommand(ctx, Commands.showOutput, () => ctx.output.reveal());
+  registerCommand(ctx, Commands.showOutput, () => ctx.output.showChannel());
   registerCommand(ctx, Commands.showLog, () => ctx.log.show(true));
 }

@@ -12,6 +12,7 @@ import { Commands } from '../ids';
 import { formatTargets } from '../output/pxFormat';
 import { trackRun } from '../progress';
 import type { DefaultTargets } from '../settings';
+import { trace, tracing } from '../output/latencyTrace';
 import { selectedNodes, type EngineNode } from '../views/nodes';
 import { registerCommand } from './register';
 
@@ -116,6 +117,7 @@ export async function runCode(ctx: Ctx, what: CodeToRun, targets: Targets, wait 
   ctx.requireTrust(vscode.l10n.t('Running code'));
   ctx.requireConnected();
   if (!what.code.trim()) throw new UserError(vscode.l10n.t('Nothing to run: the code is empty.'));
+  if (tracing) trace('execute-sent');
   const result = await ctx.request(ExecuteRequest, { code: what.code, targets, uri: what.uri, line: what.line });
   ctx.log.info(`run ${result.runId}: ${what.title} on ${formatTargets(targets)} (${result.msgIds.length} tasks)`);
   ctx.output.reveal();

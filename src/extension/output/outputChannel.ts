@@ -9,26 +9,17 @@ import { Channels } from '../ids';
 import type { ClusterModel } from '../model';
 import { ImagePanel, type PanelImage } from './imagePanel';
 import { formatOutputs, formatRunFooter, formatRunHeader, type EngineOutput } from './pxFormat';
-import { PxStream, type StreamRunInfo } from './pxStream';
-import { stateCounts } from './runInfo';
+import { trace, tracing } from './latencyTrace';
+import { PxStream } from './pxStream';
+import { ResultsView } from './resultsView';
+import type { OutputSurface } from '../settings';
+import { streamInfo } from './runInfo';
 
-const FLUSH_MS = 200;
+export { streamInfo };
+
+/** The timer for what is due by time (the hold for grouping, the footer's grace); new output is written on the next turn. */
+const FLUSH_MS = 50;
 const RECENT_CHARS = 64 * 1024;
-
-export function streamInfo(r: RunSummary): StreamRunInfo {
-  const counts = stateCounts(r);
-  return {
-    runId: r.runId,
-    title: r.title,
-    targets: r.targets,
-    created: r.created,
-    state: r.state,
-    done: r.done,
-    total: r.total,
-    elapsedMs: r.elapsedMs,
-    failed: counts.error + counts.aborted + counts.lost,
-  };
-}
 
 /** image/png outputs of a list of engine outputs. */
 function imagesOf(items: readonly EngineOutput[], runTitle: string): PanelImage[] {
@@ -57,9 +48,12 @@ export function flattenOutputs(engines: readonly EngineOutputs[], engineId?: num
 export class RunOutput implements vscode.Disposable {
   readonly channel: vscode.OutputChannel;
   readonly images = new ImagePanel();
+  /** The Results view: the same runs, each output shown the moment it arrives. */
+  readonly results: ResultsView;
   readonly #stream: PxStream;
   readonly #disposables: vscode.Disposable[] = [];
   #timer: NodeJS.Timeout | undefined;
+  #soon: NodeJS.Immediate | undefined;
   #recent = '';
   readonly #onDidWrite = new vscode.EventEmitter<string>();
   /** Text was appended to the channel. */
@@ -68,19 +62,30 @@ export class RunOutput implements vscode.Disposable {
   constructor(
     private readonly model: ClusterModel,
     private readonly log: vscode.LogOutputChannel,
+    /** The `ipyparallel.outputSurface` setting: what reveal() shows. */
+    private readonly surface: () => OutputSurface = () => 'resultsView',
   ) {
     this.channel = vscode.window.createOutputChannel(Channels.output);
     this.#stream = new PxStream((text) => this.#append(text));
+    this.results = new ResultsView();
     this.#disposables.push(
       this.channel,
+      this.results,
       this.images,
       this.#onDidWrite,
       model.onDidChangeRuns((change) => {
         for (const id of [...change.added, ...change.changed]) {
           const run = model.run(id);
-          if (run) this.#stream.setRun(streamInfo(run));
+          if (!run) continue;
+          const info = streamInfo(run);
+          this.#stream.setRun(info);
+          this.results.setRun(info);
         }
-        for (const id of change.removed) this.#stream.remove(id);
+        for (const id of change.removed) {
+          this.#stream.remove(id);
+          this.results.remove(id);
+        }
+        this.results.post();
         this.#schedule();
       }),
     );
@@ -89,9 +94,12 @@ export class RunOutput implements vscode.Disposable {
   /** Runs that were already over when we (re)connected: not written again. */
   ignoreFinished(runs: readonly RunSummary[]): void {
     this.#stream.ignore(runs.filter((r) => r.state !== 'running' && r.state !== 'pending').map((r) => r.runId));
+    this.results.ignoreFinished(runs);
   }
 
   onOutput(p: OutputNotificationParams): void {
+    if (tracing) for (const item of p.items) if (item.run) trace('first-output', item.runId);
+    this.results.onOutput(p);
     const images: PanelImage[] = [];
     for (const item of p.items) {
       this.#stream.push(item.runId, item.engineId, item.output, item.run);
@@ -99,6 +107,11 @@ export class RunOutput implements vscode.Disposable {
     }
     if (images.length) this.images.add(images);
     this.#schedule();
+    // Whatever is due now (e.g. every engine's first output is in) is written on the next turn, not at the next tick.
+    this.#soon ??= setImmediate(() => {
+      this.#soon = undefined;
+      this.#flushDue();
+    });
   }
 
   /** Writes everything pending now (footers included). */
@@ -129,22 +142,26 @@ export class RunOutput implements vscode.Disposable {
 
   #append(text: string): void {
     this.channel.append(text);
+    if (tracing) trace('surface-append', undefined, 'outputChannel');
     this.#recent = (this.#recent + text).slice(-RECENT_CHARS);
     this.#onDidWrite.fire(text);
   }
 
+  /** Shows the surface the `ipyparallel.outputSurface` setting picks, keeping the focus in the editor. */
   reveal(): void {
+    if (this.surface() === 'resultsView') this.results.reveal();
+    else this.channel.show(true);
+  }
+
+  /** Shows the output channel (its %px log of every run), whatever the surface. */
+  showChannel(): void {
     this.channel.show(true);
   }
 
   #schedule(): void {
     if (this.#timer) return;
     this.#timer = setInterval(() => {
-      try {
-        this.#stream.flush();
-      } catch (e) {
-        this.log.error(`writing run output: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
-      }
+      this.#flushDue();
       if (!this.#stream.busy && this.#timer) {
         clearInterval(this.#timer);
         this.#timer = undefined;
@@ -152,8 +169,17 @@ export class RunOutput implements vscode.Disposable {
     }, FLUSH_MS);
   }
 
+  #flushDue(): void {
+    try {
+      this.#stream.flush();
+    } catch (e) {
+      this.log.error(`writing run output: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    }
+  }
+
   dispose(): void {
     if (this.#timer) clearInterval(this.#timer);
+    if (this.#soon) clearImmediate(this.#soon);
     this.#stream.flush(true);
     for (const d of this.#disposables) d.dispose();
   }

@@ -103,11 +103,15 @@ export class PxStream {
    * An output of a run. `intro` (the server sends it with a run's first output) titles the run at once,
    * so its output never waits for the run's summary.
    */
-  push(runId: string, engineId: number | undefined, output: OutputItem, intro?: { title: string; targets: Targets; created?: string }): void {
+  push(runId: string, engineId: number | undefined, output: OutputItem, intro?: { title: string; targets: Targets; created?: string; tasks?: number }): void {
     if (this.#ignored.has(runId)) return;
     const late = !this.#runs.has(runId) && this.#finished.has(runId);
     const s = this.#stream(runId);
-    if (!s.info && intro) s.info = { runId, ...intro, state: 'running', done: 0, total: 0, elapsedMs: 0 };
+    if (!s.info && intro) {
+      const { tasks, ...rest } = intro;
+      // The task count lets the first chunk go out the moment every engine's output is in.
+      s.info = { runId, ...rest, state: 'running', done: 0, total: tasks ?? 0, elapsedMs: 0 };
+    }
     if (late) {
       s.info = this.#finished.get(runId);
       s.headerWritten = s.footerWritten = true;
