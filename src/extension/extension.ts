@@ -12,6 +12,9 @@ import { lastErrors } from './commands/register';
 import { registerRunCommands } from './commands/run';
 import { registerTaskCommands } from './commands/tasks';
 import { Ctx } from './ctx';
+import { registerCellCommands } from './notebook/cellCommands';
+import { ClusterKernels } from './notebook/controller';
+import { InteractiveWindow } from './notebook/interactive';
 import { describeError } from './errors';
 import type { ClustersTree } from './views/clustersTree';
 
@@ -32,7 +35,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<Extens
   const ctx = new Ctx(context);
   current = ctx;
   registerConnectionCommands(ctx);
-  registerRunCommands(ctx);
+  const kernels = new ClusterKernels(ctx);
+  const interactive = new InteractiveWindow(ctx, kernels);
+  context.subscriptions.push(kernels);
+  registerCellCommands(ctx, kernels);
+  registerRunCommands(ctx, (what, targets) => interactive.send(what, targets));
   registerTaskCommands(ctx);
   registerClusterCommands(ctx);
   const clusters = registerClustersView(ctx);

@@ -7,6 +7,8 @@ import type { ConnectSshOptions, ServerSettings } from '../shared/protocol';
 import { DEFAULT_SERVER_SETTINGS } from '../shared/protocol';
 
 export type DefaultTargets = 'all' | 'balanced' | 'pick';
+/** Where the run commands (Ctrl+Alt+Enter, Run Cell) show their output. */
+export type OutputSurface = 'outputChannel' | 'interactiveWindow';
 
 export interface Settings {
   /** IPython directory ('' = $IPYTHONDIR or ~/.ipython). */
@@ -39,6 +41,7 @@ export interface Settings {
   keepLocalClusterRunning: boolean;
   /** More IPython dirs (or profile dirs) whose clusters the Clusters view lists. */
   extraIpythonDirs: string[];
+  outputSurface: OutputSurface;
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -61,6 +64,7 @@ export const DEFAULT_SETTINGS: Settings = {
   maxOutputPerTaskMB: 32,
   keepLocalClusterRunning: false,
   extraIpythonDirs: [],
+  outputSurface: 'outputChannel',
 };
 
 /** Setting keys (under the `ipyparallel.` section) for each field. */
@@ -84,6 +88,7 @@ export const SETTING_KEYS: Record<keyof Settings, string> = {
   maxOutputPerTaskMB: 'maxOutputPerTaskMB',
   keepLocalClusterRunning: 'keepLocalClusterRunning',
   extraIpythonDirs: 'extraIpythonDirs',
+  outputSurface: 'outputSurface',
 };
 
 /** Settings the language server needs (a change is forwarded with workspace/didChangeConfiguration). */
@@ -133,6 +138,7 @@ export function readSettings(get: (key: string) => unknown): Settings {
     maxOutputPerTaskMB: positive(get(k.maxOutputPerTaskMB), d.maxOutputPerTaskMB),
     keepLocalClusterRunning: bool(get(k.keepLocalClusterRunning), d.keepLocalClusterRunning),
     extraIpythonDirs: strings(get(k.extraIpythonDirs), d.extraIpythonDirs),
+    outputSurface: get(k.outputSurface) === 'interactiveWindow' ? 'interactiveWindow' : d.outputSurface,
   };
 }
 
