@@ -117,7 +117,7 @@ export class ClusterKernels implements vscode.Disposable {
     const execs = cells.map((cell) => controller.createNotebookCellExecution(cell));
     for (const exec of execs) {
       q.queued.add(exec);
-      q.tail = q.tail.then(() => this.#runOne(q, exec));
+      q.tail = q.tail.then(() => this.#runOne(q, exec)).catch((e) => this.ctx.log.error(`notebook queue: ${describeError(e)}`));
     }
     return q.tail.then(() => undefined);
   }
