@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { OutputItem } from '../../src/shared/protocol';
 import { bundleItem, MIME, notebookOutputs, type TaskOutput } from '../../src/extension/notebook/outputs';
+import { OutputRouter } from '../../src/extension/notebook/router';
 
 const t = (engineId: number, output: OutputItem): TaskOutput => ({ engineId, msgId: `m${engineId}`, output });
 const stdout = (engineId: number, text: string) => t(engineId, { kind: 'stream', name: 'stdout', text });
@@ -88,5 +89,23 @@ describe('notebook outputs per engine', () => {
     assert.deepEqual(bundleItem('image/jpeg', 'ab\ncd'), { mime: 'image/jpeg', base64: 'abcd' });
     assert.deepEqual(bundleItem('application/vnd.vegalite.v5+json', '{"x":1}'), { mime: 'application/vnd.vegalite.v5+json', json: { x: 1 } });
     assert.deepEqual(bundleItem('text/latex', ['$x', '^2$']), { mime: 'text/latex', text: '$x^2$' });
+  });
+});
+
+describe('notebook output routing', () => {
+  it('hands a claimed run\'s items to its cell and passes the rest on; a throwing handler is reported, not rethrown', () => {
+    const router = new OutputRouter();
+    const got: string[] = [];
+    router.claim('r1', (items) => got.push(...items.map((i) => i.msgId)));
+    router.claim('r2', () => {
+      throw new Error('bug');
+    });
+    const item = (runId: string, msgId: string) => ({ runId, msgId, engineId: 0, output: { kind: 'stream', name: 'stdout', text: 'x' } as OutputItem });
+    const { rest, errors } = router.route({ items: [item('r1', 'a'), item('r0', 'b'), item('r1', 'c'), item('r2', 'd')] });
+    assert.deepEqual(got, ['a', 'c']);
+    assert.deepEqual(rest.items.map((i) => i.msgId), ['b']);
+    assert.equal(errors.length, 1);
+    router.release('r1');
+    assert.deepEqual(router.route({ items: [item('r1', 'e')] }).rest.items.map((i) => i.msgId), ['e']);
   });
 });
