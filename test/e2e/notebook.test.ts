@@ -139,7 +139,14 @@ async function quickOpen(w: Workbench, file: string): Promise<void> {
 
 async function openNotebook(w: Workbench): Promise<void> {
   await quickOpen(w, NOTEBOOK);
-  await w.page.locator('.notebook-editor .cell-list-container').first().waitFor({ state: 'visible', timeout: 30_000 });
+  const cells = w.page.locator('.notebook-editor .cell-list-container').first();
+  // Before the built-in ipynb extension has registered its serializer (it activates late on a loaded
+  // machine), the file opens as JSON text: reopen it with the notebook editor.
+  if (!(await cells.waitFor({ state: 'visible', timeout: 30_000 }).then(() => true, () => false))) {
+    await w.runCommand('View: Reopen Editor With...');
+    await w.pickQuickItem('Jupyter Notebook', 30_000);
+  }
+  await cells.waitFor({ state: 'visible', timeout: 60_000 });
 }
 
 function savedCells(w: Workbench): SavedCell[] {
