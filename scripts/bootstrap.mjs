@@ -5,6 +5,7 @@
 //     python3-ipyparallel (apt-get update + install); otherwise a message saying exactly what to install;
 //   - with --ssh: the OpenSSH client and server the SSH integration tests drive (openssh-client,
 //     openssh-server), the same way;
+//   - with a Python: Debian's python3-matplotlib, which the notebook GUI test plots with, the same way;
 //   - with --hpc: Open MPI, mpi4py, Slurm and munge for the MPI and Slurm launcher tests, the same way.
 // npm start and npm test call bootstrap() first. Run by hand: node scripts/bootstrap.mjs [--no-python] [--ssh] [--hpc]
 import { spawnSync } from 'node:child_process';
@@ -24,6 +25,8 @@ const HPC_TOOLS = {
   '/usr/sbin/slurmd': 'slurm-wlm',
   '/usr/sbin/munged': 'munge',
 };
+// The notebook GUI test draws a plot on the engines (Debian's matplotlib, for /usr/bin/python3's engines).
+const NOTEBOOK_TOOLS = { '/usr/lib/python3/dist-packages/matplotlib/__init__.py': 'python3-matplotlib' };
 
 /** Thrown when something is missing that we may not install; the message says what to do. */
 export class BootstrapError extends Error {}
@@ -106,6 +109,7 @@ function ensureTools(what, tools) {
 
 export const ensureSshTools = () => ensureTools('SSH', SSH_TOOLS);
 export const ensureHpcTools = () => ensureTools('MPI/Slurm', HPC_TOOLS);
+export const ensureNotebookTools = () => ensureTools('notebook test', NOTEBOOK_TOOLS);
 
 /**
  * Brings the machine up to what the given work needs. Returns { python } (undefined with python: false).
@@ -115,6 +119,7 @@ export function bootstrap({ python = true, ssh = false, hpc = false } = {}) {
   ensureNpmPackages();
   if (ssh) ensureSshTools();
   if (hpc) ensureHpcTools();
+  if (python) ensureNotebookTools();
   return { python: python ? ensurePython() : undefined };
 }
 

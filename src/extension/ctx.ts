@@ -39,6 +39,7 @@ import { describeError, isResponseError, UserError } from './errors';
 import { Channels, ContextKeys, Views } from './ids';
 import type { LocalCluster } from './localCluster';
 import { ClusterModel } from './model';
+import { OutputRouter } from './notebook/router';
 import { RunOutput } from './output/outputChannel';
 import { RestartPolicy } from './restartPolicy';
 import { StatusBar } from './statusBar';
@@ -54,6 +55,8 @@ export class Ctx implements vscode.Disposable {
   readonly config = new Config();
   readonly model = new ClusterModel();
   readonly output: RunOutput;
+  /** Outputs of runs that notebook cells own go to those cells, not to the output channel. */
+  readonly outputRouter = new OutputRouter();
   readonly enginesTree: EnginesTree;
   readonly tasksTree: TasksTree;
   readonly enginesView: vscode.TreeView<EngineNode>;
@@ -152,7 +155,11 @@ export class Ctx implements vscode.Disposable {
       }),
       on(EnginesChangedNotification, (p) => this.model.setEngines(p.engines)),
       on(TasksChangedNotification, (p) => this.model.applyTasks(p)),
-      on(OutputNotification, (p) => this.output.onOutput(p)),
+      on(OutputNotification, (p) => {
+        const { rest, errors } = this.outputRouter.route(p);
+        for (const e of errors) this.log.error(`notebook output: ${describeError(e)}`);
+        if (rest.items.length) this.output.onOutput(rest);
+      }),
       on(TaskDataNotification, (p) => this.model.applyTaskData(p)),
       on(StatusChangedNotification, (p) => this.model.setStatus(p)),
       client.onRequest(ConfirmRedirectRequest.method, (p: Parameters<typeof askRedirect>[0]) => askRedirect(p)),

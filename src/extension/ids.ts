@@ -57,12 +57,23 @@ export const Commands = {
   openClusterLog: 'ipyparallel.openClusterLog',
   copyConnectionSnippet: 'ipyparallel.copyConnectionSnippet',
   removeStaleCluster: 'ipyparallel.removeStaleCluster',
+  // notebooks and the Interactive Window
+  pickCellTargets: 'ipyparallel.pickCellTargets',
+  toggleCellOutputFolding: 'ipyparallel.toggleCellOutputFolding',
+  restartNotebookKernel: 'ipyparallel.restartNotebookKernel',
+  runInInteractiveWindow: 'ipyparallel.runInInteractiveWindow',
 } as const;
 
 export type CommandId = (typeof Commands)[keyof typeof Commands];
 
 /** Every command id the extension registers a handler for (package.json must contribute exactly these). */
 export const ALL_COMMANDS: readonly CommandId[] = Object.values(Commands);
+
+/** Notebook controller ids (VS Code's `notebookKernel` context key holds `${EXTENSION_ID}/<id>`). */
+export const NotebookControllers = {
+  notebook: 'ipyparallel.cluster',
+  interactive: 'ipyparallel.cluster.interactive',
+} as const;
 
 export const ViewContainers = {
   main: 'ipyparallel',

@@ -8,7 +8,7 @@ import { DEFAULT_SERVER_SETTINGS } from '../shared/protocol';
 
 export type DefaultTargets = 'all' | 'balanced' | 'pick';
 /** Where a run's output is shown as it arrives (the output channel keeps its %px log either way). */
-export type OutputSurface = 'outputChannel' | 'resultsView';
+export type OutputSurface = 'outputChannel' | 'resultsView' | 'interactiveWindow';
 
 export interface Settings {
   /** IPython directory ('' = $IPYTHONDIR or ~/.ipython). */
@@ -139,7 +139,7 @@ export function readSettings(get: (key: string) => unknown): Settings {
     maxOutputPerTaskMB: positive(get(k.maxOutputPerTaskMB), d.maxOutputPerTaskMB),
     keepLocalClusterRunning: bool(get(k.keepLocalClusterRunning), d.keepLocalClusterRunning),
     extraIpythonDirs: strings(get(k.extraIpythonDirs), d.extraIpythonDirs),
-    outputSurface: oneOf(get(k.outputSurface), ['outputChannel', 'resultsView'] as const, d.outputSurface),
+    outputSurface: oneOf(get(k.outputSurface), ['outputChannel', 'resultsView', 'interactiveWindow'] as const, d.outputSurface),
   };
 }
 

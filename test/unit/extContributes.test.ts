@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { ALL_COMMANDS, CATEGORY, Commands, ContextKeys, TreeItemContexts, ViewContainers, Views } from '../../src/extension/ids';
+import { ALL_COMMANDS, CATEGORY, Commands, ContextKeys, NotebookControllers, TreeItemContexts, ViewContainers, Views } from '../../src/extension/ids';
 import { DEFAULT_SETTINGS, SETTING_KEYS } from '../../src/extension/settings';
 import { repoRoot } from './support/fixtures';
 import { readManifest } from './support/manifest';
@@ -119,7 +119,7 @@ describe('package.json: views, context keys, keybinding, settings', () => {
 
   it('when clauses use only context keys that ids.ts defines', () => {
     const keys = new Set<string>(Object.values(ContextKeys));
-    const ids = new Set<string>([...Object.values(Views), ...ALL_COMMANDS]);
+    const ids = new Set<string>([...Object.values(Views), ...ALL_COMMANDS, ...Object.values(NotebookControllers)]);
     const whens: string[] = [
       ...Object.values(menus).flat().map((m) => m.when ?? ''),
       ...contributes.keybindings.map((k: { when: string }) => k.when),
@@ -171,7 +171,8 @@ describe('package.json: views, context keys, keybinding, settings', () => {
   });
 
   it('activation stays minimal', () => {
-    assert.deepEqual(pkg.activationEvents, ['onLanguage:python']);
+    // Opening a notebook or an Interactive Window activates too: our kernel must be in its picker.
+    assert.deepEqual(pkg.activationEvents, ['onLanguage:python', 'onNotebook:jupyter-notebook', 'onNotebook:interactive']);
     assert.equal(pkg.main, './dist/extension.js');
   });
 

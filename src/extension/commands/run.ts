@@ -14,7 +14,7 @@ import { trackRun } from '../progress';
 import type { DefaultTargets } from '../settings';
 import { trace, tracing } from '../output/latencyTrace';
 import { selectedNodes, type EngineNode } from '../views/nodes';
-import { registerCommand } from './register';
+import { registerCommand, reportError } from './register';
 
 /** Options a caller (a test, a keybinding's args) may pass instead of being asked. */
 export interface RunOptions {
@@ -141,19 +141,53 @@ async function targetsFor(ctx: Ctx, options: RunOptions, ask: boolean): Promise<
   return ask ? pickTargets(ctx) : resolveTargets(ctx, ctx.config.settings.defaultTargets);
 }
 
-export function registerRunCommands(ctx: Ctx): void {
+/** Sends code to an Interactive Window on the cluster; resolves when its cell has ended. */
+export type InteractiveSender = (what: CodeToRun, targets: Targets) => Promise<void>;
+
+/**
+ * Runs the selection or a `# %%` cell where `ipyparallel.outputSurface` says: the Results view or the output
+ * channel (the run's ids are returned), or the Interactive Window. The one place that reads the setting.
+ */
+async function runOnSurface(ctx: Ctx, interactive: InteractiveSender, what: CodeToRun, targets: Targets, wait?: boolean): Promise<ExecuteResult | undefined> {
+  switch (ctx.config.settings.outputSurface) {
+    case 'interactiveWindow': {
+      const sent = interactive(what, targets);
+      if (wait) await sent;
+      else sent.catch((e) => reportError(ctx, Commands.runInInteractiveWindow, e));
+      return undefined;
+    }
+    case 'outputChannel':
+    case 'resultsView':
+      return runCode(ctx, what, targets, wait);
+  }
+}
+
+/** The selection, or else the `# %%` cell at the cursor, of the active editor (or of `uri` at `line`). */
+async function selectionOrCell(uri: vscode.Uri | undefined, line: number | undefined): Promise<CodeToRun> {
+  if (uri && line !== undefined) return cellToRun(await vscode.workspace.openTextDocument(uri), line);
+  const editor = activeEditor(uri);
+  if (!editor.selection.isEmpty) return selectionCode(editor);
+  const lines = linesOf(editor.document);
+  return cellAt(lines, editor.selection.active.line) ? cellToRun(editor.document, editor.selection.active.line) : selectionCode(editor);
+}
+
+export function registerRunCommands(ctx: Ctx, interactive: InteractiveSender): void {
   const selection = (ask: boolean) => async (...args: unknown[]) => {
     const { uri, options } = parseArgs(args);
     const what = selectionCode(activeEditor(uri));
-    return runCode(ctx, what, await targetsFor(ctx, options, ask), options.wait);
+    return runOnSurface(ctx, interactive, what, await targetsFor(ctx, options, ask), options.wait);
   };
   const cell = (ask: boolean) => async (...args: unknown[]) => {
     const { uri, line, options } = parseArgs(args);
     const editor = uri && line !== undefined ? undefined : activeEditor(uri);
     const doc = editor?.document ?? (await vscode.workspace.openTextDocument(uri!));
     const what = cellToRun(doc, line ?? editor!.selection.active.line);
-    return runCode(ctx, what, await targetsFor(ctx, options, ask), options.wait);
+    return runOnSurface(ctx, interactive, what, await targetsFor(ctx, options, ask), options.wait);
   };
+  registerCommand(ctx, Commands.runInInteractiveWindow, async (...args: unknown[]) => {
+    const { uri, line, options } = parseArgs(args);
+    return interactive(await selectionOrCell(uri, line), await targetsFor(ctx, options, false));
+  });
   const file = (ask: boolean) => async (...args: unknown[]) => {
     const { uri, options } = parseArgs(args);
     const doc = uri ? await vscode.workspace.openTextDocument(uri) : activeEditor().document;

@@ -34,13 +34,14 @@ function imagesOf(items: readonly EngineOutput[], runTitle: string): PanelImage[
   return out;
 }
 
-export function flattenOutputs(engines: readonly EngineOutputs[], engineId?: number): EngineOutput[] {
-  const items: EngineOutput[] = [];
+/** The outputs of a run's tasks in one list, each with its engine and task (msg_id). */
+export function flattenOutputs(engines: readonly EngineOutputs[], engineId?: number): (EngineOutput & { msgId: string })[] {
+  const items: (EngineOutput & { msgId: string })[] = [];
   for (const e of engines) {
     if (engineId !== undefined && e.engineId !== engineId) continue;
-    for (const output of e.outputs) items.push({ engineId: e.engineId, output });
+    for (const output of e.outputs) items.push({ engineId: e.engineId, msgId: e.msgId, output });
     // A task that failed without an iopub error (scheduler failures) still shows its error.
-    if (e.error && !e.outputs.some((o) => o.kind === 'error')) items.push({ engineId: e.engineId, output: { kind: 'error', ...e.error } });
+    if (e.error && !e.outputs.some((o) => o.kind === 'error')) items.push({ engineId: e.engineId, msgId: e.msgId, output: { kind: 'error', ...e.error } });
   }
   return items;
 }
@@ -95,6 +96,12 @@ export class RunOutput implements vscode.Disposable {
   ignoreFinished(runs: readonly RunSummary[]): void {
     this.#stream.ignore(runs.filter((r) => r.state !== 'running' && r.state !== 'pending').map((r) => r.runId));
     this.results.ignoreFinished(runs);
+  }
+
+  /** A run whose output is shown elsewhere (a notebook cell): never written here. */
+  ignoreRun(runId: string): void {
+    this.#stream.remove(runId);
+    this.#stream.ignore([runId]);
   }
 
   onOutput(p: OutputNotificationParams): void {

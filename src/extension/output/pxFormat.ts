@@ -81,14 +81,18 @@ export function tracebackText(err: { ename: string; evalue: string; traceback: s
   return lines || `${err.ename}: ${err.evalue}`;
 }
 
-type Kind = 'stdout' | 'stderr' | 'display' | 'result' | 'error';
+export type Kind = 'stdout' | 'stderr' | 'display' | 'result' | 'error';
 const KIND_ORDER: readonly Kind[] = ['stdout', 'stderr', 'display', 'result', 'error'];
 
-interface Piece {
+/** One output (or one engine's stream of a kind) to be grouped; `text` is what must be equal to group. */
+export interface Piece {
   kind: Kind;
   engineId: number | undefined;
   text: string;
   executionCount?: number | null;
+  /** Carried along into the group's members (the notebook keeps msg_ids and MIME bundles here). */
+  msgId?: string;
+  output?: OutputItem;
 }
 
 /** Collapses the outputs of each engine into one piece per kind (display outputs stay separate). */
@@ -125,23 +129,25 @@ function pieces(items: readonly EngineOutput[]): Piece[] {
   return out;
 }
 
-interface Group {
+export interface Group {
   kind: Kind;
   text: string;
-  members: { engineId: number | undefined; executionCount?: number | null }[];
+  members: Pick<Piece, 'engineId' | 'executionCount' | 'msgId' | 'output'>[];
 }
 
-function groupPieces(ps: readonly Piece[]): Group[] {
+/** Groups identical pieces across engines, in %px order (by kind, then by lowest engine id). */
+export function groupPieces(ps: readonly Piece[]): Group[] {
   const groups: Group[] = [];
   const byKey = new Map<string, Group>();
   for (const p of ps) {
     const key = `${p.kind}\u0000${p.text}`;
     const g = byKey.get(key);
     // One group holds one piece per engine: a second identical display from the same engine is a new group.
+    const member = { engineId: p.engineId, executionCount: p.executionCount, msgId: p.msgId, output: p.output };
     if (g && !g.members.some((m) => m.engineId === p.engineId)) {
-      g.members.push({ engineId: p.engineId, executionCount: p.executionCount });
+      g.members.push(member);
     } else {
-      const ng: Group = { kind: p.kind, text: p.text, members: [{ engineId: p.engineId, executionCount: p.executionCount }] };
+      const ng: Group = { kind: p.kind, text: p.text, members: [member] };
       byKey.set(key, ng);
       groups.push(ng);
     }
@@ -181,7 +187,7 @@ function ensureNewline(text: string): string {
 }
 
 /** Formats one labelled block: inline when the text is one line, else the label on a line of its own. */
-function block(label: string, text: string, kind: Kind): string {
+export function block(label: string, text: string, kind: Kind): string {
   if (kind === 'error') return `${label}\n${ensureNewline(text)}`;
   const body = text.replace(/\n$/, '');
   if (!body.includes('\n')) return `${label} ${body}\n`;

@@ -1,0 +1,145 @@
+/**
+ * What a notebook on the cluster adds around its cells: a status-bar item per code cell naming its
+ * targets (click: pick them, stored in the cell metadata), one to fold or unfold its per-engine outputs,
+ * and the toolbar's Restart, which is honest: engines cannot be restarted through the client protocol,
+ * so after a confirmation it clears their namespace with `%reset -f` and says so.
+ */
+import * as vscode from 'vscode';
+import { ExecuteRequest, WaitRequest, type Targets } from '../../shared/protocol';
+import { pickTargets } from '../commands/run';
+import { registerCommand } from '../commands/register';
+import type { Ctx } from '../ctx';
+import { CancelledError, UserError } from '../errors';
+import { Commands } from '../ids';
+import { formatTargets } from '../output/pxFormat';
+import { CellMagicError, parseCellMagic, targetsFromMetadata } from './cellMagic';
+import { cellMeta, toCellOutput, updateCellMeta } from './cellRun';
+import type { ClusterKernels } from './controller';
+import { notebookOutputs } from './outputs';
+
+/** The targets a cell will run on, and where that choice comes from. */
+function targetsText(ctx: Ctx, cell: vscode.NotebookCell): { text: string; tooltip: string } {
+  try {
+    const magic = parseCellMagic(cell.document.getText());
+    if (magic.targets) return { text: formatTargets(magic.targets), tooltip: 'Targets from the cell\'s %%px --targets line' };
+  } catch (e) {
+    if (e instanceof CellMagicError) return { text: '%%px: invalid', tooltip: e.message };
+  }
+  const picked = targetsFromMetadata(cellMeta(cell).targets);
+  if (picked) return { text: formatTargets(picked), tooltip: 'Targets picked for this cell: click to change' };
+  const d = ctx.config.settings.defaultTargets;
+  return { text: d === 'pick' ? 'ask' : formatTargets(d), tooltip: 'The default targets (ipyparallel.defaultTargets): click to pick this cell\'s' };
+}
+
+class CellStatusBar implements vscode.NotebookCellStatusBarItemProvider {
+  readonly #changed = new vscode.EventEmitter<void>();
+  readonly onDidChangeCellStatusBarItems = this.#changed.event;
+
+  constructor(
+    private readonly ctx: Ctx,
+    private readonly kernels: ClusterKernels,
+  ) {}
+
+  refresh(): void {
+    this.#changed.fire();
+  }
+
+  provideCellStatusBarItems(cell: vscode.NotebookCell): vscode.NotebookCellStatusBarItem[] {
+    if (cell.kind !== vscode.NotebookCellKind.Code || !this.kernels.isSelected(cell.notebook)) return [];
+    const { text, tooltip } = targetsText(this.ctx, cell);
+    const targets = new vscode.NotebookCellStatusBarItem(`$(server-process) ${text}`, vscode.NotebookCellStatusBarAlignment.Right);
+    targets.tooltip = tooltip;
+    targets.command = { title: 'Pick Targets', command: Commands.pickCellTargets, arguments: [cell] };
+    const items = [targets];
+    const outputs = this.kernels.lastOutputs(cell);
+    if (outputs && outputs.some((o) => o.engineId !== outputs[0].engineId)) {
+      const unfolded = this.kernels.isUnfolded(cell);
+      const fold = new vscode.NotebookCellStatusBarItem(unfolded ? '$(fold) Fold outputs' : '$(unfold) Outputs per engine', vscode.NotebookCellStatusBarAlignment.Right);
+      fold.tooltip = unfolded ? 'Show identical outputs of several engines once' : 'Show every engine\'s outputs separately';
+      fold.command = { title: 'Toggle Folding', command: Commands.toggleCellOutputFolding, arguments: [cell] };
+      items.push(fold);
+    }
+    return items;
+  }
+
+  dispose(): void {
+    this.#changed.dispose();
+  }
+}
+
+function activeCell(arg: unknown): vscode.NotebookCell {
+  if (arg && typeof arg === 'object' && 'notebook' in arg && 'document' in arg) return arg as vscode.NotebookCell;
+  const editor = vscode.window.activeNotebookEditor;
+  const cell = editor?.notebook.cellAt(editor.selection.start);
+  if (!cell) throw new UserError('Select a notebook cell first.');
+  return cell;
+}
+
+async function pickCellTargets(ctx: Ctx, cell: vscode.NotebookCell, given?: Targets | 'default'): Promise<void> {
+  let targets: Targets | 'default' | undefined = given;
+  if (targets === undefined) {
+    const pick = await vscode.window.showQuickPick(
+      [{ label: 'Use the default', description: `ipyparallel.defaultTargets: ${ctx.config.settings.defaultTargets}`, value: 'default' as const }, { label: 'Choose…', value: 'choose' as const }],
+      { title: `Targets of cell ${cell.index + 1}` },
+    );
+    if (!pick) throw new CancelledError();
+    targets = pick.value === 'default' ? 'default' : await pickTargets(ctx);
+  }
+  await updateCellMeta(cell, { targets: targets === 'default' ? undefined : targets });
+}
+
+/** Re-renders a cell's last outputs folded or per engine (an execution is the only way to set outputs). */
+async function toggleFolding(kernels: ClusterKernels, cell: vscode.NotebookCell): Promise<void> {
+  const items = kernels.lastOutputs(cell);
+  if (!items) throw new UserError('Run the cell again to unfold its outputs: only outputs of this session are kept per engine.');
+  const controller = kernels.controllers.find((c) => c.notebookType === cell.notebook.notebookType);
+  if (!controller) return;
+  const unfolded = !kernels.isUnfolded(cell);
+  kernels.setUnfolded(cell, unfolded);
+  const summary = cell.executionSummary;
+  const exec = controller.createNotebookCellExecution(cell);
+  exec.executionOrder = summary?.executionOrder;
+  exec.start(summary?.timing?.startTime ?? Date.now());
+  await exec.replaceOutput(notebookOutputs(items, !unfolded).map(toCellOutput));
+  exec.end(summary?.success, summary?.timing?.endTime ?? Date.now());
+}
+
+/** Restart: confirm, then `%reset -f` on every engine (the client protocol cannot restart engines). */
+async function restart(ctx: Ctx, kernels: ClusterKernels): Promise<string> {
+  ctx.requireTrust('Running code');
+  ctx.requireConnected();
+  const n = ctx.model.engines.length;
+  const go = 'Clear Namespaces';
+  const answer = await vscode.window.showWarningMessage(
+    `Engines cannot be restarted through the client protocol. Clear the namespace of all ${n} engines with %reset -f instead?`,
+    { modal: true, detail: 'Every variable and import on the engines is lost, for every notebook and editor using this cluster.' },
+    go,
+  );
+  if (answer !== go) throw new CancelledError();
+  const { runId } = await ctx.request(ExecuteRequest, { code: '%reset -f', targets: 'all', silent: true });
+  ctx.output.ignoreRun(runId);
+  const result = await ctx.request(WaitRequest, { runId });
+  if (result.state !== 'done') throw new UserError(`%reset -f ended ${result.state} on some engines: see the Tasks view.`);
+  kernels.resetOrder();
+  const message = `Cleared the namespace of all ${n} engines with %reset -f (the engines were not restarted).`;
+  void vscode.window.showInformationMessage(message);
+  return message;
+}
+
+export function registerCellCommands(ctx: Ctx, kernels: ClusterKernels): void {
+  const bar = new CellStatusBar(ctx, kernels);
+  ctx.extension.subscriptions.push(
+    bar,
+    vscode.notebooks.registerNotebookCellStatusBarItemProvider('jupyter-notebook', bar),
+    vscode.notebooks.registerNotebookCellStatusBarItemProvider('interactive', bar),
+    kernels.onDidChangeSelection(() => bar.refresh()),
+    vscode.workspace.onDidChangeNotebookDocument(() => bar.refresh()),
+    vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration('ipyparallel.defaultTargets') && bar.refresh()),
+  );
+  registerCommand(ctx, Commands.pickCellTargets, (cell?: unknown, targets?: Targets | 'default') => pickCellTargets(ctx, activeCell(cell), targets));
+  registerCommand(ctx, Commands.toggleCellOutputFolding, async (cell?: unknown) => {
+    await toggleFolding(kernels, activeCell(cell));
+    bar.refresh();
+  });
+  registerCommand(ctx, Commands.restartNotebookKernel, () => restart(ctx, kernels));
+}
