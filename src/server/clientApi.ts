@@ -31,6 +31,7 @@ export type ClusterClientLike = Pick<
   | 'abort'
   | 'interrupt'
   | 'resubmit'
+  | 'reattach'
   | 'purge'
   | 'historyTasks'
   | 'queueStatus'

@@ -12,6 +12,7 @@ import { listClusters as listClusterInfos } from './clusters';
 import { invalidParams, toResponseError, unknownRun } from './errors';
 import type { RequestHost } from './host';
 import * as parse from './params';
+import { reattachRuns } from './reattach';
 import { connect, purgeWhenRecorded } from './session';
 import { toEngines, toFoundCluster, toTaskSummary } from './toWire';
 
@@ -151,4 +152,5 @@ export function registerRequests(c: Connection, h: RequestHost): void {
   c.onRequest(P.QueueStatusRequest, guarded0(() => h.requireClient().queueStatus(timeout(h))));
   c.onRequest(P.HistoryRequest, guarded((p) => history(h, parse.parseHistoryParams(p))));
   c.onRequest(P.ShutdownRequest, guarded0(() => shutdown(h)));
+  c.onRequest(P.ReattachRequest, guarded((p) => reattachRuns(h, parse.parseReattachParams(p))));
 }
