@@ -66,6 +66,11 @@ export interface ConnectResult {
   security: SecurityPosture;
   /** Non-fatal problems with the connection file (loose permissions, unsigned cluster). */
   warnings: string[];
+  /**
+   * The same for every connection to this cluster (its connection file, the controller's location,
+   * interface and SSH gateway; never the key): what an editor keys the runs it keeps for ipp/reattach by.
+   */
+  clusterKey?: string;
 }
 export const ConnectRequest = new RequestType<ConnectParams, ConnectResult, void>('ipp/connect');
 export const DisconnectRequest = new RequestType0<null, void>('ipp/disconnect');
