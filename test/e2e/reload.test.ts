@@ -72,13 +72,20 @@ async function openContainer(w: Workbench): Promise<void> {
 
 async function openDoc(w: Workbench): Promise<void> {
   const tab = w.page.locator(`.editor-group-container .tab[aria-label^="${DOC}"]`);
-  if (!(await tab.isVisible())) {
+  // Quick Open finds a new file only once the workspace is searched, which takes long on a loaded machine:
+  // ask again (a fresh query) until it lists the file.
+  for (let attempt = 1; !(await tab.isVisible()); attempt++) {
+    await w.page.keyboard.press('Escape');
     await w.page.keyboard.press('Control+P');
     const input = w.page.locator('.quick-input-widget .quick-input-box input.input');
     await input.waitFor({ state: 'visible', timeout: 10_000 });
     await input.fill(DOC);
-    await w.page.locator(`.quick-input-widget .quick-input-list .monaco-list-row[aria-label^="${DOC}"]`).first().click({ timeout: 30_000 });
-    await tab.waitFor({ state: 'visible', timeout: 20_000 });
+    try {
+      await w.page.locator(`.quick-input-widget .quick-input-list .monaco-list-row[aria-label^="${DOC}"]`).first().click({ timeout: 20_000 });
+      await tab.waitFor({ state: 'visible', timeout: 20_000 });
+    } catch (e) {
+      if (attempt === 4) throw e;
+    }
   }
   await tab.click();
   await w.page.locator('.editor-group-container .monaco-editor .view-lines').first().click();
@@ -135,7 +142,8 @@ test('runs come back after a window reload: a running one is followed to its end
     await long.waitFor({ state: 'visible', timeout: 90_000 });
     await long.locator('.label-description', { hasText: '2/2 done' }).waitFor({ state: 'visible', timeout: 60_000 });
     await long.locator('.codicon-pass').first().waitFor({ state: 'visible', timeout: 10_000 });
-    const text = await w.waitForOutput(Channels.output, /\[stdout:0\] slept-and-done[^]*\[stdout:1\] slept-and-done|\[stdout:1\] slept-and-done[^]*\[stdout:0\] slept-and-done/, 60_000);
+    // Both engines printed the same line: %px style groups them ([stdout:0,1]).
+    const text = await w.waitForOutput(Channels.output, /\[stdout:0[,-]1\] slept-and-done|\[stdout:0\] slept-and-done[^]*\[stdout:1\] slept-and-done/, 60_000);
     assert.ok(Date.now() - started >= 10_000, 'the run took its 10 s');
     assert.match(text, /boom-before-reload/, 'the failed run came back with its error output');
 
