@@ -87,8 +87,9 @@ async function openDoc(w: Workbench): Promise<void> {
       if (attempt === 4) throw e;
     }
   }
-  await tab.click();
-  await w.page.locator('.editor-group-container .monaco-editor .view-lines').first().click();
+  await tab.click({ timeout: 30_000 });
+  // The editor may still be laying out while the machine is loaded: wait longer for it to be stable.
+  await w.page.locator('.editor-group-container .monaco-editor .view-lines').first().click({ timeout: 30_000 });
 }
 
 async function runLines(w: Workbench, first: number, last: number): Promise<void> {
