@@ -20,6 +20,7 @@ import {
   EnginesRequest,
   HistoryRequest,
   OutputNotification,
+  ReattachRequest,
   StateChangedNotification,
   StatusChangedNotification,
   StatusRequest,
@@ -38,10 +39,12 @@ import { connectParamsFromSettings, requestDeadlineMs, sshOptionsFromSettings } 
 import { describeError, isResponseError, UserError } from './errors';
 import { Channels, ContextKeys, Views } from './ids';
 import type { LocalCluster } from './localCluster';
+import { KeptRuns } from './keptRuns';
 import { ClusterModel } from './model';
 import { OutputRouter } from './notebook/router';
 import { RunOutput } from './output/outputChannel';
 import { RestartPolicy } from './restartPolicy';
+import { RunStore } from './runStore';
 import { StatusBar } from './statusBar';
 import { EnginesTree } from './views/enginesTree';
 import type { EngineNode, TasksTreeNode } from './views/nodes';
@@ -62,6 +65,8 @@ export class Ctx implements vscode.Disposable {
   readonly enginesView: vscode.TreeView<EngineNode>;
   readonly tasksView: vscode.TreeView<TasksTreeNode>;
   readonly statusBar: StatusBar;
+  /** Runs kept in workspace state, re-attached after a reload, a server restart or a reconnect. */
+  readonly keptRuns: KeptRuns;
   readonly #policy = new RestartPolicy();
   readonly #contextValues = new Map<string, unknown>();
   readonly #shownNotices = new ShownNotices();
@@ -80,6 +85,12 @@ export class Ctx implements vscode.Disposable {
     const subs = extension.subscriptions;
     this.log = vscode.window.createOutputChannel(Channels.log, { log: true });
     this.output = new RunOutput(this.model, this.log, () => this.config.settings.outputSurface);
+    this.keptRuns = new KeptRuns({
+      store: new RunStore(extension.workspaceState),
+      model: this.model,
+      reattach: (p) => this.request(ReattachRequest, p),
+      log: this.log,
+    });
     this.enginesTree = new EnginesTree(this.model);
     this.tasksTree = new TasksTree(this.model, () => this.request(HistoryRequest, { limit: 200 }));
     this.enginesView = vscode.window.createTreeView(Views.engines, { treeDataProvider: this.enginesTree, canSelectMany: true });
@@ -249,6 +260,11 @@ export class Ctx implements vscode.Disposable {
     void warnSecurity(this.log, this.#shownNotices, result.connectionFile, result.security, result.warnings);
     this.log.info(`connected to ${result.connectionFile}: ${result.engines.length} engines, ${result.security.signed ? 'signed' : 'UNSIGNED'}`);
     await this.refreshSnapshot();
+    try {
+      await this.keptRuns.connected(result.clusterKey);
+    } catch (e) {
+      this.log.warn(`re-attaching the kept runs: ${describeError(e)}`);
+    }
     return result;
   }
 

@@ -32,6 +32,7 @@ export type ClusterClientLike = Pick<
   | 'abort'
   | 'interrupt'
   | 'resubmit'
+  | 'reattach'
   | 'purge'
   | 'historyTasks'
   | 'queueStatus'

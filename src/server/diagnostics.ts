@@ -8,6 +8,7 @@
 import { DiagnosticSeverity, type Diagnostic } from 'vscode-languageserver/node';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import type { TaskInfo } from '../core/client/types';
+import { codeLines as splitCode, linesHash } from '../core/codeHash';
 import type { RunRecord } from './runs';
 import { cellLineToCodeLine, evalueTail, isInterruption, leadingBlankLines, locateInCell } from './traceback';
 import { message } from '../core/messages';
@@ -101,11 +102,18 @@ function lineText(doc: TextDocument, line: number): string {
 
 /** True when the document still holds the code at the run's line (so a mapped line is still right). */
 export function documentStillMatches(doc: TextDocument, record: RunRecord): boolean {
-  if (record.version === undefined || doc.version === record.version) return true;
-  const codeLines = record.run.code.replace(/\r?\n$/, '').split(/\r?\n/);
   const first = record.line ?? 0;
-  if (first + codeLines.length > doc.lineCount) return false;
-  return codeLines.every((l, i) => lineText(doc, first + i).trim() === l.trim()); // the editor may dedent
+  if (record.codeHash !== undefined) return hashStillMatches(doc, first, record.codeHash, splitCode(record.run.code).length);
+  if (record.version === undefined || doc.version === record.version) return true;
+  const lines = splitCode(record.run.code);
+  if (first + lines.length > doc.lineCount) return false;
+  return lines.every((l, i) => lineText(doc, first + i).trim() === l.trim()); // the editor may dedent
+}
+
+/** A re-attached run's check: the document's `count` lines at `first` hash as the code did when it was sent. */
+function hashStillMatches(doc: TextDocument, first: number, hash: string, count: number): boolean {
+  if (first + count > doc.lineCount) return false;
+  return linesHash(Array.from({ length: count }, (_, i) => lineText(doc, first + i))) === hash;
 }
 
 export class DiagnosticsManager {

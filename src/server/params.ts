@@ -14,6 +14,8 @@ import type {
   ClustersParams,
   ListClustersParams,
   PurgeParams,
+  ReattachParams,
+  ReattachRun,
   TaskSelection,
   TasksParams,
   WaitParams,
@@ -189,4 +191,29 @@ export function parsePurgeParams(params: unknown): PurgeParams {
 
 export function parseHistoryParams(params: unknown): HistoryParams {
   return { limit: optionalInt(object(params), 'limit', 1) };
+}
+
+/** Runs one ipp/reattach may name. */
+export const MAX_REATTACH_RUNS = 1000;
+
+function parseReattachRun(v: unknown, i: number): ReattachRun {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw invalidParams(`runs[${i}]`, 'must be an object');
+  const p = v as Fields;
+  const msgIds = optionalStrings(p, 'msgIds');
+  if (!msgIds?.length) throw invalidParams(`runs[${i}].msgIds`, 'must be a non-empty list of msg_ids');
+  const run: ReattachRun = { msgIds, targets: targets(p.targets) };
+  for (const field of ['title', 'code', 'uri', 'created', 'codeHash'] as const) {
+    const value = optionalString(p, field);
+    if (value !== undefined) run[field] = value;
+  }
+  const line = optionalInt(p, 'line');
+  if (line !== undefined) run.line = line;
+  return run;
+}
+
+export function parseReattachParams(params: unknown): ReattachParams {
+  const runs = object(params).runs;
+  if (!Array.isArray(runs)) throw invalidParams('runs', 'must be a list of runs');
+  if (runs.length > MAX_REATTACH_RUNS) throw invalidParams('runs', `names more than ${MAX_REATTACH_RUNS} runs`);
+  return { runs: runs.map(parseReattachRun) };
 }

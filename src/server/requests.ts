@@ -13,6 +13,7 @@ import { listClusters as listClusterInfos } from './clusters';
 import { invalidParams, toResponseError, unknownRun } from './errors';
 import type { RequestHost } from './host';
 import * as parse from './params';
+import { reattachRuns } from './reattach';
 import { connect, purgeWhenRecorded } from './session';
 import { toEngines, toFoundCluster, toTaskSummary } from './toWire';
 import { message } from '../core/messages';
@@ -161,4 +162,5 @@ export function registerRequests(c: Connection, h: RequestHost): void {
   c.onRequest(P.QueueStatusRequest, guarded0(() => h.requireClient().queueStatus(timeout(h))));
   c.onRequest(P.HistoryRequest, guarded((p) => history(h, parse.parseHistoryParams(p))));
   c.onRequest(P.ShutdownRequest, guarded0(() => shutdown(h)));
+  c.onRequest(P.ReattachRequest, guarded((p) => reattachRuns(h, parse.parseReattachParams(p))));
 }

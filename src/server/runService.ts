@@ -5,7 +5,7 @@
  * and the server call these methods; none of them touches the table, the batcher or hover directly.
  */
 import { isTerminal, type Run, type TaskInfo } from '../core/client/types';
-import type { RunIntro, RunSummary, TaskSelection, WaitResult } from '../shared/protocol';
+import type { OutputParamsItem, RunIntro, RunSummary, TaskSelection, WaitResult } from '../shared/protocol';
 import type { ClusterClientLike } from './clientApi';
 import { unknownRun } from './errors';
 import { RunsTable, runTitle, type RunRecord } from './runs';
@@ -14,7 +14,7 @@ export interface RunServiceDeps {
   client(): ClusterClientLike | undefined;
   /** The open document's version, to place diagnostics on the text that ran. */
   documentVersion(uri: string): number | undefined;
-  notify: { runChanged(runId: string): void; runRemoved(runId: string): void };
+  notify: { runChanged(runId: string): void; runRemoved(runId: string): void; output?(item: OutputParamsItem): void };
   diagnostics: { runFinished(record: RunRecord, tasks: readonly TaskInfo[]): void; clearAll(): void };
   hover: { invalidate(): void };
 }
@@ -40,6 +40,29 @@ export class RunService {
     this.#table.add(run, { uri: where.uri, line: where.uri !== undefined ? (where.line ?? 0) : where.line, version });
     this.valuesChanged();
     this.#deps.notify.runChanged(run.id);
+  }
+
+  /**
+   * Tracks a run re-attached to by msg_id (ipp/reattach): announces it, sends the output its tasks already
+   * have (the hub's, which arrived before the run was in the table) and, when it has finished, reports it
+   * to diagnostics (which check the document against `codeHash`).
+   */
+  addReattached(run: Run, where: { uri?: string; line?: number; codeHash?: string }): RunRecord {
+    const line = where.uri !== undefined ? (where.line ?? 0) : where.line;
+    const record = this.#table.add(run, { uri: where.uri, line, reattached: true, codeHash: where.codeHash });
+    this.#deps.notify.runChanged(run.id);
+    for (const task of this.#table.allTasks(record)) {
+      for (const output of task.outputs) {
+        const intro = this.introduce(run.id);
+        this.#deps.notify.output?.({ runId: run.id, msgId: task.msgId, engineId: task.engineId, output, ...(intro && { run: intro }) });
+      }
+    }
+    const tasks = this.#table.effectiveTasks(record);
+    if (tasks.every((t) => isTerminal(t.state))) {
+      record.reported = true;
+      this.#deps.diagnostics.runFinished(record, tasks);
+    }
+    return record;
   }
 
   /** Adds the tasks ipp/resubmit created (old msg_id -> new) to their runs. */

@@ -22,6 +22,10 @@ export interface RunRecord {
   reported?: boolean;
   /** Set once the run's title and targets went out with its first output (ipp/output's `run`). */
   introduced?: boolean;
+  /** Tracked again through ipp/reattach (an earlier session submitted it). */
+  reattached?: boolean;
+  /** codeHash of the code as submitted (ipp/reattach): the document must still hash the same at `line`. */
+  codeHash?: string;
 }
 
 const TITLE_MAX = 200;
@@ -55,7 +59,7 @@ export class RunsTable {
 
   constructor(private readonly client: () => ClusterClientLike | undefined) {}
 
-  add(run: Run, where: { uri?: string; line?: number; version?: number }): RunRecord {
+  add(run: Run, where: { uri?: string; line?: number; version?: number; reattached?: boolean; codeHash?: string }): RunRecord {
     const record: RunRecord = { run, ...where, resubmitted: [] };
     this.#runs.set(run.id, record);
     for (const id of run.msgIds) this.#taskToRun.set(id, run.id);
@@ -163,6 +167,7 @@ export class RunsTable {
       state,
       elapsedMs: Math.max(0, end - created),
       tasks: all.map(toTaskSummary),
+      ...(record.reattached && { reattached: true }),
     };
   }
 

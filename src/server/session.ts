@@ -48,7 +48,16 @@ function connectResult(client: ClusterClientLike, file: string, fileWarnings?: s
     engines: toEngines(client.engines()),
     security: security ? toSecurity(security) : NO_SECURITY,
     warnings: fileWarnings ?? client.connectionInfo?.warnings ?? [],
+    clusterKey: clusterKey(file, client.connectionInfo),
   };
+}
+
+/**
+ * Names the cluster across sessions (for ipp/reattach): the connection file (it holds the profile and the
+ * cluster id) and where the controller is (its location, its interface, its SSH gateway). Never the key.
+ */
+export function clusterKey(file: string, info: { location: string; ip: string; ssh: string } | undefined): string {
+  return JSON.stringify([file, info?.location ?? '', info?.ip ?? '', info?.ssh ?? '']);
 }
 
 /** True for the hub's refusal to purge a task whose reply it has not recorded yet. */

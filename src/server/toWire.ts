@@ -28,6 +28,7 @@ const TASK_OPTIONAL = [
   'userExpressions',
   'resubmittedAs',
   'resubmittedFrom',
+  'reattached',
   'foreign',
   'data',
   'progress',

@@ -66,6 +66,11 @@ export interface ConnectResult {
   security: SecurityPosture;
   /** Non-fatal problems with the connection file (loose permissions, unsigned cluster). */
   warnings: string[];
+  /**
+   * The same for every connection to this cluster (its connection file, the controller's location,
+   * interface and SSH gateway; never the key): what an editor keys the runs it keeps for ipp/reattach by.
+   */
+  clusterKey?: string;
 }
 export const ConnectRequest = new RequestType<ConnectParams, ConnectResult, void>('ipp/connect');
 export const DisconnectRequest = new RequestType0<null, void>('ipp/disconnect');
@@ -105,6 +110,8 @@ export interface RunSummary {
   /** ms from creation to the last task's completion (or to now while running). */
   elapsedMs: number;
   tasks: TaskSummary[];
+  /** Set on runs tracked again through ipp/reattach. */
+  reattached?: boolean;
 }
 export interface TasksParams {
   /** Only this run. */
@@ -221,6 +228,45 @@ export interface HistoryParams {
 }
 export const HistoryRequest = new RequestType<HistoryParams, TaskSummary[], void>('ipp/history');
 export const ShutdownRequest = new RequestType0<null, void>('ipp/shutdown');
+
+/** A run an editor kept from an earlier session (a window reloaded, a server restarted, a reconnect). */
+export interface ReattachRun {
+  /** The run's tasks (ExecuteResult.msgIds). */
+  msgIds: string[];
+  targets: Targets;
+  /** Shown while the hub cannot give the code (its records are gone). */
+  title?: string;
+  /** The code, when kept; otherwise the hub's record gives it. */
+  code?: string;
+  uri?: string;
+  /** Zero-based document line of the code's first line. */
+  line?: number;
+  /** When the run was first submitted (ISO). */
+  created?: string;
+  /**
+   * sha256 (hex, first 32 digits) of the code's lines, each trimmed, joined by "\n": diagnostics of a
+   * failed run come back only while the document's lines at `line` still hash the same.
+   */
+  codeHash?: string;
+}
+export interface ReattachParams {
+  runs: ReattachRun[];
+}
+export interface ReattachedRun {
+  /** The run's new id in this server (absent when it could not be re-attached: see `error`). */
+  runId?: string;
+  /** Its state now: finished runs have their final state, running ones go on in ipp/tasksChanged. */
+  state?: TaskState;
+  /** msg_ids the hub has no record of: those tasks are `lost`, with a reason that says so. */
+  unknown: string[];
+  error?: string;
+}
+export interface ReattachResult {
+  /** One per requested run, in the same order. */
+  runs: ReattachedRun[];
+}
+/** Tracks runs of an earlier session again, by msg_id; their output and state follow as for new runs. */
+export const ReattachRequest = new RequestType<ReattachParams, ReattachResult, void>('ipp/reattach');
 
 // ---- requests (server -> client) -----------------------------------------------------------------
 

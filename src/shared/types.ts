@@ -66,6 +66,8 @@ export interface TaskSummary {
   userExpressions?: Record<string, ExpressionValue>;
   resubmittedAs?: string;
   resubmittedFrom?: string;
+  /** True when tracked again through ipp/reattach. */
+  reattached?: boolean;
   /** True when submitted by another client (seen only through the hub's history). */
   foreign?: boolean;
   /** What the task published with `ipyparallel.datapub.publish_data`, merged (later keys win), bounded. */

@@ -13,6 +13,7 @@ import * as exec from './execution';
 import * as hub from './hubOps';
 import { Dispatcher } from './dispatch';
 import { IopubRouter } from './iopubRouter';
+import { reattach, type ReattachResult, type ReattachSpec } from './reattach';
 import { ReplySweep } from './replySweep';
 import { PendingRequests } from './requests';
 import { clampOptionalTimeoutMs, clampTimeoutMs } from '../timeouts';
@@ -58,6 +59,7 @@ export class ClusterClient implements Disposable {
   readonly #tasks: TasksModel;
   readonly #ctx: ClientContext;
   readonly #poller: hub.ResultPoller;
+  readonly #router: IopubRouter;
   readonly #version: VersionProbe | undefined;
 
   readonly #onDidChangeState = new Emitter<{ state: ClientState; error?: Error }>();
@@ -93,6 +95,7 @@ export class ClusterClient implements Disposable {
     this.onDidPublishData = this.#tasks.onDidPublishData;
     const router = new IopubRouter(() => this.#conn.session.id, this.#engines, this.#tasks, (id) => this.#requests.has(id));
     this.#tasks.onAdd = (t) => router.adopt(t.msgId);
+    this.#router = router;
     const dispatcher = new Dispatcher({
       engines: this.#engines,
       tasks: this.#tasks,
@@ -289,6 +292,11 @@ export class ClusterClient implements Disposable {
 
   resubmit(msgIds: string[], options?: RequestOptions): Promise<Record<string, string>> {
     return hub.resubmit(this.#ctx, this.#poller, msgIds, options);
+  }
+
+  /** Tracks tasks of an earlier session again by msg_id (reattach.ts): finished ones from the hub, running ones live. */
+  reattach(spec: ReattachSpec, options?: RequestOptions): Promise<ReattachResult> {
+    return reattach(this.#ctx, { router: this.#router, poller: this.#poller }, spec, options);
   }
 
   purge(msgIds: string[] | 'all', options?: RequestOptions & { engineIds?: number[] }): Promise<void> {

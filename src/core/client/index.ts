@@ -12,3 +12,4 @@ export { ReplySweep, decideSweep, type SweepDecision } from './replySweep';
 export { toCodePoints, toUtf16 } from './execution';
 export { PendingRequests, withDeadline } from './requests';
 export { ConnectionWatcher } from './connectionWatcher';
+export { NO_HUB_RECORD_REASON, MAX_REATTACH_TASKS, type ReattachSpec, type ReattachResult } from './reattach';

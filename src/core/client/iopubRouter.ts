@@ -7,6 +7,8 @@ import type { OutputItem } from './types';
 
 /** Messages of our session that arrived before their task was known (resubmitted tasks), per msg_id. */
 const MAX_ORPHAN_IDS = 256;
+/** Other sessions whose tasks we re-attached to (an earlier window's), most recent kept. */
+const MAX_ADOPTED_SESSIONS = 256;
 
 /**
  * Routes iopub traffic: every engine's status updates the engines model (all clients' traffic counts);
@@ -15,6 +17,8 @@ const MAX_ORPHAN_IDS = 256;
  */
 export class IopubRouter {
   readonly #orphans = new Map<string, Message[]>();
+  /** Sessions of re-attached tasks (reattach.ts): their tracked tasks' traffic is applied like ours. */
+  readonly #adopted = new Set<string>();
 
   constructor(
     private readonly sessionId: () => string,
@@ -29,11 +33,12 @@ export class IopubRouter {
     const content = msg.content;
     if (type === 'status') this.engines.setStatus(msg.header.session, content.execution_state);
     const parent = msg.parent;
-    if (parent.session !== this.sessionId()) return;
+    const ours = parent.session === this.sessionId();
+    if (!ours && (this.#adopted.size === 0 || !this.#adopted.has(parent.session ?? ''))) return;
     const msgId = parent.msg_id;
     if (typeof msgId !== 'string') return;
     if (!this.tasks.get(msgId)) {
-      if (!this.isInternal(msgId)) this.#keepOrphan(msgId, msg);
+      if (ours && !this.isInternal(msgId)) this.#keepOrphan(msgId, msg);
       return;
     }
     this.#apply(msgId, msg);
@@ -47,8 +52,17 @@ export class IopubRouter {
     for (const m of early) this.#apply(msgId, m);
   }
 
+  /** Applies the iopub traffic of another session's tracked tasks too (tasks re-attached to by msg_id). */
+  adoptSession(session: string): void {
+    if (session === '' || session === this.sessionId()) return;
+    this.#adopted.delete(session);
+    this.#adopted.add(session);
+    if (this.#adopted.size > MAX_ADOPTED_SESSIONS) this.#adopted.delete(this.#adopted.values().next().value as string);
+  }
+
   clear(): void {
     this.#orphans.clear();
+    this.#adopted.clear();
   }
 
   #apply(msgId: string, msg: Message): void {

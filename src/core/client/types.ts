@@ -73,6 +73,8 @@ export interface TaskInfo {
   /** Set on the old task when it was resubmitted, and on the new one. */
   resubmittedAs?: string;
   resubmittedFrom?: string;
+  /** True when this client re-attached to the task by msg_id (submitted by an earlier session of ours). */
+  reattached?: boolean;
   /** True when submitted by another client (seen only through the hub's history). */
   foreign?: boolean;
   /** What the task published with `ipyparallel.datapub.publish_data`, merged (later keys win), bounded. */

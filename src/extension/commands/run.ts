@@ -120,6 +120,7 @@ export async function runCode(ctx: Ctx, what: CodeToRun, targets: Targets, wait 
   if (tracing) trace('execute-sent');
   const result = await ctx.request(ExecuteRequest, { code: what.code, targets, uri: what.uri, line: what.line });
   ctx.log.info(`run ${result.runId}: ${what.title} on ${formatTargets(targets)} (${result.msgIds.length} tasks)`);
+  ctx.keptRuns.keep({ ...what, targets }, result).catch((e: Error) => ctx.log.warn(`run ${result.runId} not kept for a reload: ${e.message}`));
   ctx.output.reveal();
   const tracked = trackRun(ctx, result.runId, what.title);
   if (wait) await tracked;

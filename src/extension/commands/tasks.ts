@@ -64,7 +64,9 @@ export function registerTaskCommands(ctx: Ctx): void {
   });
   registerCommand(ctx, Commands.purgeResults, async () => {
     await confirmPurgeIfUntrusted(vscode.l10n.t('every finished result'));
+    const finished = ctx.keptRuns.finishedMsgIds();
     const r = await ctx.request(PurgeRequest, { all: true });
+    await ctx.keptRuns.forget(finished);
     ctx.tasksTree.reloadHistory();
     vscode.window.setStatusBarMessage(vscode.l10n.t('IPython Parallel: purged {0}', count(r.purged, 'result')), 4000);
     return r;
@@ -106,7 +108,10 @@ export function registerTaskCommands(ctx: Ctx): void {
   registerCommand(ctx, Commands.purgeTask, async (node?: TasksTreeNode, nodes?: TasksTreeNode[]) => {
     const sel = selectionOf(ctx, node, nodes);
     await confirmPurgeIfUntrusted(vscode.l10n.t('the selected results'));
-    return ctx.request(PurgeRequest, sel);
+    const finished = ctx.keptRuns.finishedMsgIds(sel.runId !== undefined ? [sel.runId] : []);
+    const r = await ctx.request(PurgeRequest, sel);
+    await ctx.keptRuns.forget(finished);
+    return r;
   });
   registerCommand(ctx, Commands.loadHistory, async () => {
     ctx.tasksTree.reloadHistory();

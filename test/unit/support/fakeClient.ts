@@ -7,7 +7,7 @@ import type { ClientState, ClusterVersion, EngineInfo, ExpressionValue, OutputIt
 import type { ClientFactoryOptions, ClusterClientLike } from '../../../src/server/clientApi';
 import { emptyDropped } from '../../../src/core/transport/dropCounter';
 
-type Method = 'connect' | 'disconnect' | 'wait' | 'abort' | 'interrupt' | 'resubmit' | 'purge' | 'historyTasks' | 'queueStatus' | 'shutdown';
+type Method = 'connect' | 'disconnect' | 'wait' | 'abort' | 'interrupt' | 'resubmit' | 'reattach' | 'purge' | 'historyTasks' | 'queueStatus' | 'shutdown';
 
 export class FakeClient implements ClusterClientLike {
   state: ClientState = 'disconnected';
@@ -159,6 +159,22 @@ export class FakeClient implements ClusterClientLike {
         out[id] = msgId;
       }
       return out;
+    });
+  }
+  /** The hub's records that reattach() finds (a test fills it); other msg_ids are unknown to the "hub". */
+  readonly hubRecords = new Map<string, TaskInfo>();
+  reattach(spec: { msgIds: string[]; targets: Run['targets']; code?: string; title?: string; created?: string }, options?: unknown) {
+    return this.#call('reattach', [spec, options], () => {
+      const found = spec.msgIds.flatMap((id) => this.hubRecords.get(id) ?? []);
+      const code = spec.code ?? found[0]?.code ?? spec.title ?? '';
+      const run: Run = { id: `run-${++this.#n}`, code, targets: spec.targets, msgIds: [...spec.msgIds], created: spec.created ?? new Date().toISOString() };
+      const unknown = spec.msgIds.filter((id) => !this.hubRecords.has(id));
+      for (const t of found) this.#tasks.set(t.msgId, { ...t, runId: run.id, reattached: true });
+      for (const msgId of unknown) {
+        this.#tasks.set(msgId, { msgId, runId: run.id, queue: 'mux', state: 'lost', reason: 'no record', code, submitted: run.created, outputs: [], reattached: true });
+      }
+      this.#runs.set(run.id, run);
+      return { run, unknown };
     });
   }
   purge(msgIds: string[] | 'all', options?: unknown): Promise<void> {
