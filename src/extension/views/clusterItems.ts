@@ -23,6 +23,7 @@ const STATE_ICONS: Record<ClusterRecordState, IconDescriptor> = {
   stale: { id: 'warning', color: 'charts.yellow' },
 };
 const CONNECTED_ICON: IconDescriptor = { id: 'vm-connect', color: 'charts.green' };
+const LOST_ICON: IconDescriptor = { id: 'vm-active', color: 'charts.orange' };
 
 const STATE_TEXT: Record<ClusterRecordState, string> = {
   running: 'running',
@@ -30,13 +31,28 @@ const STATE_TEXT: Record<ClusterRecordState, string> = {
   stale: 'stale: its files remain but its processes are gone',
 };
 
-export function clusterIcon(c: Pick<ClusterInfo, 'state' | 'connected'>): IconDescriptor {
+/** Engines of a running cluster whose process died (0 when none, or not running). */
+export function lostOf(c: Pick<ClusterInfo, 'state' | 'lostEngines'>): number {
+  return c.state === 'running' ? (c.lostEngines ?? 0) : 0;
+}
+
+export function clusterIcon(c: Pick<ClusterInfo, 'state' | 'connected' | 'lostEngines'>): IconDescriptor {
+  if (lostOf(c) > 0) return LOST_ICON;
   return c.connected ? CONNECTED_ICON : STATE_ICONS[c.state];
 }
 
-export function clusterContext(c: Pick<ClusterInfo, 'state' | 'connected'>): string {
-  if (c.state === 'running') return c.connected ? TreeItemContexts.clusterConnected : TreeItemContexts.clusterRunning;
-  return c.state === 'stale' ? TreeItemContexts.clusterStale : TreeItemContexts.clusterStopped;
+/** `cluster.running[.connected][.lost]`, `cluster.stale`, `cluster.stopped`: the menus key on it. */
+export function clusterContext(c: Pick<ClusterInfo, 'state' | 'connected' | 'lostEngines'>): string {
+  if (c.state !== 'running') return c.state === 'stale' ? TreeItemContexts.clusterStale : TreeItemContexts.clusterStopped;
+  const base = c.connected ? TreeItemContexts.clusterConnected : TreeItemContexts.clusterRunning;
+  return lostOf(c) > 0 ? base + TreeItemContexts.clusterLostSuffix : base;
+}
+
+/** `4 engines`, or `2 of 4 engines lost` when some died. */
+function enginesText(c: Pick<ClusterInfo, 'state' | 'engineCount' | 'lostEngines'>): string {
+  const lost = lostOf(c);
+  if (lost > 0) return `${lost} of ${c.engineCount} engine${c.engineCount === 1 ? '' : 's'} lost`;
+  return c.engineCount ? `${c.engineCount} engine${c.engineCount === 1 ? '' : 's'}` : '';
 }
 
 const pad = (n: number) => String(n).padStart(2, '0');
@@ -59,6 +75,8 @@ function clusterTooltip(c: ClusterInfo): string {
   if (c.connectionFile) lines.push(`connection file ${c.connectionFile}`);
   if (c.pids.length) lines.push(`processes ${c.pids.join(', ')} (${c.livePids.length ? `running: ${c.livePids.join(', ')}` : 'none running'})`);
   if (c.jobIds.length) lines.push(`batch jobs ${c.jobIds.join(', ')}`);
+  const lost = lostOf(c);
+  if (lost > 0) lines.push(`${lost} engine${lost === 1 ? '' : 's'} died: Restart Engines starts ${lost === 1 ? 'a new one' : 'new ones'} in this cluster`);
   if (c.python) lines.push(`python ${c.python}`);
   return lines.join('\n');
 }
@@ -66,7 +84,7 @@ function clusterTooltip(c: ClusterInfo): string {
 export function clusterItem(c: ClusterInfo, now: number): ItemDescriptor {
   const parts = [
     c.connected ? 'connected' : c.state === 'running' ? '' : c.state,
-    c.engineCount ? `${c.engineCount} engine${c.engineCount === 1 ? '' : 's'}` : '',
+    enginesText(c),
     c.launcher === 'other' ? '' : c.launcher,
     c.startTime !== undefined ? `started ${formatStartTime(c.startTime, now)}` : '',
   ];
