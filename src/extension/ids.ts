@@ -54,6 +54,7 @@ export const Commands = {
   connectCluster: 'ipyparallel.connectCluster',
   disconnectCluster: 'ipyparallel.disconnectCluster',
   addEngines: 'ipyparallel.addEngines',
+  restartEngines: 'ipyparallel.restartEngines',
   openClusterLog: 'ipyparallel.openClusterLog',
   copyConnectionSnippet: 'ipyparallel.copyConnectionSnippet',
   removeStaleCluster: 'ipyparallel.removeStaleCluster',
@@ -116,6 +117,8 @@ export const TreeItemContexts = {
   clusterConnected: 'cluster.running.connected',
   clusterStopped: 'cluster.stopped',
   clusterStale: 'cluster.stale',
+  /** Appended to a running cluster's context when some of its engines died (Restart Engines shows). */
+  clusterLostSuffix: '.lost',
 } as const;
 
 /** Names of the output channels. */

@@ -107,6 +107,38 @@ export function addEnginesArgs(c: ClusterRef, n: number): string[] {
   return ['-c', ADD_ENGINES, c.profileDir, c.clusterId, String(n)];
 }
 
+/**
+ * Replaces engines that died: Cluster.from_file drops the engines whose process is gone from its state
+ * (7.1 and 9.x raise NotRunning for them) and rewrites the record without them; then as many new engines
+ * as the record is short of `want` start with the cluster's own engine launcher. Prints
+ * `{"live": <engines left>, "started": <new engines>}`.
+ */
+const RESTART_ENGINES = [
+  'import sys, json, ipyparallel as ipp',
+  'c = ipp.Cluster.from_file(profile_dir=sys.argv[1], cluster_id=sys.argv[2])',
+  'live = sum(getattr(s, "n", 0) or 0 for s in c.engines.values())',
+  'c.update_cluster_file()',
+  'n = int(sys.argv[3]) - live',
+  'if n > 0: c.start_engines_sync(n)',
+  'print(json.dumps({"live": live, "started": max(n, 0)}))',
+].join('\n');
+
+/** Starts new engines for those of a running cluster that died, up to `want` engines in all. */
+export function restartEnginesArgs(c: ClusterRef, want: number): string[] {
+  if (!Number.isInteger(want) || want < 1) throw new Error(`${want} is not a number of engines (a whole number from 1)`);
+  return ['-c', RESTART_ENGINES, c.profileDir, c.clusterId, String(want)];
+}
+
+/** What the restart printed (its last line), or undefined when it printed no result. */
+export function restartResult(stdout: string): { live: number; started: number } | undefined {
+  try {
+    const r = JSON.parse(stdout.trim().split('\n').pop() ?? '');
+    return Number.isInteger(r?.live) && Number.isInteger(r?.started) ? { live: r.live, started: r.started } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** A Python string literal for `s`: single-quoted when plain, else a JSON string (also valid Python). */
 export function pyString(s: string): string {
   return /^[^'\\\p{Cc}]*$/u.test(s) ? `'${s}'` : JSON.stringify(s);

@@ -15,6 +15,7 @@ import { Emitter } from '../core/event';
 import { gracefulStopSignal, killProcessTree } from '../core/platform';
 import type { Logger } from '../core/log';
 import { connectionFilePath, defaultIpythonDir } from '../core/protocol/discovery';
+import { isPidAlive } from '../core/protocol/clusterRecords';
 import { redact } from '../core/redact';
 import { l10n } from './l10n';
 
@@ -59,6 +60,17 @@ function clusterSelector(o: Pick<LocalClusterOptions, 'profile' | 'ipythonDir'> 
   if (o.profile && o.profile !== 'default') args.push(`--profile=${o.profile}`);
   if (o.ipythonDir) args.push(`--ipython-dir=${o.ipythonDir}`);
   return args;
+}
+
+/** The process runs ipyparallel (its command line names it); true where that cannot be read (not Linux). */
+function isIpyparallelProcess(pid: number): boolean {
+  let cmd: string;
+  try {
+    cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {
+    return process.platform !== 'linux';
+  }
+  return /ipyparallel|ipengine|ipcontroller/.test(cmd);
 }
 
 export class LocalCluster {
@@ -164,6 +176,9 @@ export class LocalCluster {
     const pid = this.#child.pid;
     if (pid === undefined || this.#exited) return;
     const exited = new Promise<void>((resolve) => (this.#exited ? resolve() : this.#child.once('exit', () => resolve())));
+    // Engines started into this cluster by another process (Add Engines, Restart Engines) are in the record
+    // but not in ipcluster's memory: it leaves them running. Read them before it removes the record.
+    const recorded = this.#recordedPids();
     if (!this.#askToStop(pid, timeoutMs)) return;
     let timer: NodeJS.Timeout | undefined;
     const timedOut = await Promise.race([
@@ -171,7 +186,7 @@ export class LocalCluster {
       new Promise<boolean>((r) => (timer = setTimeout(() => r(true), timeoutMs))),
     ]);
     clearTimeout(timer);
-    if (!timedOut) return;
+    if (!timedOut) return this.#endLeftovers(recorded, timeoutMs);
     this.log.warn(`ipcluster (pid ${pid}) did not stop within ${timeoutMs} ms: killing it and its processes`);
     const platform = this.how.platform;
     const pids = this.#recordedPids();
@@ -187,6 +202,30 @@ export class LocalCluster {
       }
     }
     await exited;
+  }
+
+  /**
+   * SIGTERM to the recorded engines and controller still running after ipcluster stopped (ipengine stops
+   * cleanly on it), SIGKILL to those left after `timeoutMs`. Only ipyparallel's own processes: a pid is
+   * checked against its command line first (Linux), so a reused pid is never signalled.
+   */
+  async #endLeftovers(pids: number[], timeoutMs: number): Promise<void> {
+    const left = pids.filter((p) => isPidAlive(p) && isIpyparallelProcess(p));
+    if (left.length === 0) return;
+    this.log.info(`ipcluster left processes ${left.join(', ')} of the cluster running (engines started by another process): stopping them`);
+    const signal = (sig: NodeJS.Signals) => {
+      for (const p of left.filter(isPidAlive)) {
+        try {
+          process.kill(p, sig);
+        } catch {
+          // gone meanwhile
+        }
+      }
+    };
+    signal('SIGTERM');
+    const deadline = Date.now() + timeoutMs;
+    while (left.some(isPidAlive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    signal('SIGKILL');
   }
 
   /** SIGINT to ipcluster, or where none can be sent `ipcluster stop` (bounded by timeoutMs); false when ipcluster is gone. */

@@ -41,7 +41,7 @@ for (const signal of ['SIGTERM', 'SIGHUP'] as const) {
     const forced = setTimeout(() => process.exit(128 + (signal === 'SIGTERM' ? 15 : 1)), 2000);
     forced.unref();
     server
-      .closeClient()
+      .closeAll()
       .catch(() => undefined)
       .finally(() => {
         server.dispose();

@@ -115,6 +115,14 @@ export function parseConnectParams(params: unknown): ParsedConnect {
   return { connectionFile, sshServer, ssh };
 }
 
+/** The optional `sessionId` any ipp/* request may carry. */
+export function parseSessionId(params: unknown): string | undefined {
+  if (params === undefined || params === null || typeof params !== 'object' || Array.isArray(params)) return undefined;
+  const id = optionalString(params as Fields, 'sessionId');
+  if (id !== undefined && id.trim() === '') throw invalidParams('sessionId', 'must not be empty');
+  return id;
+}
+
 export function parseListClustersParams(params: unknown): Required<ListClustersParams> {
   return { ipythonDir: optionalString(object(params), 'ipythonDir') || defaultIpythonDir() };
 }

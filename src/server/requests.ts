@@ -15,6 +15,7 @@ import type { RequestHost } from './host';
 import * as parse from './params';
 import { reattachRuns } from './reattach';
 import { connect, purgeWhenRecorded } from './session';
+import type { Sessions } from './sessions';
 import { toEngines, toFoundCluster, toTaskSummary } from './toWire';
 import { message } from '../core/messages';
 
@@ -29,10 +30,13 @@ function guarded<R>(handler: (params: unknown, token: CancellationToken) => Prom
   };
 }
 
-/** The same for requests without params (RequestType0 handlers get only the token). */
-function guarded0<R>(handler: (token: CancellationToken) => Promise<R> | R): (token: CancellationToken) => Promise<R> {
-  const g = guarded((_params, token) => handler(token));
-  return (token) => g(undefined, token);
+/**
+ * The same for the requests without params, which accept `{ sessionId }` all the same: registered by
+ * method name, the handler gets (token) when no params came and (params, token) when some did.
+ */
+function guarded0<R>(handler: (params: unknown, token: CancellationToken) => Promise<R> | R) {
+  const g = guarded(handler);
+  return (...args: unknown[]): Promise<R> => (args.length > 1 ? g(args[0], args[1] as CancellationToken) : g(undefined, args[0] as CancellationToken));
 }
 
 /** An AbortSignal that fires when the request is cancelled. */
@@ -144,23 +148,57 @@ async function shutdown(h: RequestHost): Promise<null> {
   return null;
 }
 
-export function registerRequests(c: Connection, h: RequestHost): void {
-  c.onRequest(P.ConnectRequest, guarded((p, token) => h.serialize(() => connect(h, parse.parseConnectParams(p), signalOf(token))), true));
-  c.onRequest(P.DisconnectRequest, guarded0(() => h.serialize(() => disconnect(h))));
+/** Which session a request is for: the one its params name, else the active one. */
+function at(sessions: Sessions, params: unknown): RequestHost {
+  return sessions.host(parse.parseSessionId(params));
+}
+
+async function connectIn(sessions: Sessions, params: unknown, token: CancellationToken): Promise<P.ConnectResult> {
+  const sessionId = parse.parseSessionId(params);
+  const h = sessions.forConnect(sessionId);
+  const result = await h.serialize(() => connect(h, parse.parseConnectParams(params), signalOf(token)));
+  if (sessionId !== undefined) sessions.activate(sessionId);
+  return result;
+}
+
+async function disconnectIn(sessions: Sessions, params: unknown): Promise<null> {
+  const sessionId = parse.parseSessionId(params);
+  const h = at(sessions, params);
+  await h.serialize(() => disconnect(h));
+  if (sessionId !== undefined && sessionId !== P.DEFAULT_SESSION_ID) await sessions.remove(sessionId);
+  return null;
+}
+
+/** Every connected session's connection file (ipp/clusters marks those clusters connected). */
+function clustersOf(sessions: Sessions, params: unknown): P.ClusterInfo[] {
+  return listClusterInfos(sessions.all(), parse.parseClustersParams(params));
+}
+
+export function registerRequests(c: Connection, sessions: Sessions): void {
+  const s = sessions;
+  c.onRequest(P.ConnectRequest, guarded((p, token) => connectIn(s, p, token), true));
+  c.onRequest(P.DisconnectRequest.method, guarded0((p) => disconnectIn(s, p)));
   c.onRequest(P.ListClustersRequest, guarded((p) => listClusters(parse.parseListClustersParams(p).ipythonDir).map(toFoundCluster)));
-  c.onRequest(P.ClustersRequest, guarded((p) => listClusterInfos(h, parse.parseClustersParams(p))));
-  c.onRequest(P.EnginesRequest, guarded0(() => toEngines(h.client()?.engines() ?? [])));
-  c.onRequest(P.TasksRequest, guarded((p) => tasks(h, parse.parseTasksParams(p))));
-  c.onRequest(P.ExecuteRequest, guarded((p, token) => execute(h, parse.parseExecuteParams(p), signalOf(token))));
-  c.onRequest(P.WaitRequest, guarded((p, token) => wait(h, parse.parseWaitParams(p), signalOf(token))));
-  c.onRequest(P.OutputRequest, guarded((p) => h.runs.outputs(h.runs.require(parse.parseRunId(p)))));
-  c.onRequest(P.AbortRequest, guarded((p) => abort(h, parse.parseAbortParams(p))));
-  c.onRequest(P.InterruptRequest, guarded((p) => interrupt(h, parse.parseInterruptParams(p))));
-  c.onRequest(P.ResubmitRequest, guarded((p) => resubmit(h, parse.parseTaskSelection(p))));
-  c.onRequest(P.PurgeRequest, guarded((p) => purge(h, parse.parsePurgeParams(p))));
-  c.onRequest(P.StatusRequest, guarded0(() => h.status()));
-  c.onRequest(P.QueueStatusRequest, guarded0(() => h.requireClient().queueStatus(timeout(h))));
-  c.onRequest(P.HistoryRequest, guarded((p) => history(h, parse.parseHistoryParams(p))));
-  c.onRequest(P.ShutdownRequest, guarded0(() => shutdown(h)));
-  c.onRequest(P.ReattachRequest, guarded((p) => reattachRuns(h, parse.parseReattachParams(p))));
+  c.onRequest(P.ClustersRequest, guarded((p) => clustersOf(s, p)));
+  c.onRequest(P.EnginesRequest.method, guarded0((p) => toEngines(at(s, p).client()?.engines() ?? [])));
+  c.onRequest(P.TasksRequest, guarded((p) => tasks(at(s, p), parse.parseTasksParams(p))));
+  c.onRequest(P.ExecuteRequest, guarded((p, token) => execute(at(s, p), parse.parseExecuteParams(p), signalOf(token))));
+  c.onRequest(P.WaitRequest, guarded((p, token) => wait(at(s, p), parse.parseWaitParams(p), signalOf(token))));
+  c.onRequest(P.OutputRequest, guarded((p) => ((h) => h.runs.outputs(h.runs.require(parse.parseRunId(p))))(at(s, p))));
+  c.onRequest(P.AbortRequest, guarded((p) => abort(at(s, p), parse.parseAbortParams(p))));
+  c.onRequest(P.InterruptRequest, guarded((p) => interrupt(at(s, p), parse.parseInterruptParams(p))));
+  c.onRequest(P.ResubmitRequest, guarded((p) => resubmit(at(s, p), parse.parseTaskSelection(p))));
+  c.onRequest(P.PurgeRequest, guarded((p) => purge(at(s, p), parse.parsePurgeParams(p))));
+  c.onRequest(P.StatusRequest.method, guarded0((p) => at(s, p).status()));
+  c.onRequest(P.QueueStatusRequest.method, guarded0((p) => at(s, p).requireClient().queueStatus(timeout(at(s, p)))));
+  c.onRequest(P.HistoryRequest, guarded((p) => history(at(s, p), parse.parseHistoryParams(p))));
+  c.onRequest(P.ShutdownRequest.method, guarded0((p) => shutdown(at(s, p))));
+  c.onRequest(P.ReattachRequest, guarded((p) => reattachRuns(at(s, p), parse.parseReattachParams(p))));
+  c.onRequest(P.SessionsRequest.method, guarded0(() => s.list()));
+  c.onRequest(P.ActivateSessionRequest, guarded((p) => {
+    const sessionId = parse.parseSessionId(p);
+    if (sessionId === undefined) throw invalidParams('sessionId', 'is required');
+    s.activate(sessionId);
+    return null;
+  }));
 }

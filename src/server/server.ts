@@ -1,5 +1,6 @@
 /**
- * The cluster language server: one per editor window, owning at most one ClusterClient at a time.
+ * The cluster language server: one per editor window. Each session owns at most one ClusterClient at a
+ * time; the server is the default session, and holds the others (sessions.ts: several clusters at once).
  * It forwards the client's model changes as batched ipp/* notifications, keeps the runs table, and serves
  * the LSP features (remote-error diagnostics, hover, completion) for Python documents.
  * The ipp/* request handlers live in requests.ts (they see the server as a RequestHost), the runs in
@@ -30,6 +31,7 @@ import {
   NOTEBOOK_TYPES,
   CONFIRM_REDIRECT_TIMEOUT_MS,
   ConfirmRedirectRequest,
+  DEFAULT_SESSION_ID,
   EnginesChangedNotification,
   OutputNotification,
   StateChangedNotification,
@@ -44,6 +46,7 @@ import {
 } from '../shared/protocol';
 import { registerRequests } from './requests';
 import { RunService } from './runService';
+import { Sessions } from './sessions';
 import { initialSettings, mergeSettings } from './settings';
 import { toEngines, toStatus } from './toWire';
 
@@ -52,13 +55,23 @@ export const SERVER_VERSION = '0.1.0';
 /** How long hover and completion wait for an engine to turn idle after our own previous request. */
 const IDLE_SETTLE_MS = 250;
 
+/** A session other than the default one: its id, and what it shares with the server. */
+export interface SessionOf {
+  sessionId: string;
+  documents: TextDocuments<TextDocument>;
+  settings: ServerSettings;
+}
+
 export class ClusterServer implements FeatureHost, RequestHost {
   readonly runs: RunService;
+  readonly sessionId: string;
   readonly #connection: Connection;
   readonly #createClient: ClientFactory;
-  readonly #documents = new TextDocuments(TextDocument);
-  /** Notebook sync (LSP 3.17): its cells land in #documents, so every feature sees them as documents. */
-  readonly #notebooks = new NotebookDocuments(this.#documents);
+  readonly #documents: TextDocuments<TextDocument>;
+  /** Notebook sync (LSP 3.17), the default server only: its cells land in #documents, so every feature sees them as documents. */
+  readonly #notebooks: NotebookDocuments<TextDocument> | undefined;
+  /** The sessions (the default server only). */
+  readonly #sessions: Sessions | undefined;
   readonly #batcher: NotificationBatcher;
   readonly #diagnostics: DiagnosticsManager;
   readonly #hover: HoverProvider;
@@ -78,22 +91,32 @@ export class ClusterServer implements FeatureHost, RequestHost {
     connection: Connection,
     createClient: ClientFactory,
     readonly logger: Logger,
+    session?: SessionOf,
   ) {
     this.#connection = connection;
     this.#createClient = createClient;
+    this.sessionId = session?.sessionId ?? DEFAULT_SESSION_ID;
+    this.#documents = session?.documents ?? new TextDocuments(TextDocument);
+    if (!session) this.#notebooks = new NotebookDocuments(this.#documents);
+    if (session) this.#settings = session.settings;
+    else this.#sessions = new Sessions(this, (sessionId) => new ClusterServer(connection, createClient, logger, { sessionId, documents: this.#documents, settings: this.#settings }));
+    const tag = this.#tag;
     this.#batcher = new NotificationBatcher(
       {
-        state: (p) => this.#notify(() => connection.sendNotification(StateChangedNotification, p)),
-        engines: (engines) => this.#notify(() => connection.sendNotification(EnginesChangedNotification, { engines })),
-        output: (items) => this.#notify(() => connection.sendNotification(OutputNotification, { items })),
+        state: (p) => this.#notify(() => connection.sendNotification(StateChangedNotification, tag(p))),
+        engines: (engines) => this.#notify(() => connection.sendNotification(EnginesChangedNotification, tag({ engines }))),
+        output: (items) => this.#notify(() => connection.sendNotification(OutputNotification, tag({ items }))),
         data: (msgIds) => this.#sendTaskData(msgIds),
         status: () => this.#pushStatus(),
         tasks: (changed, removed) =>
           this.#notify(() =>
-            connection.sendNotification(TasksChangedNotification, {
-              runs: changed.flatMap((id) => this.runs.summary(id) ?? []),
-              removed,
-            }),
+            connection.sendNotification(
+              TasksChangedNotification,
+              tag({
+                runs: changed.flatMap((id) => this.runs.summary(id) ?? []),
+                removed,
+              }),
+            ),
           ),
       },
       this.#settings.notificationBatchMs,
@@ -103,8 +126,16 @@ export class ClusterServer implements FeatureHost, RequestHost {
       document: (uri) => this.#documents.get(uri),
       publish: (uri, diagnostics: Diagnostic[]) => this.#notify(() => connection.sendDiagnostics({ uri, diagnostics })),
     });
-    this.#hover = new HoverProvider(this);
-    this.#completion = new CompletionProvider(this);
+    // Hover and completion ask the active session's engines.
+    const active = (): FeatureHost => this.#sessions?.active() ?? this;
+    const features: FeatureHost = {
+      logger,
+      settings: () => this.#settings,
+      connectedClient: () => active().connectedClient(),
+      idleEngines: () => active().idleEngines(),
+    };
+    this.#hover = new HoverProvider(features);
+    this.#completion = new CompletionProvider(features);
     this.runs = new RunService({
       client: () => this.#client,
       documentVersion: (uri) => this.#documents.get(uri)?.version,
@@ -148,18 +179,19 @@ export class ClusterServer implements FeatureHost, RequestHost {
     this.#documents.onDidOpen((e) => this.#opened.add(e.document.uri));
     c.onShutdown(async () => {
       this.#batcher.flush();
-      await this.closeClient();
+      await this.closeAll();
     });
     c.onExit(() => this.dispose());
-    registerRequests(c, this);
+    registerRequests(c, this.#sessions ?? new Sessions(this, () => this));
     this.#documents.listen(c);
-    this.#notebooks.listen(c);
+    this.#notebooks?.listen(c);
     c.listen();
   }
 
   applySettings(raw: unknown): void {
     const before = this.#settings;
     this.#settings = mergeSettings(before, raw);
+    for (const s of this.#sessions?.all() ?? []) if (s !== this) (s as ClusterServer).applySettings(raw);
     this.#batcher.setWindow(this.#settings.notificationBatchMs);
     if (before.diagnostics && !this.#settings.diagnostics) this.#diagnostics.clearAll();
     if ((before.hover && !this.#settings.hover) || (before.evaluate && !this.#settings.evaluate)) this.runs.valuesChanged();
@@ -305,7 +337,7 @@ export class ClusterServer implements FeatureHost, RequestHost {
       if (task.progress !== undefined) item.progress = task.progress;
       items.push(item);
     }
-    if (items.length > 0) this.#notify(() => this.#connection.sendNotification(TaskDataNotification, { items }));
+    if (items.length > 0) this.#notify(() => this.#connection.sendNotification(TaskDataNotification, this.#tag({ items })));
   }
 
   async closeClient(): Promise<void> {
@@ -329,7 +361,13 @@ export class ClusterServer implements FeatureHost, RequestHost {
     }
   }
 
+  /** Closes the client of every session (shutdown, SIGTERM). */
+  closeAll(): Promise<void> {
+    return this.#sessions ? this.#sessions.closeAll() : this.closeClient();
+  }
+
   dispose(): void {
+    this.#sessions?.dispose();
     for (const s of this.#clientSubs) s.dispose();
     this.#clientSubs = [];
     this.#client?.dispose();
@@ -359,8 +397,11 @@ export class ClusterServer implements FeatureHost, RequestHost {
     const json = JSON.stringify(status);
     if (json === this.#lastStatus) return;
     this.#lastStatus = json;
-    this.#notify(() => this.#connection.sendNotification(StatusChangedNotification, status));
+    this.#notify(() => this.#connection.sendNotification(StatusChangedNotification, this.#tag(status)));
   }
+
+  /** A notification's params, with this session's id unless it is the default session (whose notifications name none). */
+  readonly #tag = <T extends object>(p: T): T => (this.sessionId === DEFAULT_SESSION_ID ? p : { ...p, sessionId: this.sessionId });
 
   #notify(send: () => Promise<void> | void): void {
     try {

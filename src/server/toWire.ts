@@ -86,6 +86,7 @@ export function toClusterInfo(r: ClusterRecord, connectedFile: string | undefine
     pids: [...r.pids],
     livePids: [...r.livePids],
     jobIds: [...r.jobIds],
+    lostEngines: r.lostEngines,
     logFiles: [...r.outputFiles],
     connected: connectedFile !== undefined && r.connectionFile !== undefined && resolve(r.connectionFile) === resolve(connectedFile),
   };

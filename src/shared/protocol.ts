@@ -43,6 +43,31 @@ export const ErrorCodes = {
   InvalidParams: -32602,
 } as const;
 
+// ---- sessions: several clusters at once ----------------------------------------------------------
+
+/**
+ * Every ipp/* request may carry `sessionId` (in its params object; the requests without params accept
+ * `{ sessionId }`), and every notification of a session other than the default one carries it. One
+ * session per cluster: ipp/connect with a new id opens another session beside the others. Without it a
+ * request goes to the active session (the default one unless ipp/connect or ipp/activateSession chose
+ * another), so a client that uses one cluster never names a session.
+ */
+export interface SessionParams {
+  sessionId?: string;
+}
+/** The session of requests and notifications that name none. */
+export const DEFAULT_SESSION_ID = 'default';
+export interface SessionInfo {
+  sessionId: string;
+  /** Requests without a sessionId go to it; hover and completion ask its engines. */
+  active: boolean;
+  state: ClientState;
+  connectionFile?: string;
+  engines: number;
+}
+export const SessionsRequest = new RequestType0<SessionInfo[], void>('ipp/sessions');
+export const ActivateSessionRequest = new RequestType<{ sessionId: string }, null, void>('ipp/activateSession');
+
 // ---- requests ------------------------------------------------------------------------------------
 
 /** Optional SSH tunnelling for ipp/connect (a connection file's own `ssh` field is used without these). */
@@ -58,7 +83,8 @@ export type ConnectParams = (
   | { connectionFile: string }
   | { profile?: string; clusterId?: string; ipythonDir?: string }
 ) &
-  ConnectSshOptions;
+  ConnectSshOptions &
+  SessionParams;
 export interface ConnectResult {
   state: ClientState;
   connectionFile: string;
@@ -113,7 +139,7 @@ export interface RunSummary {
   /** Set on runs tracked again through ipp/reattach. */
   reattached?: boolean;
 }
-export interface TasksParams {
+export interface TasksParams extends SessionParams {
   /** Only this run. */
   runId?: string;
   /** The newest N runs (default all). */
@@ -121,7 +147,7 @@ export interface TasksParams {
 }
 export const TasksRequest = new RequestType<TasksParams, RunSummary[], void>('ipp/tasks');
 
-export interface ExecuteParams {
+export interface ExecuteParams extends SessionParams {
   code: string;
   targets: Targets;
   uri?: string;
@@ -150,7 +176,7 @@ export interface ExecuteResult {
 }
 export const ExecuteRequest = new RequestType<ExecuteParams, ExecuteResult, void>('ipp/execute');
 
-export interface WaitParams {
+export interface WaitParams extends SessionParams {
   runId: string;
   /** Default 30,000 ms; on timeout the request fails with ErrorCodes.Timeout. */
   timeoutMs?: number;
@@ -171,13 +197,13 @@ export interface WaitResult {
 }
 export const WaitRequest = new RequestType<WaitParams, WaitResult, void>('ipp/wait');
 
-export interface OutputParams {
+export interface OutputParams extends SessionParams {
   runId: string;
 }
 export const OutputRequest = new RequestType<OutputParams, WaitResult, void>('ipp/output');
 
 /** Select tasks by run, by msg_ids, or (neither) all of ours that are not terminal. */
-export interface TaskSelection {
+export interface TaskSelection extends SessionParams {
   runId?: string;
   msgIds?: string[];
 }
@@ -207,7 +233,7 @@ export interface PurgeParams extends TaskSelection {
 export const PurgeRequest = new RequestType<PurgeParams, { purged: number }, void>('ipp/purge');
 
 /** The cluster's state, engine and running-task counts, security, and messages dropped. */
-export interface StatusResult {
+export interface StatusResult extends SessionParams {
   state: ClientState;
   connectionFile?: string;
   engines: number;
@@ -222,7 +248,7 @@ export interface StatusResult {
 export const StatusRequest = new RequestType0<StatusResult, void>('ipp/status');
 export const QueueStatusRequest = new RequestType0<QueueStatus, void>('ipp/queueStatus');
 
-export interface HistoryParams {
+export interface HistoryParams extends SessionParams {
   /** The newest N hub records (default 100). */
   limit?: number;
 }
@@ -290,7 +316,7 @@ export const CONFIRM_REDIRECT_TIMEOUT_MS = 120_000;
 
 // ---- notifications (server -> client), batched within a short window --------------------------
 
-export interface StateChangedParams {
+export interface StateChangedParams extends SessionParams {
   state: ClientState;
   /** Why, when the state changed because of an error. */
   message?: string;
@@ -298,12 +324,12 @@ export interface StateChangedParams {
 }
 export const StateChangedNotification = new NotificationType<StateChangedParams>('ipp/stateChanged');
 
-export interface EnginesChangedParams {
+export interface EnginesChangedParams extends SessionParams {
   engines: EngineInfo[];
 }
 export const EnginesChangedNotification = new NotificationType<EnginesChangedParams>('ipp/enginesChanged');
 
-export interface TasksChangedParams {
+export interface TasksChangedParams extends SessionParams {
   /** Runs that changed since the last notification, in full (without outputs). */
   runs: RunSummary[];
   /** Runs forgotten (purged). */
@@ -328,7 +354,7 @@ export interface OutputParamsItem {
   /** On the first item of each run only: its title and targets. */
   run?: RunIntro;
 }
-export interface OutputNotificationParams {
+export interface OutputNotificationParams extends SessionParams {
   items: OutputParamsItem[];
 }
 export const OutputNotification = new NotificationType<OutputNotificationParams>('ipp/output');

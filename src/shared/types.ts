@@ -144,6 +144,8 @@ export interface ClusterInfo {
   livePids: number[];
   /** Batch job ids of the engine sets (Slurm, PBS, ...). */
   jobIds: string[];
+  /** Engines whose recorded process is gone while the controller runs (absent from older servers: 0). */
+  lostEngines?: number;
   /** The Python running the controller (Linux, while it runs): the one to run `ipcluster stop` with. */
   python?: string;
   /** The controller's and engines' output files the record names. */

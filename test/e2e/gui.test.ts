@@ -7,24 +7,10 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, test, type TestContext } from 'node:test';
-import type { Locator } from 'playwright-core';
-import { CATEGORY, Channels, Commands, EXTENSION_ID } from '../../src/extension/ids';
+import { Channels, Commands } from '../../src/extension/ids';
 import { TestCluster } from '../integration/harness';
-import { readManifest } from '../unit/support/manifest';
-import { REPO, Workbench, waitFor } from './harness';
-
-interface Manifest {
-  contributes: { commands: { command: string; title: string; category?: string }[] };
-}
-// In English: package.json's titles are %key%s into package.nls.json.
-const pkg = readManifest<Manifest>(REPO);
-
-/** "Category: Title" of a contributed command, as the palette shows it. */
-function paletteTitle(id: string): string {
-  const c = pkg.contributes.commands.find((x) => x.command === id);
-  assert.ok(c, `package.json does not contribute ${id}`);
-  return c.category ? `${c.category}: ${c.title}` : c.title;
-}
+import { Workbench, waitFor } from './harness';
+import { clearNotifications, clickMenuItem, openContainer, paletteTitle, parkMouse, settled, statusItem, treeLabels, treeRow, viewPane } from './harness/views';
 
 const DEMO = 'parallel_demo.py';
 // 1-based line numbers below refer to this text.
@@ -116,85 +102,7 @@ function step(name: string, fn: (w: Workbench) => Promise<void>): (t: TestContex
   };
 }
 
-/** The sidebar pane (view) whose header title is `title`. */
-function viewPane(w: Workbench, title: string): Locator {
-  return w.page.locator('.part.sidebar .pane').filter({ has: w.page.locator('.pane-header h3.title', { hasText: new RegExp(`^${title}$`, 'i') }) });
-}
 
-/** Labels of the tree rows shown in a view. */
-async function treeLabels(pane: Locator): Promise<string[]> {
-  return (await pane.locator('.monaco-list-row .label-name').allInnerTexts()).map((s) => s.trim());
-}
-
-/** The tree row of a view whose label is exactly `label`. */
-function treeRow(pane: Locator, label: string): Locator {
-  return pane.locator('.monaco-list-row').filter({ has: pane.page().locator('.label-name', { hasText: new RegExp(`^${escapeRegExp(label)}$`) }) });
-}
-
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
-/** Our status bar item (its id is `<extension id>.<item id>`). */
-function statusItem(w: Workbench): Locator {
-  return w.page.locator(`.part.statusbar [id="${EXTENSION_ID}.ipyparallel.status"]`);
-}
-
-async function clearNotifications(w: Workbench): Promise<void> {
-  await w.runCommand('Notifications: Clear All Notifications');
-  await w.page.locator('.notifications-toasts .notification-toast').first().waitFor({ state: 'hidden', timeout: 10_000 });
-}
-
-/** Open the IPython Parallel container in the side bar (a click on an open container would close it). */
-async function openContainer(w: Workbench): Promise<void> {
-  const item = w.activityBarItem(CATEGORY);
-  await item.waitFor({ state: 'visible', timeout: 60_000 });
-  const li = item.locator('xpath=..');
-  if ((await li.getAttribute('aria-expanded')) !== 'true') await item.click();
-  await viewPane(w, 'Engines').waitFor({ state: 'visible', timeout: 20_000 });
-  await widenSidebar(w, 470);
-}
-
-/** Drag the side bar's edge so that tree rows are not cut short in the screenshots. */
-async function widenSidebar(w: Workbench, width: number): Promise<void> {
-  const box = await w.page.locator('.part.sidebar').boundingBox();
-  if (!box || box.width >= width) return;
-  const x = box.x + box.width;
-  const y = box.y + box.height / 2;
-  await w.page.mouse.move(x, y);
-  await w.page.mouse.down();
-  await w.page.mouse.move(x + (width - box.width) / 2, y);
-  await w.page.mouse.move(box.x + width, y);
-  await w.page.mouse.up();
-}
-
-/**
- * Wait until both engine rows show an idle engine with an empty queue and at least `done` completed
- * requests (the counts come from the 3 s queue probe; hovers also run requests on idle engines).
- */
-async function enginesIdle(w: Workbench, done: number, timeoutMs = 20_000): Promise<void> {
-  const engines = viewPane(w, 'Engines');
-  await waitFor(async () => {
-    const d = await engines.locator('.monaco-list-row .label-description').allInnerTexts();
-    return d.length === 2 && d.every((x) => Number(/^idle · queue 0 · (\d+) done · /.exec(x)?.[1] ?? -1) >= done);
-  }, timeoutMs, `both engines idle with ${done}+ done`);
-}
-
-/** Wait until `el` is visible and its (fade-in) animations have finished, for a clean screenshot. */
-async function settled(el: Locator, timeoutMs = 10_000): Promise<void> {
-  await el.waitFor({ state: 'visible', timeout: timeoutMs });
-  // The tests compile without the DOM lib: describe the little of Element that is used.
-  type Animated = { getAnimations(o: { subtree: boolean }): { finished: Promise<unknown> }[] };
-  await el.evaluate((node, ms) => Promise.race([
-    Promise.all((node as unknown as Animated).getAnimations({ subtree: true }).map((a) => a.finished)),
-    new Promise((resolve) => setTimeout(resolve, ms)),
-  ]), 2_000);
-}
-
-/** Park the mouse where it shows no hover (empty editor space below the text). */
-async function parkMouse(w: Workbench): Promise<void> {
-  await w.page.mouse.move(1000, 500);
-}
 
 async function openDemo(w: Workbench): Promise<void> {
   const tab = w.page.locator(`.editor-group-container .tab[aria-label^="${DEMO}"]`);
@@ -221,6 +129,18 @@ async function selectLines(w: Workbench, first: number, last = first): Promise<v
   await input.waitFor({ state: 'hidden', timeout: 10_000 });
   for (let l = first; l < last; l++) await w.page.keyboard.press('Shift+ArrowDown');
   if (last > first) await w.page.keyboard.press('Shift+End');
+}
+
+/**
+ * Wait until both engine rows show an idle engine with an empty queue and at least `done` completed
+ * requests (the counts come from the 3 s queue probe; hovers also run requests on idle engines).
+ */
+async function enginesIdle(w: Workbench, done: number, timeoutMs = 20_000): Promise<void> {
+  const engines = viewPane(w, 'Engines');
+  await waitFor(async () => {
+    const d = await engines.locator('.monaco-list-row .label-description').allInnerTexts();
+    return d.length === 2 && d.every((x) => Number(/^idle · queue 0 · (\d+) done · /.exec(x)?.[1] ?? -1) >= done);
+  }, timeoutMs, `both engines idle with ${done}+ done`);
 }
 
 const runKey = 'Control+Alt+Enter';
@@ -302,26 +222,6 @@ test('a failing run shows a diagnostic at the line that raised', { timeout: 90_0
   await parkMouse(w);
 }));
 
-/**
- * Clicks an item of the open context menu and waits for the menu to close. A menu that is still opening
- * can swallow a click (seen once in CI: the item stayed highlighted and the menu open), so the click is
- * retried while the menu stays open; a repeated command here (interrupt) is harmless.
- */
-async function clickMenuItem(w: Workbench, label: RegExp): Promise<void> {
-  const menu = w.page.locator('.monaco-menu').first();
-  const item = w.page.locator('.monaco-menu .action-item', { hasText: label }).first();
-  await item.waitFor({ state: 'visible', timeout: 10_000 });
-  for (let attempt = 1; attempt <= 3; attempt++) {
-    try {
-      await item.click({ timeout: 5_000 });
-      await menu.waitFor({ state: 'hidden', timeout: 3_000 });
-      return;
-    } catch (e) {
-      if (await menu.isHidden()) return;
-      if (attempt === 3) throw e;
-    }
-  }
-}
 
 test('a long run is interrupted from the Tasks view and ends well before 60 s', { timeout: 120_000 }, step('interrupt', async (w) => {
   await openDemo(w);

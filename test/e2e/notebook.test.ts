@@ -11,17 +11,9 @@ import { after, before, test, type TestContext } from 'node:test';
 import type { FrameLocator, Locator } from 'playwright-core';
 import { CATEGORY, Commands } from '../../src/extension/ids';
 import { TestCluster } from '../integration/harness';
-import { REPO, Workbench, waitFor } from './harness';
+import { Workbench, waitFor } from './harness';
+import { paletteTitle } from './harness/views';
 
-interface Manifest {
-  contributes: { commands: { command: string; title: string; category?: string }[] };
-}
-const pkg = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8')) as Manifest;
-function paletteTitle(id: string): string {
-  const c = pkg.contributes.commands.find((x) => x.command === id);
-  assert.ok(c, `package.json does not contribute ${id}`);
-  return c.category ? `${c.category}: ${c.title}` : c.title;
-}
 
 const NOTEBOOK = 'parallel_demo.ipynb';
 const PLOT = [

@@ -9,16 +9,10 @@ import { after, before, test, type TestContext } from 'node:test';
 import type { Frame } from 'playwright-core';
 import { CATEGORY, Commands } from '../../src/extension/ids';
 import { TestCluster } from '../integration/harness';
-import { REPO, Workbench, waitFor } from './harness';
+import { Workbench, waitFor } from './harness';
+import { paletteTitle } from './harness/views';
 
-const pkg = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8')) as {
-  contributes: { commands: { command: string; title: string; category?: string }[] };
-};
-const title = (id: string) => {
-  const c = pkg.contributes.commands.find((x) => x.command === id);
-  assert.ok(c, `package.json does not contribute ${id}`);
-  return `${c.category}: ${c.title}`;
-};
+const title = paletteTitle;
 
 const FILE = 'timeline_demo.py';
 const LINES = ['import time; time.sleep(0.5); print("warm-up")', 'import time; time.sleep(3); print("three seconds")', ''];

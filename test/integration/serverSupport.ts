@@ -47,6 +47,8 @@ export class ServerUnderTest {
   readonly engines: EnginesChangedParams[] = [];
   readonly runs: { runs: RunSummary[]; removed: string[] }[] = [];
   readonly outputs: OutputParamsItem[][] = [];
+  /** The sessionId of each ipp/output notification in `outputs` (undefined: the default session). */
+  readonly outputSessions: (string | undefined)[] = [];
   readonly statuses: StatusResult[] = [];
   readonly diagnostics = new Map<string, Diagnostic[][]>();
   /** Count of each notification method, for batching assertions. */
@@ -73,6 +75,7 @@ export class ServerUnderTest {
     connection.onNotification(StatusChangedNotification, record(StatusChangedNotification.method, this.statuses));
     connection.onNotification(OutputNotification, (p) => {
       this.outputs.push(p.items);
+      this.outputSessions.push(p.sessionId);
       this.#bump(OutputNotification.method);
     });
     connection.onNotification(PublishDiagnosticsNotification.type, (p) => {

@@ -9,6 +9,7 @@ import {
   ClusterNotStaleError,
   isPidAlive,
   launcherKind,
+  lostEngines,
   listClusterRecords,
   readRecord,
   removeStaleClusterFiles,
@@ -84,6 +85,18 @@ describe('readRecord: what a captured cluster-<id>.json says', () => {
     assert.equal(r.engineLauncherClass, 'local');
     assert.equal(r.engineCount, 2);
     assert.deepEqual(r.pids, [NINE.controller, ...NINE.engines]);
+  });
+
+  it('lost engines: each dead local engine counts one, a dead mpiexec its whole set, a batch job none', () => {
+    const local = readRecord(json('local-7.1'));
+    assert.deepEqual(local.engineProcesses, LOCAL.engines.map((pid) => ({ pid, engines: 1 })));
+    assert.equal(lostEngines(local, () => true), 0);
+    assert.equal(lostEngines(local, (p) => p !== LOCAL.engines[0]), 1);
+    const mpi = readRecord(json('mpi-7.1'));
+    assert.deepEqual(mpi.engineProcesses, [{ pid: MPI.mpiexec, engines: 2 }]);
+    assert.equal(lostEngines(mpi, (p) => p !== MPI.mpiexec), 2);
+    assert.equal(lostEngines(readRecord(json('slurm-7.1')), () => false), 0);
+    assert.equal(lostEngines(readRecord(json('local-9.2')), (p) => !NINE.engines.includes(p)), 2);
   });
 
   it('MPI and Slurm 9.2 clusters: the same fields as 7.1', () => {

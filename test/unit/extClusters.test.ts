@@ -72,6 +72,17 @@ describe('Clusters view rows', () => {
     assert.deepEqual(stopped.icon, { id: 'vm-outline' });
   });
 
+  it('engines that died: "2 of 4 engines lost", an orange icon, Restart Engines in the menu (connected or not)', () => {
+    const d = clusterItem(info({ lostEngines: 2, launcher: 'local' }), LATER);
+    assert.equal(d.description, '2 of 4 engines lost · local · started 10:42');
+    assert.deepEqual(d.icon, { id: 'vm-active', color: 'charts.orange' });
+    assert.equal(d.contextValue, 'cluster.running.lost');
+    assert.match(d.tooltip!, /2 engines died: Restart Engines starts new ones/);
+    assert.equal(clusterContext({ state: 'running', connected: true, lostEngines: 1 }), 'cluster.running.connected.lost');
+    // Only a running cluster can lose engines (a stale one lost everything).
+    assert.equal(clusterItem(info({ state: 'stale', lostEngines: 2 }), LATER).description, 'stale · 4 engines · mpi · started 10:42');
+  });
+
   it('a cluster that is not running is never "connected" in its menu', () => {
     assert.equal(clusterContext({ state: 'stale', connected: true }), TreeItemContexts.clusterStale);
   });

@@ -42,6 +42,12 @@ export interface ClusterRecord {
   pids: number[];
   /** Those of `pids` alive now (engines can outlive a killed controller). */
   livePids: number[];
+  /**
+   * Engines whose recorded process is gone while the controller runs (engines that died: killed, crashed,
+   * out of memory). Counted from the per-engine pids (local engines) and an engine set's own pid (mpiexec:
+   * its whole set); engines without a pid of their own (batch jobs) are never counted. 0 unless running.
+   */
+  lostEngines: number;
   /** Batch job ids of the engine sets (Slurm, PBS, ...). */
   jobIds: string[];
   /** When the cluster started (ms since the epoch), when it can be told. */
@@ -131,6 +137,8 @@ export interface RecordContents {
   controllerPid?: number;
   pids: number[];
   jobIds: string[];
+  /** The processes engines run in, each with the number of engines it holds (1 for a local engine, n for mpiexec). */
+  engineProcesses: { pid: number; engines: number }[];
   /** The earliest engine set id that is a time stamp (set ids are `<seconds>` or `<seconds>-<i>`), in ms. */
   firstEngineSetTime?: number;
   /** `output_file` of the controller, the engine sets and their engines, in that order, without duplicates. */
@@ -149,20 +157,27 @@ export function readRecord(json: unknown): RecordContents {
   addOutput(controllerState.output_file);
   const pids = controllerPid ? [controllerPid] : [];
   const jobIds: string[] = [];
+  const engineProcesses: { pid: number; engines: number }[] = [];
   let engineCount = 0;
   const setTimes = Object.keys(obj(engines.sets) ?? {}).flatMap((id) => (/^\d{9,11}(?:-\d+)?$/.test(id) ? [Number(id.split('-')[0]) * 1000] : []));
   for (const set of Object.values(obj(engines.sets) ?? {})) {
     const s = obj(set) ?? {};
     const perEngine = Object.values(obj(s.engines) ?? {}).map((e) => obj(e) ?? {});
-    engineCount += typeof s.n === 'number' && s.n > 0 ? s.n : perEngine.length;
+    const setCount = typeof s.n === 'number' && s.n > 0 ? s.n : perEngine.length;
+    engineCount += setCount;
     const setPid = pidOf(s.pid);
     if (setPid) pids.push(setPid);
     addOutput(s.output_file);
+    const before = engineProcesses.length;
     for (const e of perEngine) {
       const p = pidOf(e.pid);
-      if (p) pids.push(p);
+      if (p) {
+        pids.push(p);
+        engineProcesses.push({ pid: p, engines: 1 });
+      }
       addOutput(e.output_file);
     }
+    if (engineProcesses.length === before && setPid) engineProcesses.push({ pid: setPid, engines: setCount });
     if (typeof s.job_id === 'string' && s.job_id) jobIds.push(s.job_id);
   }
   return {
@@ -172,6 +187,7 @@ export function readRecord(json: unknown): RecordContents {
     controllerPid,
     pids: [...new Set(pids)],
     jobIds,
+    engineProcesses,
     firstEngineSetTime: setTimes.length > 0 ? Math.min(...setTimes) : undefined,
     outputFiles: [...new Set(outputFiles)],
   };
@@ -181,6 +197,13 @@ export function readRecord(json: unknown): RecordContents {
 export function stateOf(contents: RecordContents | undefined, alive: (pid: number) => boolean = isPidAlive): ClusterState {
   if (contents?.controllerPid !== undefined && alive(contents.controllerPid)) return 'running';
   return contents && contents.pids.length > 0 ? 'stale' : 'stopped';
+}
+
+/** The engines of the record whose process is gone. */
+export function lostEngines(contents: Pick<RecordContents, 'engineProcesses'> | undefined, alive: (pid: number) => boolean = isPidAlive): number {
+  let n = 0;
+  for (const p of contents?.engineProcesses ?? []) if (!alive(p.pid)) n += p.engines;
+  return n;
 }
 
 const MAX_RECORD_BYTES = 1024 * 1024;
@@ -258,6 +281,7 @@ export function readClusterRecord(profileDir: string, clusterId: string, profile
     controllerPid: contents?.controllerPid,
     pids: contents?.pids ?? [],
     livePids: (contents?.pids ?? []).filter((p) => alive(p)),
+    lostEngines: state === 'running' ? lostEngines(contents, alive) : 0,
     jobIds: contents?.jobIds ?? [],
     // The record is written when the controller starts and rewritten in place; engine sets start ~1 s later.
     startTime: idTime(clusterId) ?? (times.length > 0 ? Math.min(...times) : undefined) ?? (connectionFile ? fileTime(connectionFile) : undefined),

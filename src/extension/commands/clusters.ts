@@ -11,8 +11,8 @@ import { ClustersRequest, type ClusterInfo, type ClustersParams } from '../../sh
 import { asDisposable, type Ctx } from '../ctx';
 import { CancelledError, UserError } from '../errors';
 import { Commands, Views } from '../ids';
-import { addEnginesArgs, connectionSnippet, runPython, stopArgs, tail } from '../ipcluster';
-import { clusterKey, clusterLabel, type ClusterNode } from '../views/clusterItems';
+import { addEnginesArgs, connectionSnippet, restartEnginesArgs, restartResult, runPython, stopArgs, tail } from '../ipcluster';
+import { clusterKey, clusterLabel, lostOf, type ClusterNode } from '../views/clusterItems';
 import { ClustersTree, clustersParams } from '../views/clustersTree';
 import { findPython } from './clusterPython';
 import { connectWithProgress } from './connection';
@@ -104,6 +104,27 @@ async function addEngines(ctx: Ctx, tree: ClustersTree, c: ClusterInfo, n?: numb
   return count;
 }
 
+/**
+ * Restart Engines: new engines for those of the cluster that died, with its own engine launcher (the
+ * Cluster API, as Add Engines). The Engines view shows them as they register with the hub.
+ */
+async function restartEngines(ctx: Ctx, tree: ClustersTree, c: ClusterInfo): Promise<number> {
+  ctx.requireTrust('Restarting engines');
+  if (c.state !== 'running') throw new UserError(`${clusterLabel(c)} is not running: start it first.`);
+  if (lostOf(c) === 0) throw new UserError(`No engine of ${clusterLabel(c)} has died: all ${c.engineCount} recorded engines run.`);
+  const python = await pythonFor(ctx, c);
+  const args = restartEnginesArgs(c, c.engineCount);
+  ctx.log.info(`restarting ${lostOf(c)} lost engines of ${clusterLabel(c)} (${c.launcher})`);
+  const r = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Restarting engines of ${clusterLabel(c)}…` }, () =>
+    runPython(python, args, 120000),
+  );
+  const result = restartResult(r.stdout);
+  if (r.code !== 0 || !result) throw new UserError(`Restarting engines of ${clusterLabel(c)} failed (${r.code ?? 'timed out'}):\n${tail(r.stderr || r.stdout)}`);
+  ctx.log.info(`${clusterLabel(c)}: ${result.live} engines ran, ${result.started} started`);
+  await tree.refresh();
+  return result.started;
+}
+
 /** The record's output files that exist, else the newest ipyparallel logs of the profile. */
 export function logFilesOf(c: Pick<ClusterInfo, 'logFiles' | 'profileDir'>): string[] {
   const named = c.logFiles.filter((f) => existsSync(f));
@@ -178,6 +199,7 @@ export function registerClustersView(ctx: Ctx): ClustersTree {
     await tree.refresh();
   }));
   registerCommand(ctx, Commands.addEngines, r((c, n?: number) => addEngines(ctx, tree, c, n)));
+  registerCommand(ctx, Commands.restartEngines, r((c) => restartEngines(ctx, tree, c)));
   registerCommand(ctx, Commands.openClusterLog, r((c) => openLog(c)));
   registerCommand(ctx, Commands.copyConnectionSnippet, r(async (c) => {
     const snippet = connectionSnippet(c, params().ipythonDir);

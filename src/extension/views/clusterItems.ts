@@ -24,17 +24,33 @@ const STATE_ICONS: Record<ClusterRecordState, IconDescriptor> = {
   stale: { id: 'warning', color: 'charts.yellow' },
 };
 const CONNECTED_ICON: IconDescriptor = { id: 'vm-connect', color: 'charts.green' };
+const LOST_ICON: IconDescriptor = { id: 'vm-active', color: 'charts.orange' };
 
 const stateText = (s: ClusterRecordState): string =>
   s === 'running' ? l10n.t('running') : s === 'stopped' ? l10n.t('stopped (no process recorded)') : l10n.t('stale: its files remain but its processes are gone');
 
-export function clusterIcon(c: Pick<ClusterInfo, 'state' | 'connected'>): IconDescriptor {
+/** Engines of a running cluster whose process died (0 when none, or not running). */
+export function lostOf(c: Pick<ClusterInfo, 'state' | 'lostEngines'>): number {
+  return c.state === 'running' ? (c.lostEngines ?? 0) : 0;
+}
+
+export function clusterIcon(c: Pick<ClusterInfo, 'state' | 'connected' | 'lostEngines'>): IconDescriptor {
+  if (lostOf(c) > 0) return LOST_ICON;
   return c.connected ? CONNECTED_ICON : STATE_ICONS[c.state];
 }
 
-export function clusterContext(c: Pick<ClusterInfo, 'state' | 'connected'>): string {
-  if (c.state === 'running') return c.connected ? TreeItemContexts.clusterConnected : TreeItemContexts.clusterRunning;
-  return c.state === 'stale' ? TreeItemContexts.clusterStale : TreeItemContexts.clusterStopped;
+/** `cluster.running[.connected][.lost]`, `cluster.stale`, `cluster.stopped`: the menus key on it. */
+export function clusterContext(c: Pick<ClusterInfo, 'state' | 'connected' | 'lostEngines'>): string {
+  if (c.state !== 'running') return c.state === 'stale' ? TreeItemContexts.clusterStale : TreeItemContexts.clusterStopped;
+  const base = c.connected ? TreeItemContexts.clusterConnected : TreeItemContexts.clusterRunning;
+  return lostOf(c) > 0 ? base + TreeItemContexts.clusterLostSuffix : base;
+}
+
+/** `4 engines`, or `2 of 4 engines lost` when some died. */
+function enginesText(c: Pick<ClusterInfo, 'state' | 'engineCount' | 'lostEngines'>): string {
+  const lost = lostOf(c);
+  if (lost > 0) return l10n.t('{0} of {1} engines lost', lost, c.engineCount);
+  return c.engineCount ? (c.engineCount === 1 ? l10n.t('1 engine') : l10n.t('{0} engines', c.engineCount)) : '';
 }
 
 const pad = (n: number) => String(n).padStart(2, '0');
@@ -61,6 +77,8 @@ function clusterTooltip(c: ClusterInfo): string {
     lines.push(l10n.t('processes {0} ({1})', c.pids.join(', '), live));
   }
   if (c.jobIds.length) lines.push(l10n.t('batch jobs {0}', c.jobIds.join(', ')));
+  const lost = lostOf(c);
+  if (lost > 0) lines.push(lost === 1 ? l10n.t('1 engine died: Restart Engines starts a new one in this cluster') : l10n.t('{0} engines died: Restart Engines starts new ones in this cluster', lost));
   if (c.python) lines.push(l10n.t('python {0}', c.python));
   return lines.join('\n');
 }
@@ -68,7 +86,7 @@ function clusterTooltip(c: ClusterInfo): string {
 export function clusterItem(c: ClusterInfo, now: number): ItemDescriptor {
   const parts = [
     c.connected ? l10n.t('connected') : c.state === 'running' ? '' : c.state,
-    c.engineCount ? (c.engineCount === 1 ? l10n.t('1 engine') : l10n.t('{0} engines', c.engineCount)) : '',
+    enginesText(c),
     c.launcher === 'other' ? '' : c.launcher,
     c.startTime !== undefined ? l10n.t('started {0}', formatStartTime(c.startTime, now)) : '',
   ];

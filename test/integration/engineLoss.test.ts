@@ -1,0 +1,108 @@
+// Engines that died, on a real local cluster started as the window starts one (LocalCluster): two of its
+// four engines are killed by pid; the record read as the Clusters view reads it shows "2 of 4 engines
+// lost"; Restart Lost Engines (restartEnginesArgs, with the cluster's own launcher) starts two new ones,
+// which a connected client (what feeds the Engines view) sees register and run code; the record names
+// four live engines again; and Stop ends every process, the new engines included (ipcluster itself does
+// not know them).
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { ClusterClient } from '../../src/core/client';
+import { readClusterRecord, type ClusterRecord } from '../../src/core/protocol';
+import { restartEnginesArgs, restartResult, runPython } from '../../src/extension/ipcluster';
+import { LocalCluster } from '../../src/extension/localCluster';
+import { clusterContext, clusterItem } from '../../src/extension/views/clusterItems';
+import { toClusterInfo } from '../../src/server/toWire';
+import { RecordingLogger, streamText, until } from './clientSupport';
+import { findIpyparallelPython, ippEnv, pollUntil, readStat, versionUnderTest } from './harness';
+
+const python = findIpyparallelPython();
+const alive = (pid: number) => {
+  const st = readStat(pid);
+  return st !== undefined && st.state !== 'Z' && st.state !== 'X';
+};
+
+describe('Engines that died: shown as lost, restarted in the same cluster', { timeout: 300_000 }, () => {
+  const ipythonDir = mkdtempSync(join(tmpdir(), 'ipp-lost-'));
+  const env = { ...process.env, ...ippEnv(versionUnderTest()), IPYTHONDIR: ipythonDir };
+  const log = new RecordingLogger();
+  const profileDir = join(ipythonDir, 'profile_default');
+  let cluster: LocalCluster | undefined;
+  let client: ClusterClient | undefined;
+  const seen = new Set<number>();
+  const record = (): ClusterRecord => {
+    const r = readClusterRecord(profileDir, 'lost', 'default');
+    for (const p of r.pids) seen.add(p);
+    return r;
+  };
+
+  before(async () => {
+    cluster = await LocalCluster.start({ python, engines: 4, ipythonDir, clusterId: 'lost', log, env, startTimeoutMs: 120_000 });
+    client = new ClusterClient({ connectionFile: cluster.connectionFile, logger: log });
+    await client.connect();
+    await until(client, () => client!.engines().length >= 4, 90_000, 'four engines registered');
+  });
+
+  after(async () => {
+    client?.dispose();
+    await cluster?.stop(30_000);
+    for (const p of [...seen].filter(alive)) process.kill(p, 'SIGKILL');
+    rmSync(ipythonDir, { recursive: true, force: true });
+  });
+
+  it('shows 2 of 4 engines lost once two engine processes are killed, and restarts them', async () => {
+    const before = record();
+    assert.equal(before.state, 'running');
+    assert.equal(before.engineCount, 4);
+    assert.equal(before.lostEngines, 0);
+    const enginePids = before.pids.filter((p) => p !== before.controllerPid);
+    assert.equal(enginePids.length, 4, `four engine pids in the record: ${before.pids.join(', ')}`);
+    const [a, b] = enginePids;
+    process.kill(a, 'SIGKILL');
+    process.kill(b, 'SIGKILL');
+    await pollUntil(() => !alive(a) && !alive(b), 15_000);
+
+    const lost = record();
+    assert.equal(lost.state, 'running');
+    assert.equal(lost.lostEngines, 2);
+    const info = toClusterInfo(lost, cluster!.connectionFile);
+    const item = clusterItem(info, Date.now());
+    assert.match(item.description ?? '', /^connected · 2 of 4 engines lost · local · started /);
+    assert.equal(clusterContext(info), 'cluster.running.connected.lost');
+
+    const idsBefore = new Set(client!.engines().map((e) => e.id));
+    const r = await runPython(python, restartEnginesArgs({ profile: 'default', profileDir, clusterId: 'lost' }, lost.engineCount), 120_000, env);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(restartResult(r.stdout), { live: 2, started: 2 });
+
+    const restarted = record();
+    assert.equal(restarted.lostEngines, 0);
+    assert.equal(restarted.engineCount, 4);
+    const newPids = restarted.pids.filter((p) => p !== restarted.controllerPid && !enginePids.includes(p));
+    assert.equal(newPids.length, 2, `two new engine pids: ${restarted.pids.join(', ')}`);
+    assert.ok(newPids.every(alive));
+    assert.doesNotMatch(clusterItem(toClusterInfo(restarted, undefined), Date.now()).description ?? '', /lost/);
+
+    // The client (what the Engines view shows) sees two new engines register, and they run code.
+    const fresh = await until(client!, () => {
+      const ids = client!.engines().map((e) => e.id).filter((id) => !idsBefore.has(id));
+      return ids.length >= 2 && ids;
+    }, 90_000, 'two new engines registered');
+    const run = client!.execute('import os; print(os.getpid())', { targets: fresh });
+    const tasks = await client!.wait(run.id, { timeoutMs: 60_000 });
+    const ran = tasks.map((t) => Number(streamText(t.outputs).trim())).sort((x, y) => x - y);
+    assert.deepEqual(ran, [...newPids].sort((x, y) => x - y));
+  });
+
+  it('Stop ends every process of the cluster, the restarted engines included', async () => {
+    const pids = [...seen, cluster!.pid!];
+    client?.dispose();
+    client = undefined;
+    await cluster!.stop(30_000);
+    await pollUntil(() => pids.every((p) => !alive(p)), 20_000);
+    assert.deepEqual(pids.filter(alive), [], `left running after stop: ${pids.filter(alive).join(', ')}`);
+    log.assertNoSecrets([]);
+  });
+});
