@@ -119,7 +119,7 @@ export function parseConnectParams(params: unknown): ParsedConnect {
 export function parseSessionId(params: unknown): string | undefined {
   if (params === undefined || params === null || typeof params !== 'object' || Array.isArray(params)) return undefined;
   const id = optionalString(params as Fields, 'sessionId');
-  if (id !== undefined && id.trim() === '') throw invalidParams('sessionId', 'must not be empty');
+  if (id !== undefined && id.trim() === '') throw invalidParams('sessionId', message('mustNotBeEmpty'));
   return id;
 }
 
@@ -164,7 +164,7 @@ export function parseExecuteParams(params: unknown): ExecuteParams {
 function executeWait(p: Fields): Pick<ExecuteParams, 'wait' | 'waitTimeoutMs'> {
   const wait = optionalBoolean(p, 'wait');
   const ms = optionalInt(p, 'waitTimeoutMs');
-  if (ms !== undefined && !wait) throw invalidParams('waitTimeoutMs', 'applies only with wait: true');
+  if (ms !== undefined && !wait) throw invalidParams('waitTimeoutMs', message('waitTimeoutOnlyWithWait'));
   return { ...(wait !== undefined && { wait }), ...(ms !== undefined && { waitTimeoutMs: clampTimeoutMs(ms) }) };
 }
 
@@ -205,10 +205,10 @@ export function parseHistoryParams(params: unknown): HistoryParams {
 export const MAX_REATTACH_RUNS = 1000;
 
 function parseReattachRun(v: unknown, i: number): ReattachRun {
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw invalidParams(`runs[${i}]`, 'must be an object');
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw invalidParams(`runs[${i}]`, message('mustBeObject'));
   const p = v as Fields;
   const msgIds = optionalStrings(p, 'msgIds');
-  if (!msgIds?.length) throw invalidParams(`runs[${i}].msgIds`, 'must be a non-empty list of msg_ids');
+  if (!msgIds?.length) throw invalidParams(`runs[${i}].msgIds`, message('mustBeMsgIds'));
   const run: ReattachRun = { msgIds, targets: targets(p.targets) };
   for (const field of ['title', 'code', 'uri', 'created', 'codeHash'] as const) {
     const value = optionalString(p, field);
@@ -221,7 +221,7 @@ function parseReattachRun(v: unknown, i: number): ReattachRun {
 
 export function parseReattachParams(params: unknown): ReattachParams {
   const runs = object(params).runs;
-  if (!Array.isArray(runs)) throw invalidParams('runs', 'must be a list of runs');
-  if (runs.length > MAX_REATTACH_RUNS) throw invalidParams('runs', `names more than ${MAX_REATTACH_RUNS} runs`);
+  if (!Array.isArray(runs)) throw invalidParams('runs', message('mustBeRuns'));
+  if (runs.length > MAX_REATTACH_RUNS) throw invalidParams('runs', message('tooManyRuns', MAX_REATTACH_RUNS));
   return { runs: runs.map(parseReattachRun) };
 }

@@ -197,7 +197,7 @@ export function registerRequests(c: Connection, sessions: Sessions): void {
   c.onRequest(P.SessionsRequest.method, guarded0(() => s.list()));
   c.onRequest(P.ActivateSessionRequest, guarded((p) => {
     const sessionId = parse.parseSessionId(p);
-    if (sessionId === undefined) throw invalidParams('sessionId', 'is required');
+    if (sessionId === undefined) throw invalidParams('sessionId', message('isRequired'));
     s.activate(sessionId);
     return null;
   }));

@@ -13,6 +13,7 @@ import { DEFAULT_SESSION_ID, type SessionInfo } from '../shared/protocol';
 import { invalidParams } from './errors';
 import type { FeatureHost } from './features';
 import type { RequestHost } from './host';
+import { message } from '../core/messages';
 
 /** What the hub needs of a session: a RequestHost (and FeatureHost, for hover) it can also dispose. */
 export interface SessionHost extends RequestHost, FeatureHost {
@@ -36,7 +37,7 @@ export class Sessions {
     const id = sessionId ?? this.#activeId;
     if (id === DEFAULT_SESSION_ID) return this.primary;
     const found = this.#others.get(id);
-    if (!found) throw invalidParams('sessionId', `names no session ('${id.slice(0, 128)}'): ipp/connect with this sessionId opens one; ipp/sessions lists them`);
+    if (!found) throw invalidParams('sessionId', message('noSuchSession', id.slice(0, 128)));
     return found;
   }
 
@@ -44,7 +45,7 @@ export class Sessions {
   forConnect(sessionId: string | undefined): SessionHost {
     const id = sessionId ?? this.#activeId;
     if (id === DEFAULT_SESSION_ID) return this.primary;
-    if (!SESSION_ID.test(id)) throw invalidParams('sessionId', 'must be 1-128 letters, digits or _ . : @ -');
+    if (!SESSION_ID.test(id)) throw invalidParams('sessionId', message('badSessionId'));
     let s = this.#others.get(id);
     if (!s) {
       s = this.create(id);

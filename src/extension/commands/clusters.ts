@@ -109,17 +109,17 @@ async function addEngines(ctx: Ctx, tree: ClustersTree, c: ClusterInfo, n?: numb
  * Cluster API, as Add Engines). The Engines view shows them as they register with the hub.
  */
 async function restartEngines(ctx: Ctx, tree: ClustersTree, c: ClusterInfo): Promise<number> {
-  ctx.requireTrust('Restarting engines');
-  if (c.state !== 'running') throw new UserError(`${clusterLabel(c)} is not running: start it first.`);
-  if (lostOf(c) === 0) throw new UserError(`No engine of ${clusterLabel(c)} has died: all ${c.engineCount} recorded engines run.`);
+  ctx.requireTrust(vscode.l10n.t('Restarting engines'));
+  if (c.state !== 'running') throw new UserError(vscode.l10n.t('{0} is not running: start it first.', clusterLabel(c)));
+  if (lostOf(c) === 0) throw new UserError(vscode.l10n.t('No engine of {0} has died: all {1} recorded engines run.', clusterLabel(c), c.engineCount));
   const python = await pythonFor(ctx, c);
   const args = restartEnginesArgs(c, c.engineCount);
   ctx.log.info(`restarting ${lostOf(c)} lost engines of ${clusterLabel(c)} (${c.launcher})`);
-  const r = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Restarting engines of ${clusterLabel(c)}…` }, () =>
+  const r = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: vscode.l10n.t('Restarting engines of {0}…', clusterLabel(c)) }, () =>
     runPython(python, args, 120000),
   );
   const result = restartResult(r.stdout);
-  if (r.code !== 0 || !result) throw new UserError(`Restarting engines of ${clusterLabel(c)} failed (${r.code ?? 'timed out'}):\n${tail(r.stderr || r.stdout)}`);
+  if (r.code !== 0 || !result) throw new UserError(vscode.l10n.t('Restarting engines of {0} failed ({1}):\n{2}', clusterLabel(c), r.code ?? vscode.l10n.t('timed out'), tail(r.stderr || r.stdout)));
   ctx.log.info(`${clusterLabel(c)}: ${result.live} engines ran, ${result.started} started`);
   await tree.refresh();
   return result.started;

@@ -57,7 +57,7 @@ export function registerTimelineCommands(ctx: Ctx): void {
     TimelinePanel.show(ctx);
   });
   registerCommand(ctx, Commands.showTaskData, async (node?: TasksTreeNode) => {
-    if (node?.kind !== 'task') throw new UserError('Select a task in the Tasks view first.');
+    if (node?.kind !== 'task') throw new UserError(vscode.l10n.t('Select a task in the Tasks view first.'));
     const doc = await vscode.workspace.openTextDocument(TaskDataDocuments.uri(node.runId, node.msgId));
     await vscode.languages.setTextDocumentLanguage(doc, 'jsonc');
     await vscode.window.showTextDocument(doc, { preview: true, viewColumn: vscode.ViewColumn.Beside });

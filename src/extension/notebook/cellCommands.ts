@@ -21,14 +21,14 @@ import { notebookOutputs } from './outputs';
 function targetsText(ctx: Ctx, cell: vscode.NotebookCell): { text: string; tooltip: string } {
   try {
     const magic = parseCellMagic(cell.document.getText());
-    if (magic.targets) return { text: formatTargets(magic.targets), tooltip: 'Targets from the cell\'s %%px --targets line' };
+    if (magic.targets) return { text: formatTargets(magic.targets), tooltip: vscode.l10n.t("Targets from the cell's %%px --targets line") };
   } catch (e) {
     if (e instanceof CellMagicError) return { text: '%%px: invalid', tooltip: e.message };
   }
   const picked = targetsFromMetadata(cellMeta(cell).targets);
-  if (picked) return { text: formatTargets(picked), tooltip: 'Targets picked for this cell: click to change' };
+  if (picked) return { text: formatTargets(picked), tooltip: vscode.l10n.t('Targets picked for this cell: click to change') };
   const d = ctx.config.settings.defaultTargets;
-  return { text: d === 'pick' ? 'ask' : formatTargets(d), tooltip: 'The default targets (ipyparallel.defaultTargets): click to pick this cell\'s' };
+  return { text: d === 'pick' ? vscode.l10n.t('ask') : formatTargets(d), tooltip: vscode.l10n.t("The default targets (ipyparallel.defaultTargets): click to pick this cell's") };
 }
 
 class CellStatusBar implements vscode.NotebookCellStatusBarItemProvider {
@@ -49,14 +49,14 @@ class CellStatusBar implements vscode.NotebookCellStatusBarItemProvider {
     const { text, tooltip } = targetsText(this.ctx, cell);
     const targets = new vscode.NotebookCellStatusBarItem(`$(server-process) ${text}`, vscode.NotebookCellStatusBarAlignment.Right);
     targets.tooltip = tooltip;
-    targets.command = { title: 'Pick Targets', command: Commands.pickCellTargets, arguments: [cell] };
+    targets.command = { title: vscode.l10n.t('Pick Targets'), command: Commands.pickCellTargets, arguments: [cell] };
     const items = [targets];
     const outputs = this.kernels.lastOutputs(cell);
     if (outputs && outputs.some((o) => o.engineId !== outputs[0].engineId)) {
       const unfolded = this.kernels.isUnfolded(cell);
-      const fold = new vscode.NotebookCellStatusBarItem(unfolded ? '$(fold) Fold outputs' : '$(unfold) Outputs per engine', vscode.NotebookCellStatusBarAlignment.Right);
-      fold.tooltip = unfolded ? 'Show identical outputs of several engines once' : 'Show every engine\'s outputs separately';
-      fold.command = { title: 'Toggle Folding', command: Commands.toggleCellOutputFolding, arguments: [cell] };
+      const fold = new vscode.NotebookCellStatusBarItem(unfolded ? vscode.l10n.t('$(fold) Fold outputs') : vscode.l10n.t('$(unfold) Outputs per engine'), vscode.NotebookCellStatusBarAlignment.Right);
+      fold.tooltip = unfolded ? vscode.l10n.t('Show identical outputs of several engines once') : vscode.l10n.t("Show every engine's outputs separately");
+      fold.command = { title: vscode.l10n.t('Toggle Folding'), command: Commands.toggleCellOutputFolding, arguments: [cell] };
       items.push(fold);
     }
     return items;
@@ -71,7 +71,7 @@ function activeCell(arg: unknown): vscode.NotebookCell {
   if (arg && typeof arg === 'object' && 'notebook' in arg && 'document' in arg) return arg as vscode.NotebookCell;
   const editor = vscode.window.activeNotebookEditor;
   const cell = editor?.notebook.cellAt(editor.selection.start);
-  if (!cell) throw new UserError('Select a notebook cell first.');
+  if (!cell) throw new UserError(vscode.l10n.t('Select a notebook cell first.'));
   return cell;
 }
 
@@ -79,8 +79,8 @@ async function pickCellTargets(ctx: Ctx, cell: vscode.NotebookCell, given?: Targ
   let targets: Targets | 'default' | undefined = given;
   if (targets === undefined) {
     const pick = await vscode.window.showQuickPick(
-      [{ label: 'Use the default', description: `ipyparallel.defaultTargets: ${ctx.config.settings.defaultTargets}`, value: 'default' as const }, { label: 'Choose…', value: 'choose' as const }],
-      { title: `Targets of cell ${cell.index + 1}` },
+      [{ label: vscode.l10n.t('Use the default'), description: `ipyparallel.defaultTargets: ${ctx.config.settings.defaultTargets}`, value: 'default' as const }, { label: vscode.l10n.t('Choose…'), value: 'choose' as const }],
+      { title: vscode.l10n.t('Targets of cell {0}', cell.index + 1) },
     );
     if (!pick) throw new CancelledError();
     targets = pick.value === 'default' ? 'default' : await pickTargets(ctx);
@@ -91,7 +91,7 @@ async function pickCellTargets(ctx: Ctx, cell: vscode.NotebookCell, given?: Targ
 /** Re-renders a cell's last outputs folded or per engine (an execution is the only way to set outputs). */
 async function toggleFolding(kernels: ClusterKernels, cell: vscode.NotebookCell): Promise<void> {
   const items = kernels.lastOutputs(cell);
-  if (!items) throw new UserError('Run the cell again to unfold its outputs: only outputs of this session are kept per engine.');
+  if (!items) throw new UserError(vscode.l10n.t('Run the cell again to unfold its outputs: only outputs of this session are kept per engine.'));
   const controller = kernels.controllers.find((c) => c.notebookType === cell.notebook.notebookType);
   if (!controller) return;
   const unfolded = !kernels.isUnfolded(cell);
@@ -109,17 +109,17 @@ async function restart(ctx: Ctx, kernels: ClusterKernels): Promise<string> {
   ctx.requireTrust('Running code');
   ctx.requireConnected();
   const n = ctx.model.engines.length;
-  const go = 'Clear Namespaces';
+  const go = vscode.l10n.t('Clear Namespaces');
   const answer = await vscode.window.showWarningMessage(
-    `Engines cannot be restarted through the client protocol. Clear the namespace of all ${n} engines with %reset -f instead?`,
-    { modal: true, detail: 'Every variable and import on the engines is lost, for every notebook and editor using this cluster.' },
+    vscode.l10n.t('Engines cannot be restarted through the client protocol. Clear the namespace of all {0} engines with %reset -f instead?', n),
+    { modal: true, detail: vscode.l10n.t('Every variable and import on the engines is lost, for every notebook and editor using this cluster.') },
     go,
   );
   if (answer !== go) throw new CancelledError();
   const { runId } = await ctx.request(ExecuteRequest, { code: '%reset -f', targets: 'all', silent: true });
   ctx.output.ignoreRun(runId);
   const result = await ctx.request(WaitRequest, { runId });
-  if (result.state !== 'done') throw new UserError(`%reset -f ended ${result.state} on some engines: see the Tasks view.`);
+  if (result.state !== 'done') throw new UserError(vscode.l10n.t('%reset -f ended {0} on some engines: see the Tasks view.', result.state));
   kernels.resetOrder();
   const message = `Cleared the namespace of all ${n} engines with %reset -f (the engines were not restarted).`;
   void vscode.window.showInformationMessage(message);

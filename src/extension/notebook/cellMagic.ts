@@ -13,6 +13,7 @@
  * the subset, rather than being ignored.
  */
 import type { Targets } from '../../shared/protocol';
+import { l10n } from '../l10n';
 
 export interface CellMagic {
   /** Targets the magic chose; undefined: the cell's default. */
@@ -38,12 +39,12 @@ export function parseTargets(text: string): Targets {
     const slice = /^(\d{1,6}):(\d{1,6})$/.exec(part.trim());
     if (slice) {
       const [from, to] = [Number(slice[1]), Number(slice[2])];
-      if (to <= from) throw new CellMagicError(`--targets ${t}: the slice ${part.trim()} is empty (the end is excluded, as in Python).`);
+      if (to <= from) throw new CellMagicError(l10n.t('--targets {0}: the slice {1} is empty (the end is excluded, as in Python).', t, part.trim()));
       for (let i = from; i < to; i++) ids.add(i);
     } else if (/^\d{1,6}$/.test(part.trim())) {
       ids.add(Number(part.trim()));
     } else {
-      throw new CellMagicError(`--targets ${t}: "${part.trim()}" is not an engine id, a slice like 1:3, or "all".`);
+      throw new CellMagicError(l10n.t('--targets {0}: "{1}" is not an engine id, a slice like 1:3, or "all".', t, part.trim()));
     }
   }
   return [...ids].sort((a, b) => a - b);
@@ -69,11 +70,11 @@ export function parseCellMagic(source: string): CellMagic {
     const w = words[i];
     if (w === '--targets' || w === '-t') {
       const value = words[++i];
-      if (value === undefined) throw new CellMagicError(`${w} needs a value, e.g. ${w} 0,2 or ${w} all.`);
+      if (value === undefined) throw new CellMagicError(l10n.t('{0} needs a value, e.g. {0} 0,2 or {0} all.', w));
       result.targets = parseTargets(value);
     } else if (w === '--block') result.block = true;
     else if (w === '--noblock') result.block = false;
-    else throw new CellMagicError(`%%px option "${w}" is not supported here. Supported: ${CELL_MAGIC_HELP}`);
+    else throw new CellMagicError(l10n.t('%%px option "{0}" is not supported here. Supported: {1}', w, CELL_MAGIC_HELP));
   }
   return result;
 }

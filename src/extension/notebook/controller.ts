@@ -162,7 +162,7 @@ export class ClusterKernels implements vscode.Disposable {
       const r = await this.ctx.request(AbortRequest, { runId, interruptRunning: true });
       this.ctx.log.info(`notebook interrupt: run ${runId}, ${r.aborted.length} tasks aborted, engines ${r.interrupted?.join(', ') || 'none'} interrupted`);
     } catch (e) {
-      void vscode.window.showErrorMessage(`Interrupting the cell failed: ${describeError(e)}`);
+      void vscode.window.showErrorMessage(vscode.l10n.t('Interrupting the cell failed: {0}', describeError(e)));
     }
   }
 

@@ -35,7 +35,7 @@ export class InteractiveWindow {
       'IPython Parallel',
     );
     const nb = opened && vscode.workspace.notebookDocuments.find((d) => d.uri.toString() === opened.notebookUri.toString());
-    if (!nb) throw new UserError('The Interactive Window did not open.');
+    if (!nb) throw new UserError(vscode.l10n.t('The Interactive Window did not open.'));
     await this.#whenSelected(nb);
     this.#notebook = nb;
     return nb;
@@ -47,7 +47,7 @@ export class InteractiveWindow {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         sub.dispose();
-        reject(new UserError('The Interactive Window did not select the IPython Parallel kernel. Pick it in the window\'s kernel picker.'));
+        reject(new UserError(vscode.l10n.t("The Interactive Window did not select the IPython Parallel kernel. Pick it in the window's kernel picker.")));
       }, SELECT_TIMEOUT_MS);
       const sub = this.kernels.onDidChangeSelection((d) => {
         if (d !== nb || !this.kernels.isSelected(nb)) return;
@@ -62,7 +62,7 @@ export class InteractiveWindow {
   async send(what: CodeToRun, targets: Targets): Promise<void> {
     this.ctx.requireTrust('Running code');
     this.ctx.requireConnected();
-    if (!what.code.trim()) throw new UserError('Nothing to run: the code is empty.');
+    if (!what.code.trim()) throw new UserError(vscode.l10n.t('Nothing to run: the code is empty.'));
     const nb = await this.#open();
     const meta: CellMeta = { targets, origin: what.uri !== undefined ? { uri: what.uri, line: what.line ?? 0 } : undefined };
     const data = new vscode.NotebookCellData(vscode.NotebookCellKind.Code, what.code, 'python');
@@ -70,7 +70,7 @@ export class InteractiveWindow {
     const index = nb.cellCount;
     const edit = new vscode.WorkspaceEdit();
     edit.set(nb.uri, [vscode.NotebookEdit.insertCells(index, [data])]);
-    if (!(await vscode.workspace.applyEdit(edit))) throw new UserError('The code could not be added to the Interactive Window.');
+    if (!(await vscode.workspace.applyEdit(edit))) throw new UserError(vscode.l10n.t('The code could not be added to the Interactive Window.'));
     const controller = this.kernels.controllers.find((c) => c.notebookType === 'interactive');
     await this.kernels.run(controller!, [nb.cellAt(index)], nb);
   }

@@ -9,6 +9,7 @@
 import type { OutputItem, Targets } from '../../core/client/types';
 import { formatOutputs, formatRunFooter, formatRunHeader, type EngineOutput, type FormatState } from './pxFormat';
 import type { StreamRunInfo } from './pxStream';
+import { l10n } from '../l10n';
 
 export interface RenderedRun {
   runId: string;
@@ -127,7 +128,7 @@ export class ResultsModel {
     if (r) return r;
     r = {
       runId,
-      header: formatRunHeader(intro ?? { title: `run ${runId}`, targets: 'all' }),
+      header: formatRunHeader(intro ?? { title: l10n.t('run {0}', runId), targets: 'all' }),
       body: '',
       footer: '',
       items: [],

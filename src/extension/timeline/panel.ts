@@ -81,7 +81,7 @@ export class TimelinePanel implements vscode.Disposable {
       return;
     }
     if (!m.runId || !this.ctx.model.run(m.runId)) {
-      vscode.window.setStatusBarMessage(`Another client\u2019s task: ${m.id}`, 4000);
+      vscode.window.setStatusBarMessage(vscode.l10n.t('Another client\u2019s task: {0}', m.id), 4000);
       return;
     }
     const node = this.ctx.tasksTree.taskNode(m.runId, m.id);
