@@ -77,6 +77,8 @@ export class LocalCluster {
   readonly #child: ChildProcess;
   readonly #tail: string[] = [];
   #exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  /** stop() asked ipcluster to stop (an exit before that is ipcluster's own decision). */
+  #stopAsked = false;
   readonly #onDidExit = new Emitter<{ code: number | null; signal: NodeJS.Signals | null }>();
   /** ipcluster exited (on stop() or on its own). */
   readonly onDidExit = this.#onDidExit.event;
@@ -103,7 +105,11 @@ export class LocalCluster {
     child.stderr?.on('data', onData);
     child.on('exit', (code, signal) => {
       this.#exited = { code, signal };
-      this.log.info(`ipcluster (pid ${child.pid}) exited with ${signal ?? `code ${code}`}`);
+      const how = signal ?? `code ${code}`;
+      // ipcluster stops the cluster by itself when its engines end (early_shutdown), and removes their log
+      // files as it goes: its own last lines (which quote the engines' output) are then the only trace.
+      if (this.#stopAsked) this.log.info(`ipcluster (pid ${child.pid}) exited with ${how}`);
+      else this.log.warn(`ipcluster (pid ${child.pid}) exited on its own with ${how}; its last lines:\n${this.tail}`);
       this.#onDidExit.fire(this.#exited);
     });
   }
@@ -179,6 +185,7 @@ export class LocalCluster {
     // Engines started into this cluster by another process (Add Engines, Restart Engines) are in the record
     // but not in ipcluster's memory: it leaves them running. Read them before it removes the record.
     const recorded = this.#recordedPids();
+    this.#stopAsked = true;
     if (!this.#askToStop(pid, timeoutMs)) return;
     let timer: NodeJS.Timeout | undefined;
     const timedOut = await Promise.race([

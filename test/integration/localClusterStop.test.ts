@@ -11,6 +11,7 @@ import type { Logger } from '../../src/core/log';
 import { parseConnectionInfo } from '../../src/core/protocol';
 import { LocalCluster } from '../../src/extension/localCluster';
 import { descendants, findIpyparallelPython, pollUntil, queryEngines, readStat } from './harness';
+import { readCmdline } from './harness/procs';
 
 /** Resolves once the hub lists `n` engines (the cluster is up, as after Start Local Cluster's connect). */
 async function enginesRegistered(connectionFile: string, n: number, ms: number): Promise<void> {
@@ -64,4 +65,28 @@ describe('LocalCluster.stop on a real cluster', { timeout: 240_000 }, () => {
       }
     });
   }
+
+  // ipcluster ends the cluster by itself once its engines are gone, and removes their log files: what it
+  // printed last must reach our log as a warning, or engines that died leave no trace.
+  it('an exit of its own (its engine killed) is a warning with ipcluster\'s last lines', async () => {
+    const ipythonDir = mkdtempSync(join(tmpdir(), 'ipp-own-exit-'));
+    const lines: string[] = [];
+    let pids: number[] = [];
+    try {
+      const cluster = await LocalCluster.start({ python: findIpyparallelPython(), engines: 1, ipythonDir, log: memoryLog(lines), startTimeoutMs: 120_000 });
+      await enginesRegistered(cluster.connectionFile, 1, 90_000);
+      pids = [cluster.pid!, ...descendants([cluster.pid!]).map((p) => p.pid)];
+      const engine = pids.find((p) => readCmdline(p).includes('ipyparallel.engine'));
+      assert.ok(engine, `an engine among ${pids.join(', ')}`);
+      process.kill(engine, 'SIGKILL');
+      assert.ok(await pollUntil(() => !cluster.running, 60_000), 'ipcluster did not exit after its only engine died');
+      const warning = lines.find((l) => l.startsWith('warn ipcluster'));
+      assert.ok(warning, `no warning in:\n${lines.join('\n')}`);
+      assert.match(warning, /exited on its own with code \d+; its last lines:\n\s*\S/);
+      assert.ok(!lines.some((l) => /^info ipcluster \(pid \d+\) exited/.test(l)), 'also logged as a plain exit');
+    } finally {
+      for (const p of pids.filter(alive)) process.kill(p, 'SIGKILL');
+      rmSync(ipythonDir, { recursive: true, force: true });
+    }
+  });
 });
