@@ -79,6 +79,25 @@ describe('TasksModel', () => {
     m.dispose();
   });
 
+  it('a replied task whose output is still arriving (a flood read behind its reply) does not end on the grace period', async () => {
+    const m = new TasksModel({ idleGraceMs: 60 });
+    m.add(task('f'));
+    m.markRunning('f', 0, 'u0', true);
+    m.applyReply('f', { state: 'done' }, true);
+    // Output keeps coming for longer than the grace period: the backlog of iopub is still being read.
+    for (let i = 0; i < 6; i++) {
+      await new Promise((r) => setTimeout(r, 30));
+      m.addOutput('f', { kind: 'stream', name: 'stdout', text: `line ${i}\n` });
+    }
+    assert.equal(m.get('f')?.state, 'running', 'ended while its output was still arriving');
+    m.addOutput('f', { kind: 'stream', name: 'stdout', text: 'THE END\n' });
+    m.markIdle('f');
+    assert.equal(m.get('f')?.state, 'done');
+    const text = m.get('f')?.outputs.map((o) => (o.kind === 'stream' ? o.text : '')).join('');
+    assert.ok(text?.endsWith('THE END\n'), text);
+    m.dispose();
+  });
+
   it('a busy after an idle (a retried task) waits for the next idle', () => {
     const m = new TasksModel();
     m.add(task('r', { queue: 'task' }));

@@ -22,6 +22,12 @@ interface Tracked {
   idleFrom?: string;
   /** When the reply arrived (for the idle grace period). */
   repliedAt?: number;
+  /**
+   * When its last output arrived (Date.now()). The grace period counts from this too: while the iopub
+   * backlog of a flood is still being read, the reply (on another socket) is long in, and the idle is
+   * behind the output still queued.
+   */
+  outputAt?: number;
   waiters?: (() => void)[];
   /** Its kept outputs (beginning and end), made with the first output. */
   keeper?: OutputKeeper;
@@ -176,6 +182,7 @@ export class TasksModel {
   addOutput(msgId: string, output: OutputItem): void {
     const t = this.#tasks.get(msgId);
     if (!t) return;
+    if (t.replyState) t.outputAt = Date.now();
     const keeper = (t.keeper ??= new OutputKeeper(t.info.outputs, this.#maxOutputBytesPerTask));
     const before = keeper.bytes;
     const shown = keeper.add(output.kind === 'error' ? boundError(output) : output);
@@ -333,7 +340,8 @@ export class TasksModel {
   #sweep(): void {
     const now = Date.now();
     for (const t of this.#awaitingIdle) {
-      if (now - (t.repliedAt ?? now) >= this.#idleGraceMs && t.replyState) this.#finish(t, t.replyState);
+      const since = Math.max(t.repliedAt ?? now, t.outputAt ?? 0);
+      if (now - since >= this.#idleGraceMs && t.replyState) this.#finish(t, t.replyState);
     }
     if (this.#awaitingIdle.size === 0 && this.#sweeper) {
       clearInterval(this.#sweeper);
