@@ -267,6 +267,9 @@ test('save, close and reopen: the outputs are still there', { timeout: 120_000 }
   await w.runCommand('View: Close All Editors');
   await w.page.locator('.notebook-editor').first().waitFor({ state: 'hidden', timeout: 20_000 });
   await openNotebook(w);
+  // The notebook reopens scrolled where it was left (at the bottom): go back to the top.
+  await w.runCommand('View: Close Panel').catch(() => undefined);
+  await w.runCommand('Notebook: Focus First Cell');
   const frame = await outputFrame(w, /\[stdout:0,1\] the same on every engine/);
   await frame.locator('img').first().waitFor({ state: 'visible', timeout: 60_000 });
   await frame.getByText(/\[stdout:0,1\] the same on every engine/).first().waitFor({ state: 'visible', timeout: 30_000 });
