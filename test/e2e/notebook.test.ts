@@ -8,7 +8,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, test, type TestContext } from 'node:test';
-import type { FrameLocator, Locator } from 'playwright-core';
+import type { Frame, Locator } from 'playwright-core';
 import { CATEGORY, Commands } from '../../src/extension/ids';
 import { TestCluster } from '../integration/harness';
 import { Workbench, waitFor } from './harness';
@@ -117,9 +117,41 @@ function step(name: string, fn: (w: Workbench) => Promise<void>): (t: TestContex
   };
 }
 
-/** The notebook's output webview (outputs render in an iframe inside an iframe). */
-function outputFrame(w: Workbench, editor = '.editor-group-container.active'): FrameLocator {
-  return w.page.locator(`${editor} iframe.webview.ready`).first().contentFrame().locator('iframe#active-frame').contentFrame();
+/**
+ * The frame holding a notebook's (or the Interactive Window's) rendered outputs whose text matches
+ * `text`. Outputs render in an iframe inside the webview's iframe; which element hosts the webview
+ * differs between VS Code versions, so the frame is found by its content.
+ */
+async function outputFrame(w: Workbench, text: RegExp, timeout = 60_000): Promise<Frame> {
+  const probe = `${text.toString()}.test(document.body ? document.body.innerText : '')`;
+  let seen: string[] = [];
+  return waitFor(async () => {
+    seen = [];
+    for (const frame of w.page.frames()) {
+      if (frame.isDetached() || frame === w.page.mainFrame()) continue;
+      if ((await frame.evaluate(probe).catch(() => false)) === true) return frame;
+      seen.push(frame.url().slice(0, 80));
+    }
+    return undefined;
+  }, timeout, `an output frame showing ${text}`).catch((e: Error) => {
+    throw new Error(`${e.message} (frames: ${seen.join(' | ')})`);
+  });
+}
+
+/**
+ * Waits until `target` (in the output frame) is visible, scrolling the notebook by `dy` pixels per try
+ * meanwhile: the notebook renders a cell's outputs only once the cell has scrolled into view.
+ */
+async function scrollTo(w: Workbench, target: Locator, dy: number, timeout = 60_000): Promise<void> {
+  const list = w.page.locator('.notebook-editor .cell-list-container').filter({ visible: true }).first();
+  const box = await list.boundingBox();
+  if (box) await w.page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  await waitFor(async () => {
+    if (await target.first().isVisible()) return true;
+    await w.page.mouse.wheel(0, dy);
+    await w.page.waitForTimeout(500); // let the notebook render the cells scrolled into view
+    return undefined;
+  }, timeout, `${target.toString()} to be visible`);
 }
 
 /** Opens a workspace file from the Explorer (Quick Open's file search is slow on a loaded machine). */
@@ -174,16 +206,16 @@ test('selecting the cluster kernel while disconnected offers to connect, then na
 
 test('Run All: per-engine and folded outputs, a PNG, engine 1 only; interrupting the sleeping cell aborts the queued one', { timeout: 240_000 }, step('run-all', async (w) => {
   await w.runCommand('Notebook: Run All');
-  const frame = outputFrame(w);
-  await frame.locator('img').first().waitFor({ state: 'visible', timeout: 90_000 });
-  await frame.getByText(/\[stdout:1\] only on \d+/).first().waitFor({ state: 'visible', timeout: 60_000 });
+  const frame = await outputFrame(w, /\[output:0,1\]/, 90_000);
+  await frame.locator('img').first().waitFor({ state: 'visible', timeout: 30_000 });
+  await scrollTo(w, frame.getByText(/\[stdout:1\] only on \d+/), 300);
   // Cell 5 is sleeping now: interrupt it from the notebook toolbar.
   const interrupt = w.page.locator('.notebook-toolbar-container .action-label[aria-label^="Interrupt"]').first();
   await interrupt.waitFor({ state: 'visible', timeout: 30_000 });
   const t0 = Date.now();
   await interrupt.click();
-  await frame.getByText(/KeyboardInterrupt/).first().waitFor({ state: 'visible', timeout: 30_000 });
-  await frame.getByText(/Aborted: not run, because a cell before it/).first().waitFor({ state: 'visible', timeout: 30_000 });
+  await scrollTo(w, frame.getByText(/KeyboardInterrupt/), 300, 30_000);
+  await scrollTo(w, frame.getByText(/Aborted: not run, because a cell before it/), 300, 30_000);
   assert.ok(Date.now() - t0 < 30_000, 'the interrupt took effect within seconds');
   await save(w);
   const cells = savedCells(w);
@@ -202,6 +234,7 @@ test('Run All: per-engine and folded outputs, a PNG, engine 1 only; interrupting
   assert.ok(((cells[0].metadata.ipyparallel as { lastRun?: { msgIds: Record<string, string> } }).lastRun?.msgIds['0'] ?? '').length > 0, 'msg_ids in the cell metadata');
   await stateIcons(w, 'success').first().waitFor({ state: 'visible', timeout: 10_000 });
   // Which of the other MIME types the built-in renderers show (recorded, for the docs).
+  await scrollTo(w, frame.locator('#ipp-html'), -300);
   const rendered: Record<string, boolean> = {};
   const probes: Record<string, Locator> = {
     'text/html': frame.locator('#ipp-html'),
@@ -219,7 +252,7 @@ test('a failing cell shows its error output and a diagnostic on the failing line
   // The failing cell is the last one.
   await w.runCommand('Notebook: Focus Last Cell');
   await w.runCommand('Notebook: Execute Cell');
-  const frame = outputFrame(w);
+  const frame = await outputFrame(w, /ZeroDivisionError/);
   await frame.getByText(/ZeroDivisionError/).first().waitFor({ state: 'visible', timeout: 60_000 });
   await w.runCommand('View: Focus Problems (Errors, Warnings, Infos)');
   const row = w.page.locator('.markers-panel .monaco-list-row', { hasText: 'ZeroDivisionError' }).first();
@@ -234,7 +267,10 @@ test('save, close and reopen: the outputs are still there', { timeout: 120_000 }
   await w.runCommand('View: Close All Editors');
   await w.page.locator('.notebook-editor').first().waitFor({ state: 'hidden', timeout: 20_000 });
   await openNotebook(w);
-  const frame = outputFrame(w);
+  // The notebook reopens scrolled where it was left (at the bottom): go back to the top.
+  await w.runCommand('View: Close Panel').catch(() => undefined);
+  await w.runCommand('Notebook: Focus First Cell');
+  const frame = await outputFrame(w, /\[stdout:0,1\] the same on every engine/);
   await frame.locator('img').first().waitFor({ state: 'visible', timeout: 60_000 });
   await frame.getByText(/\[stdout:0,1\] the same on every engine/).first().waitFor({ state: 'visible', timeout: 30_000 });
   await w.runCommand('View: Close Panel').catch(() => undefined);
@@ -248,8 +284,7 @@ test('the Interactive Window runs a .py selection with per-engine outputs', { ti
   await w.runCommand(paletteTitle(Commands.runInInteractiveWindow));
   const iw = w.page.locator('.interactive-editor, .editor-group-container', { has: w.page.locator('.interactive-editor') }).first();
   await iw.waitFor({ state: 'visible', timeout: 30_000 });
-  const frame = w.page.locator('.editor-group-container', { has: w.page.locator('.interactive-editor') }).locator('iframe.webview.ready').first()
-    .contentFrame().locator('iframe#active-frame').contentFrame();
+  const frame = await outputFrame(w, /\[stdout:0\] interactive \d+/);
   await frame.getByText(/\[stdout:0\] interactive \d+/).first().waitFor({ state: 'visible', timeout: 60_000 });
   await frame.getByText(/\[stdout:1\] interactive \d+/).first().waitFor({ state: 'visible', timeout: 10_000 });
 }));

@@ -72,9 +72,17 @@ class LiveOutputs {
     this.render();
   }
 
-  render(): Thenable<void> {
+  /**
+   * With `fresh`, the outputs are cleared first: when a replacement has as many outputs as before,
+   * VS Code replaces them output by output and the extension host's copy of the notebook (the one
+   * that is saved) keeps the old output metadata, so engines that joined a folded output would be lost.
+   */
+  render(fresh = false): Thenable<void> {
     const outputs = notebookOutputs(this.items, this.fold).map(toCellOutput);
-    this.#chain = this.#chain.then(() => this.exec.replaceOutput(outputs)).then(undefined, () => undefined);
+    this.#chain = this.#chain
+      .then(() => (fresh ? this.exec.clearOutput() : undefined))
+      .then(() => this.exec.replaceOutput(outputs))
+      .then(undefined, () => undefined);
     return this.#chain;
   }
 }
@@ -145,7 +153,7 @@ async function followRun(ctx: Ctx, exec: vscode.NotebookCellExecution, runId: st
     ctx.outputRouter.release(runId);
   }
   live.items = flattenOutputs(result.engines);
-  await live.render();
+  await live.render(true);
   hooks.finished(cell, live.items);
   exec.end(result.state === 'done', Date.now());
   const msgIds = Object.fromEntries(result.engines.map((e) => [String(e.engineId ?? '?'), e.msgId]));
