@@ -17,9 +17,12 @@
  *
  * The first output of a run (the item that carries the run's intro) is never held by the window: it goes
  * out on the next turn even inside a window, so runs that follow each other (back to back) show their
- * first output as fast as after a pause. Only a storm of new runs is limited: at most
- * `FIRST_OUTPUT_BURST` such early flushes a window; after that, first outputs wait for the window's end
- * like everything else (a person pressing a key never gets near that).
+ * first output as fast as after a pause. That early flush sends the pending output only (every pending
+ * item, in order); state, engines, data, tasks and status keep their window, so a storm of runs still
+ * makes at most one ipp/tasksChanged a window, and a run reported finished has had its output before.
+ * A storm of new runs is limited too: at most `FIRST_OUTPUT_BURST` such early flushes a window; after
+ * that, first outputs wait for the window's end like everything else (a person pressing a key never
+ * gets near that).
  */
 import type { Disposable } from '../core/event';
 import type { EngineInfo, OutputParamsItem, StateChangedParams } from '../shared/protocol';
@@ -68,6 +71,8 @@ export class NotificationBatcher implements Disposable {
   #data = new Set<string>();
   #status = false;
   #timer: unknown;
+  /** The early output-only flush of a first output (next turn). */
+  #soon: unknown;
   /** When the pending timer fires (to tell whether an early flush would move it sooner). */
   #timerAt = Infinity;
   #lastFlush = -Infinity;
@@ -134,6 +139,7 @@ export class NotificationBatcher implements Disposable {
 
   /** Sends whatever is pending now (also used before answering requests whose caller expects order). */
   flush(): void {
+    this.#cancelSoon();
     if (this.#timer !== undefined) {
       this.timers.clearTimeout(this.#timer);
       this.#timer = undefined;
@@ -166,6 +172,7 @@ export class NotificationBatcher implements Disposable {
   /** Drops what is pending and stops the timer. */
   dispose(): void {
     this.#disposed = true;
+    this.#cancelSoon();
     if (this.#timer !== undefined) this.timers.clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#timerAt = Infinity;
@@ -183,9 +190,9 @@ export class NotificationBatcher implements Disposable {
     this.#arm(Math.max(0, this.#lastFlush + this.windowMs - this.timers.now()));
   }
 
-  /** A flush on the next turn, unless one is already due then or this window's burst is spent. */
+  /** An output-only flush on the next turn, unless a flush is already due then or this window's burst is spent. */
   #scheduleSoon(): void {
-    if (this.#disposed) return;
+    if (this.#disposed || this.#soon !== undefined) return;
     const now = this.timers.now();
     if (this.#timerAt <= now) return;
     if (now - this.#burstWindowStart >= this.windowMs) {
@@ -197,9 +204,31 @@ export class NotificationBatcher implements Disposable {
       return;
     }
     this.#burst++;
-    if (this.#timer !== undefined) this.timers.clearTimeout(this.#timer);
-    this.#timer = undefined;
-    this.#arm(0);
+    this.#soon = this.timers.setTimeout(() => {
+      this.#soon = undefined;
+      this.#flushOutput();
+    }, 0);
+  }
+
+  /** Sends the pending output only; the window timer stays for the rest (and is dropped if nothing is left). */
+  #flushOutput(): void {
+    if (this.#output.length === 0) return;
+    const output = this.#output;
+    this.#output = [];
+    this.#lastFlush = this.timers.now();
+    this.sink.output(output);
+    const rest = this.#state || this.#engines || this.#status || this.#data.size > 0 || this.#changed.size > 0 || this.#removed.size > 0;
+    if (!rest && this.#timer !== undefined) {
+      this.timers.clearTimeout(this.#timer);
+      this.#timer = undefined;
+      this.#timerAt = Infinity;
+    }
+  }
+
+  #cancelSoon(): void {
+    if (this.#soon === undefined) return;
+    this.timers.clearTimeout(this.#soon);
+    this.#soon = undefined;
   }
 
   #arm(delay: number): void {

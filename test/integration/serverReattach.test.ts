@@ -52,7 +52,7 @@ describe('language server: ipp/reattach in a new server process', { timeout: 600
     const failed = await run(FAILING, { uri: URI, line: FAILING_LINE });
     for (const runId of [done, failed]) await first.connection.sendRequest(WaitRequest, { runId, timeoutMs: TASK_MS });
     // Still running when the first server goes away; its replies go to that server's sockets.
-    await run("import time\ntime.sleep(5)\nprint('late-out')");
+    await run("import time\ntime.sleep(12)\nprint('late-out')");
     kept.push({ msgIds: ['00000000-feed-beef-0000-000000000000'], targets: [0], title: 'never submitted' });
     await first.close();
     first = undefined;

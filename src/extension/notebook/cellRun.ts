@@ -113,7 +113,7 @@ export async function runCell(ctx: Ctx, exec: vscode.NotebookCellExecution, hook
   exec.start(Date.now());
   await exec.clearOutput();
   try {
-    ctx.requireTrust('Running code');
+    ctx.requireTrust(vscode.l10n.t('Running code'));
     ctx.requireConnected();
     const magic = parseCellMagic(cell.document.getText());
     if (!magic.code.trim()) {
@@ -155,8 +155,10 @@ async function followRun(ctx: Ctx, exec: vscode.NotebookCellExecution, runId: st
   live.items = flattenOutputs(result.engines);
   await live.render(true);
   hooks.finished(cell, live.items);
-  exec.end(result.state === 'done', Date.now());
+  // Before end(): on the execution's end the ipynb extension writes the cell's metadata (execution_count)
+  // from what the cell holds then; an edit of ours racing with it was lost in Run All.
   const msgIds = Object.fromEntries(result.engines.map((e) => [String(e.engineId ?? '?'), e.msgId]));
   await updateCellMeta(cell, { lastRun: { runId, msgIds } }).then(undefined, (e) => ctx.log.warn(`cell metadata not written: ${describeError(e)}`));
+  exec.end(result.state === 'done', Date.now());
   return result.state;
 }
