@@ -6,11 +6,11 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { after, before, test, type TestContext } from 'node:test';
+import { after, before, test } from 'node:test';
 import { Channels, Commands } from '../../src/extension/ids';
 import { TestCluster } from '../integration/harness';
 import { Workbench, waitFor } from './harness';
-import { clearNotifications, clickMenuItem, openContainer, paletteTitle, parkMouse, settled, statusItem, treeLabels, treeRow, viewPane } from './harness/views';
+import { clearNotifications, clickMenuItem, openContainer, paletteTitle, parkMouse, settled, statusItem, stepRunner, treeLabels, treeRow, viewPane } from './harness/views';
 
 const DEMO = 'parallel_demo.py';
 // 1-based line numbers below refer to this text.
@@ -40,11 +40,6 @@ const LONG_TITLE = 'import time; time.sleep(60)';
 
 let cluster: TestCluster | undefined;
 let wb: Workbench | undefined;
-
-function bench(): Workbench {
-  assert.ok(wb, 'the workbench did not start');
-  return wb;
-}
 
 before(async () => {
   cluster = await TestCluster.start({ engines: 2 });
@@ -79,29 +74,7 @@ after(async () => {
   }
 }, { timeout: 60_000 });
 
-let failedStep: string | undefined;
-
-/**
- * Run `fn`; on failure save a screenshot named after the step, then rethrow. The steps build on each
- * other: after a failure the later ones are skipped rather than failing on the same cause.
- */
-function step(name: string, fn: (w: Workbench) => Promise<void>): (t: TestContext) => Promise<void> {
-  return async (t) => {
-    if (failedStep) {
-      t.skip(`the "${failedStep}" step failed`);
-      return;
-    }
-    const w = bench();
-    try {
-      await fn(w);
-    } catch (err) {
-      failedStep = name;
-      await w.screenshot(`gui-failed-${name}`).catch(() => undefined);
-      throw err;
-    }
-  };
-}
-
+const step = stepRunner('gui', () => wb);
 
 
 async function openDemo(w: Workbench): Promise<void> {

@@ -7,12 +7,12 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { after, before, test, type TestContext } from 'node:test';
+import { after, before, test } from 'node:test';
 import type { Frame, Locator } from 'playwright-core';
 import { CATEGORY, Commands } from '../../src/extension/ids';
 import { TestCluster } from '../integration/harness';
 import { Workbench, waitFor } from './harness';
-import { paletteTitle } from './harness/views';
+import { paletteTitle, stepRunner } from './harness/views';
 
 
 const NOTEBOOK = 'parallel_demo.ipynb';
@@ -99,23 +99,7 @@ after(async () => {
   }
 }, { timeout: 60_000 });
 
-let failedStep: string | undefined;
-function step(name: string, fn: (w: Workbench) => Promise<void>): (t: TestContext) => Promise<void> {
-  return async (t) => {
-    if (failedStep) {
-      t.skip(`the "${failedStep}" step failed`);
-      return;
-    }
-    assert.ok(wb, 'the workbench did not start');
-    try {
-      await fn(wb);
-    } catch (err) {
-      failedStep = name;
-      await wb.screenshot(`notebook-failed-${name}`).catch(() => undefined);
-      throw err;
-    }
-  };
-}
+const step = stepRunner('notebook', () => wb);
 
 /**
  * The frame holding a notebook's (or the Interactive Window's) rendered outputs whose text matches

@@ -6,10 +6,10 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, test } from 'node:test';
-import type { Locator } from 'playwright-core';
 import { CATEGORY, Channels } from '../../src/extension/ids';
 import { TestCluster } from '../integration/harness';
 import { Workbench, waitFor } from './harness';
+import { treeRow, viewPane } from './harness/views';
 
 const DOC = 'reload_demo.py';
 // 1-based line numbers below refer to this text.
@@ -53,15 +53,6 @@ after(async () => {
     await cluster?.stop();
   }
 }, { timeout: 60_000 });
-
-function viewPane(w: Workbench, title: string): Locator {
-  return w.page.locator('.part.sidebar .pane').filter({ has: w.page.locator('.pane-header h3.title', { hasText: new RegExp(`^${title}$`, 'i') }) });
-}
-
-function treeRow(pane: Locator, label: string): Locator {
-  const escaped = label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  return pane.locator('.monaco-list-row').filter({ has: pane.page().locator('.label-name', { hasText: new RegExp(`^${escaped}$`) }) });
-}
 
 async function openContainer(w: Workbench): Promise<void> {
   const item = w.activityBarItem(CATEGORY);

@@ -5,12 +5,12 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { after, before, test, type TestContext } from 'node:test';
+import { after, before, test } from 'node:test';
 import type { Frame } from 'playwright-core';
 import { CATEGORY, Commands } from '../../src/extension/ids';
 import { TestCluster } from '../integration/harness';
 import { Workbench, waitFor } from './harness';
-import { paletteTitle } from './harness/views';
+import { paletteTitle, stepRunner } from './harness/views';
 
 const title = paletteTitle;
 
@@ -19,7 +19,6 @@ const LINES = ['import time; time.sleep(0.5); print("warm-up")', 'import time; t
 
 let cluster: TestCluster | undefined;
 let wb: Workbench | undefined;
-let failed: string | undefined;
 
 before(async () => {
   cluster = await TestCluster.start({ engines: 2 });
@@ -44,19 +43,7 @@ after(async () => {
   }
 }, { timeout: 60_000 });
 
-function step(name: string, fn: (w: Workbench) => Promise<void>): (t: TestContext) => Promise<void> {
-  return async (t) => {
-    if (failed) return t.skip(`the "${failed}" step failed`);
-    assert.ok(wb, 'the workbench did not start');
-    try {
-      await fn(wb);
-    } catch (err) {
-      failed = name;
-      await wb.screenshot(`timeline-failed-${name}`).catch(() => undefined);
-      throw err;
-    }
-  };
-}
+const step = stepRunner('timeline', () => wb);
 
 interface CanvasState {
   lanes: string;

@@ -1,6 +1,7 @@
 // Locators and steps on the workbench shared by the GUI tests: the palette title of a command, our views'
 // panes and tree rows, the status bar item, the side bar, context menus, and waits for a clean screenshot.
 import * as assert from 'node:assert/strict';
+import type { TestContext } from 'node:test';
 import type { Locator } from 'playwright-core';
 import { CATEGORY, EXTENSION_ID } from '../../../src/extension/ids';
 import { readManifest } from '../../unit/support/manifest';
@@ -107,4 +108,28 @@ export async function clickMenuItem(w: Workbench, label: RegExp): Promise<void> 
       if (attempt === 3) throw e;
     }
   }
+}
+
+/**
+ * Steps of a GUI test that build on each other: `step(name, fn)` runs `fn` on the workbench; on failure it
+ * saves a screenshot `<prefix>-failed-<name>` and rethrows, and every later step is skipped rather than
+ * failing on the same cause.
+ */
+export function stepRunner(prefix: string, workbench: () => Workbench | undefined): (name: string, fn: (w: Workbench) => Promise<void>) => (t: TestContext) => Promise<void> {
+  let failed: string | undefined;
+  return (name, fn) => async (t) => {
+    if (failed) {
+      t.skip(`the "${failed}" step failed`);
+      return;
+    }
+    const w = workbench();
+    assert.ok(w, 'the workbench did not start');
+    try {
+      await fn(w);
+    } catch (err) {
+      failed = name;
+      await w.screenshot(`${prefix}-failed-${name}`).catch(() => undefined);
+      throw err;
+    }
+  };
 }
