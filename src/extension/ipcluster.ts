@@ -129,6 +129,26 @@ export function restartEnginesArgs(c: ClusterRef, want: number): string[] {
   return ['-c', RESTART_ENGINES, c.profileDir, c.clusterId, String(want)];
 }
 
+/**
+ * Restarts every engine of a running cluster: stops its engine sets the way `ipcluster stop` would (their
+ * launchers signal local and MPI engines, scancel a Slurm job), then starts `want` new engines with the
+ * cluster's own engine launcher. Prints `{"live": 0, "started": <new engines>}`.
+ */
+const RESTART_ALL_ENGINES = [
+  'import sys, json, ipyparallel as ipp',
+  'c = ipp.Cluster.from_file(profile_dir=sys.argv[1], cluster_id=sys.argv[2])',
+  'c.stop_engines_sync()',
+  'n = int(sys.argv[3])',
+  'c.start_engines_sync(n)',
+  'print(json.dumps({"live": 0, "started": n}))',
+].join('\n');
+
+/** Stops all engines of a running cluster and starts `want` new ones (a real restart of its engines). */
+export function restartAllEnginesArgs(c: Pick<ClusterRef, 'profileDir' | 'clusterId'>, want: number): string[] {
+  if (!Number.isInteger(want) || want < 1) throw new Error(`${want} is not a number of engines (a whole number from 1)`);
+  return ['-c', RESTART_ALL_ENGINES, c.profileDir, c.clusterId, String(want)];
+}
+
 /** What the restart printed (its last line), or undefined when it printed no result. */
 export function restartResult(stdout: string): { live: number; started: number } | undefined {
   try {

@@ -17,7 +17,18 @@ import type { Logger } from '../core/log';
 import { connectionFilePath, defaultIpythonDir } from '../core/protocol/discovery';
 import { isPidAlive } from '../core/protocol/clusterRecords';
 import { redact } from '../core/redact';
+import { restartAllEnginesArgs, restartResult, runPython, tail } from './ipcluster';
 import { l10n } from './l10n';
+
+/**
+ * ipcluster tears the whole cluster down when its engines stop within this time of their start
+ * (IPClusterStart.early_shutdown, 30 s in 7.1 and 9.x), and logs ENGINES_SETTLED when it has passed: a
+ * restart of all engines waits for that line (or, if ipcluster's log level hides it, this time plus a margin
+ * for the engines' launch after the controller's).
+ */
+export const EARLY_SHUTDOWN_MS = 30_000;
+const ENGINES_SETTLED = 'Engines appear to have started successfully';
+const LAUNCH_MARGIN_MS = 15_000;
 
 export interface LocalClusterOptions {
   python: string;
@@ -79,6 +90,10 @@ export class LocalCluster {
   #exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   /** stop() asked ipcluster to stop (an exit before that is ipcluster's own decision). */
   #stopAsked = false;
+  readonly #startedAt = Date.now();
+  /** ipcluster logged that its early-shutdown window has passed. */
+  #settled = false;
+  readonly #onSettled = new Emitter<void>();
   readonly #onDidExit = new Emitter<{ code: number | null; signal: NodeJS.Signals | null }>();
   /** ipcluster exited (on stop() or on its own). */
   readonly onDidExit = this.#onDidExit.event;
@@ -96,6 +111,10 @@ export class LocalCluster {
     const onData = (d: Buffer) => {
       for (const line of redact(d.toString('utf8')).split('\n')) {
         if (!line.trim()) continue;
+        if (!this.#settled && line.includes(ENGINES_SETTLED)) {
+          this.#settled = true;
+          this.#onSettled.fire();
+        }
         this.#tail.push(line);
         if (this.#tail.length > 20) this.#tail.shift();
         this.log.debug(`[ipcluster] ${line}`);
@@ -175,6 +194,44 @@ export class LocalCluster {
       }
       await new Promise((r) => setTimeout(r, 100));
     }
+  }
+
+  /** The profile directory of the cluster (its connection file is in `<profileDir>/security`). */
+  get profileDir(): string {
+    return dirname(dirname(this.connectionFile));
+  }
+
+  /**
+   * Restarts every engine: stops them all with the cluster's launcher and starts `want` new ones in the
+   * same cluster (new processes, new engine ids, empty namespaces). Within ipcluster's early-shutdown
+   * window after the start it first waits, or ipcluster would take the stop for a failed start and tear
+   * the cluster down. Resolves with the number of engines started.
+   */
+  async restartEngines(want = this.engines, timeoutMs = 120_000): Promise<number> {
+    if (this.#exited) throw new LocalClusterError(l10n.t('The cluster {0} is not running: start it again.', this.clusterId));
+    await this.#engineStartSettled();
+    this.log.info(`restarting all engines of ${this.clusterId}: ${want} new engines`);
+    const r = await runPython(this.how.python, restartAllEnginesArgs(this, want), timeoutMs, this.how.env);
+    const result = restartResult(r.stdout);
+    if (r.code !== 0 || !result) {
+      throw new LocalClusterError(l10n.t('Restarting the engines of {0} failed ({1}):\n{2}', this.clusterId, r.code ?? l10n.t('timed out'), redact(tail(r.stderr || r.stdout))));
+    }
+    return result.started;
+  }
+
+  /** Resolves once ipcluster's early-shutdown window is over (its log line, else the time plus a margin). */
+  async #engineStartSettled(): Promise<void> {
+    const wait = this.#startedAt + EARLY_SHUTDOWN_MS + LAUNCH_MARGIN_MS - Date.now();
+    if (this.#settled || wait <= 0) return;
+    this.log.info(`waiting up to ${Math.ceil(wait / 1000)} s for ipcluster's early-shutdown window to pass before restarting the engines of ${this.clusterId}`);
+    let timer: NodeJS.Timeout | undefined;
+    let sub: { dispose(): void } | undefined;
+    await new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, wait);
+      sub = this.#onSettled.event(() => resolve());
+    });
+    clearTimeout(timer);
+    sub?.dispose();
   }
 
   /** Stops the cluster: SIGINT to ipcluster (Windows: `ipcluster stop`), then force after `timeoutMs`. Resolves when it is gone. */
@@ -274,5 +331,6 @@ export class LocalCluster {
 
   dispose(): void {
     this.#onDidExit.dispose();
+    this.#onSettled.dispose();
   }
 }

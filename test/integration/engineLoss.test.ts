@@ -3,7 +3,8 @@
 // lost"; Restart Lost Engines (restartEnginesArgs, with the cluster's own launcher) starts two new ones,
 // which a connected client (what feeds the Engines view) sees register and run code; the record names
 // four live engines again; and Stop ends every process, the new engines included (ipcluster itself does
-// not know them).
+// not know them). Then Restart Engines of the whole cluster (LocalCluster.restartEngines, what a notebook's
+// Restart does for a cluster this window started) replaces all four: new pids, new ids, empty namespaces.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -94,6 +95,33 @@ describe('Engines that died: shown as lost, restarted in the same cluster', { ti
     const tasks = await client!.wait(run.id, { timeoutMs: 60_000 });
     const ran = tasks.map((t) => Number(streamText(t.outputs).trim())).sort((x, y) => x - y);
     assert.deepEqual(ran, [...newPids].sort((x, y) => x - y));
+  });
+
+  it('Restart Engines of a cluster this window started replaces every engine: new pids and ids, empty namespaces', async () => {
+    const before = record();
+    const oldPids = before.pids.filter((p) => p !== before.controllerPid);
+    const oldIds = new Set(client!.engines().map((e) => e.id));
+    const set = client!.execute('restart_marker = 42', { targets: [...oldIds] });
+    await client!.wait(set.id, { timeoutMs: 60_000 });
+
+    assert.equal(await cluster!.restartEngines(4), 4);
+    await pollUntil(() => oldPids.every((p) => !alive(p)), 30_000);
+    const after = record();
+    assert.equal(after.state, 'running', 'the controller (and ipcluster) keep running');
+    assert.ok(alive(cluster!.pid!), 'ipcluster still runs');
+    const newPids = after.pids.filter((p) => p !== after.controllerPid);
+    assert.equal(newPids.length, 4, `four new engine pids: ${after.pids.join(', ')}`);
+    assert.deepEqual(newPids.filter((p) => oldPids.includes(p)), []);
+
+    const fresh = await until(client!, () => {
+      const ids = client!.engines().map((e) => e.id).filter((id) => !oldIds.has(id));
+      return ids.length >= 4 && ids;
+    }, 90_000, 'four new engines registered');
+    const run = client!.execute("import os; print(os.getpid(), 'restart_marker' in globals())", { targets: fresh });
+    const tasks = await client!.wait(run.id, { timeoutMs: 60_000 });
+    const lines = tasks.map((t) => streamText(t.outputs).trim().split(' '));
+    assert.deepEqual(lines.map(([, has]) => has), ['False', 'False', 'False', 'False'], 'the new engines start with empty namespaces');
+    assert.deepEqual(lines.map(([pid]) => Number(pid)).sort((x, y) => x - y), [...newPids].sort((x, y) => x - y));
   });
 
   it('Stop ends every process of the cluster, the restarted engines included', async () => {

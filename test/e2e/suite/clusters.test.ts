@@ -1,6 +1,7 @@
 // The Clusters view inside the extension host, against a real cluster it starts itself: Start (with
 // arguments, skipping the prompts) a 2-engine local cluster, see it running in the view, connect, run a
-// selection, copy the snippet, stop it; it then shows as stopped and none of its processes lives (by pid).
+// selection, copy the snippet, use a notebook's Restart both ways (clear the namespaces; restart the engines
+// of this window's cluster), stop it; it then shows as stopped and none of its processes lives (by pid).
 // Then a stale record written into a profile appears (the security-folder watcher) and Remove deletes it.
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -11,7 +12,7 @@ import * as vscode from 'vscode';
 import type { StartedCluster } from '../../../src/extension/commands/startCluster';
 import type { ExtensionApi } from '../../../src/extension/extension';
 import { Commands, EXTENSION_ID, TreeItemContexts, Views } from '../../../src/extension/ids';
-import type { ClusterInfo, ExecuteResult } from '../../../src/shared/protocol';
+import { ExecuteRequest, type ClusterInfo, type ExecuteResult } from '../../../src/shared/protocol';
 
 function alive(pid: number): boolean {
   try {
@@ -120,6 +121,40 @@ describe('Clusters view', function () {
     assert.equal(snippet, "import ipyparallel as ipp; rc = ipp.Client(profile='default', cluster_id='e2e-view')");
     assert.equal(await vscode.env.clipboard.readText(), snippet);
     assert.ok(c.connectionFile);
+  });
+
+  it("a notebook's Restart clears the namespaces, or restarts the engines of the cluster this window started", async () => {
+    /** Each engine's pid and whether `restart_marker` is defined there, by engine id. */
+    const probe = async (targets: number[] | 'all') => {
+      const r = await api.ctx.request(ExecuteRequest, { code: "import os; print(os.getpid(), 'restart_marker' in globals())", targets, wait: true, waitTimeoutMs: 60_000 });
+      assert.equal(r.result?.state, 'done', JSON.stringify(r.result));
+      return new Map(r.result!.engines.map((e) => {
+        const text = e.outputs.map((o) => (o.kind === 'stream' ? o.text : '')).join('').trim();
+        return [e.engineId!, { pid: Number(text.split(' ')[0]), marked: text.endsWith('True') }];
+      }));
+    };
+    const mark = () => api.ctx.request(ExecuteRequest, { code: 'restart_marker = 1', targets: 'all', wait: true, waitTimeoutMs: 60_000 });
+    await mark();
+    const before = await probe('all');
+    assert.ok([...before.values()].every((e) => e.marked));
+
+    const cleared = await vscode.commands.executeCommand<string>(Commands.restartNotebookKernel, 'clearNamespaces');
+    assert.ok(cleared, `clear failed: ${api.lastError.message}`);
+    assert.match(cleared, /^Cleared the namespace of all 2 engines with %reset -f/);
+    const afterClear = await probe('all');
+    assert.deepEqual([...afterClear].map(([id, e]) => [id, e.pid, e.marked]), [...before].map(([id, e]) => [id, e.pid, false]), 'same processes, empty namespaces');
+
+    await mark();
+    const restarted = await vscode.commands.executeCommand<string>(Commands.restartNotebookKernel, 'restartEngines');
+    assert.ok(restarted, `restart failed: ${api.lastError.message}`);
+    assert.match(restarted, /^Restarted the 2 engines of e2e-view: now engines \d+,\d+, with empty namespaces/);
+    const fresh = api.ctx.model.engines.map((e) => e.id).filter((id) => !before.has(id));
+    assert.equal(fresh.length, 2, `two new engine ids: ${api.ctx.model.engines.map((e) => e.id).join(', ')}`);
+    const after = await probe(fresh);
+    for (const e of after.values()) pids.add(e.pid);
+    const oldPids = [...before.values()].map((e) => e.pid);
+    assert.deepEqual([...after.values()].filter((e) => oldPids.includes(e.pid) || e.marked), [], 'new processes with empty namespaces');
+    await until('the old engine processes gone', () => (oldPids.every((p) => !alive(p)) ? true : undefined), changes, 30_000);
   });
 
   it('stops it from the row: disconnected, shown stopped, and none of its processes lives', async () => {
