@@ -157,6 +157,28 @@ async function openNotebook(w: Workbench): Promise<void> {
   await cells.waitFor({ state: 'visible', timeout: 60_000 });
 }
 
+/** Wheels the notebook back to its first cell (a reopened notebook is scrolled where it was left). */
+async function scrollToTop(w: Workbench): Promise<void> {
+  const list = w.page.locator('.notebook-editor .cell-list-container').filter({ visible: true }).first();
+  const box = await list.boundingBox();
+  if (box) await w.page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  const first = w.page.locator('.notebook-editor .view-line', { hasText: 'print("pid", os.getpid())' }).first();
+  await waitFor(async () => {
+    if (await first.isVisible()) return true;
+    await w.page.mouse.wheel(0, -2000);
+    await w.page.waitForTimeout(300);
+    return undefined;
+  }, 30_000, 'the first cell to be visible');
+  await w.page.mouse.wheel(0, -2000);
+}
+
+/** Closes the palette if open and hides the panel (Problems) if shown, for a clean screenshot. */
+async function hidePanel(w: Workbench): Promise<void> {
+  await w.page.keyboard.press('Escape');
+  if (await w.page.locator('.part.panel').first().isVisible()) await w.runCommand('View: Toggle Panel Visibility');
+  await w.page.locator('.part.panel').first().waitFor({ state: 'hidden', timeout: 10_000 });
+}
+
 function savedCells(w: Workbench): SavedCell[] {
   return (JSON.parse(fs.readFileSync(path.join(w.workspace, NOTEBOOK), 'utf8')) as { cells: SavedCell[] }).cells;
 }
@@ -252,12 +274,13 @@ test('save, close and reopen: the outputs are still there', { timeout: 120_000 }
   await w.page.locator('.notebook-editor').first().waitFor({ state: 'hidden', timeout: 20_000 });
   await openNotebook(w);
   // The notebook reopens scrolled where it was left (at the bottom): go back to the top.
-  await w.runCommand('View: Close Panel').catch(() => undefined);
-  await w.runCommand('Notebook: Focus First Cell');
+  await hidePanel(w);
+  await scrollToTop(w);
   const frame = await outputFrame(w, /\[stdout:0,1\] the same on every engine/);
   await frame.locator('img').first().waitFor({ state: 'visible', timeout: 60_000 });
   await frame.getByText(/\[stdout:0,1\] the same on every engine/).first().waitFor({ state: 'visible', timeout: 30_000 });
-  await w.runCommand('View: Close Panel').catch(() => undefined);
+  await hidePanel(w);
+  await frame.locator('img').first().waitFor({ state: 'visible', timeout: 10_000 });
   await w.screenshot('notebook', { readme: true });
 }));
 
