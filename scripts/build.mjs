@@ -1,17 +1,19 @@
 #!/usr/bin/env node
 // `npm run build`: bundles the extension and the language server with esbuild.
 //   src/extension/extension.ts -> dist/extension.js   (loaded by VS Code at activation)
-//   src/extension/client.ts    -> dist/client.js      (vscode-languageclient: loaded on first use, by clientModule.ts)
-//   src/server/main.ts         -> dist/server.js      (the language server, started by the extension)
+//   src/lspBundle.ts           -> dist/server.js      (the language server, and the language client: see below)
 //   src/extension/timeline/webview/main.ts -> dist/timeline.js (the task timeline's webview script, for a browser)
-// dist/extension.js must not contain the language client, and of vscode-languageserver-protocol it needs
+// dist/server.js is one bundle of both ends of the language protocol (src/lspBundle.ts): run by Node it is the
+// language server (src/server/main.ts); required by dist/extension.js on first use (clientModule.ts) it is
+// the language client (src/extension/client.ts, vscode-languageclient). vscode-jsonrpc, -protocol and -types
+// ship once, not once per end. dist/extension.js must not contain the language client, and of vscode-languageserver-protocol it needs
 // only the RequestType/NotificationType classes that src/shared/protocol.ts constructs: an alias points
 // that import at vscode-jsonrpc's messages module (requests go by method name across the two bundles).
 // CommonJS for Node 20, minified with names kept (stack traces and error class names stay readable), with
 // source maps beside the bundles for debugging (.vscodeignore keeps them out of the .vsix). `vscode` is provided by the editor and `zeromq` loads its native
 // addon relative to its own files, so both stay external (zeromq ships in the .vsix's node_modules).
 // An entry whose source does not exist yet is skipped with a note. Usage: node scripts/build.mjs [--watch]
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as esbuild from 'esbuild';
@@ -24,8 +26,7 @@ export const ENTRIES = [
     outfile: 'dist/extension.js',
     alias: { 'vscode-languageserver-protocol': './node_modules/vscode-jsonrpc/lib/common/messages.js' },
   },
-  { source: 'src/extension/client.ts', outfile: 'dist/client.js' },
-  { source: 'src/server/main.ts', outfile: 'dist/server.js' },
+  { source: 'src/lspBundle.ts', outfile: 'dist/server.js' },
   // The task timeline's webview script: runs in the webview (a browser), not in Node.
   { source: 'src/extension/timeline/webview/main.ts', outfile: 'dist/timeline.js', browser: true },
 ];
@@ -48,8 +49,21 @@ function options(entry) {
   };
 }
 
+/** Removes what an older build left in dist/ (e.g. dist/client.js), which `!dist/*.js` would package. */
+function removeStale() {
+  const dist = join(REPO, 'dist');
+  if (!existsSync(dist)) return;
+  const keep = new Set(ENTRIES.flatMap((e) => [e.outfile, `${e.outfile}.map`]));
+  for (const name of readdirSync(dist)) {
+    if (keep.has(`dist/${name}`)) continue;
+    rmSync(join(dist, name), { recursive: true, force: true });
+    console.log(`[build] removed dist/${name} (no entry builds it)`);
+  }
+}
+
 /** Builds every entry that exists; returns the list of outfiles written. */
 export async function build({ watch = false } = {}) {
+  removeStale();
   const built = [];
   for (const entry of ENTRIES) {
     if (!existsSync(join(REPO, entry.source))) {

@@ -42,8 +42,7 @@ const REQUIRED = [
   'package.nls.json',
   // The runtime strings' bundle (package.json's "l10n" folder), from scripts/l10n.mjs.
   'l10n/bundle.l10n.json',
-  // The language client (loaded on first use by dist/extension.js) and the language server.
-  'dist/client.js',
+  // The language server, which is also the language client (loaded on first use by dist/extension.js).
   'dist/server.js',
   // The task timeline's webview script.
   'dist/timeline.js',
