@@ -1,10 +1,11 @@
 // The language server's user-facing messages come from one table (src/core/messages.ts): every key is
 // used, the placeholders are {0}..{n-1}, and no ipp/* error, parameter problem or diagnostic in
-// src/server is written as a literal beside it.
+// src/server is written as a literal beside it, nor any error's message in src/core or src/server.
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, it } from 'node:test';
+import ts from 'typescript';
 import { message, MESSAGES } from '../../src/core/messages';
 import { repoRoot } from './support/fixtures';
 
@@ -51,4 +52,62 @@ describe('server messages: one table (src/core/messages.ts)', () => {
       .map(({ line, at }) => `${at}: ${line.trim()}`);
     assert.deepEqual(found, []);
   });
+
+  it('no error in src/core or src/server is made with a literal message', () => {
+    assert.deepEqual(literalErrorMessages(), []);
+  });
+
+  it('the check finds a literal message, in any argument, and honours the markers', () => {
+    const found = (text: string) => literalErrorMessages([{ file: 'src/core/x.ts', text }]).length;
+    assert.equal(found("throw new Error('the file is gone');"), 1);
+    assert.equal(found('throw new EngineGoneError(id, `engine ${id} has left`);'), 1);
+    assert.equal(found("class E extends Error {\n  constructor() {\n    super(`no such thing: ${x}`);\n  }\n}"), 1);
+    assert.equal(found("throw new ConnectError(message('refused', e.message));"), 0);
+    assert.equal(found("throw new SshTunnelError(message('sshEmpty'), '');"), 0);
+    assert.equal(found("throw new ZmqLoadError(e.message.split('\\n')[0]);"), 0);
+    assert.equal(found("throw new Error(`no ${channel} socket`); // internal: every channel has a socket"), 0);
+    assert.equal(found('/** Cause: x.\n * Internal: its message is logged.\n */\nclass QuietError extends Error {}\nthrow new QuietError(`bad frame ${n}`);'), 0);
+  });
 });
+
+/**
+ * The rule: in src/core and src/server, an error's message text comes from the table. An argument of
+ * `new <Name>Error(…)` (also `new Error`, `new TypeError`) or of `super(…)` in a class extending an error
+ * may not hold a string or template literal with text (two words), unless it is inside a `message(…)`
+ * call. Exempt: errors of a class whose doc block says "Internal:" (its message is only logged), and a
+ * throw marked `// internal: <why>` on its line (an assertion a user cannot cause). Returns "file:line: code".
+ */
+function literalErrorMessages(files = sources): string[] {
+  const parsed = files.map((f) => ({ ...f, sf: ts.createSourceFile(f.file, f.text, ts.ScriptTarget.ES2022, true) }));
+  const internal = new Set<string>();
+  for (const { sf } of parsed) {
+    sf.forEachChild(function visit(n: ts.Node): void {
+      if (ts.isClassDeclaration(n) && n.name && ts.getJSDocCommentsAndTags(n).some((d) => /^\s*\*?\s*Internal:/m.test(d.getText()))) internal.add(n.name.text);
+      n.forEachChild(visit);
+    });
+  }
+  const isText = (n: ts.Node) =>
+    (ts.isStringLiteral(n) || ts.isNoSubstitutionTemplateLiteral(n) || ts.isTemplateExpression(n)) &&
+    /[A-Za-z]+\s+[A-Za-z]+/.test(ts.isTemplateExpression(n) ? [n.head.text, ...n.templateSpans.map((t) => t.literal.text)].join('') : n.text);
+  const hasText = (n: ts.Node): boolean =>
+    isText(n) || (!(ts.isCallExpression(n) && ts.isIdentifier(n.expression) && n.expression.text === 'message') && (n.forEachChild(hasText) ?? false));
+  const out: string[] = [];
+  for (const { file, text, sf } of parsed) {
+    const lines = text.split('\n');
+    sf.forEachChild(function visit(n: ts.Node): void {
+      n.forEachChild(visit);
+      let errorClass: string | undefined;
+      if (ts.isNewExpression(n) && ts.isIdentifier(n.expression) && /Error$/.test(n.expression.text)) errorClass = n.expression.text;
+      if (ts.isCallExpression(n) && n.expression.kind === ts.SyntaxKind.SuperKeyword) {
+        const cls = ts.findAncestor(n, ts.isClassDeclaration);
+        const base = cls?.heritageClauses?.[0]?.types[0]?.expression.getText(sf) ?? '';
+        if (/Error$/.test(base)) errorClass = cls?.name?.text ?? base;
+      }
+      if (errorClass === undefined || internal.has(errorClass) || !(n as ts.CallExpression | ts.NewExpression).arguments?.some(hasText)) return;
+      const line = sf.getLineAndCharacterOfPosition(n.getStart(sf)).line;
+      if (/\/\/ internal: \S/.test(lines[line])) return;
+      out.push(`${file}:${line + 1}: ${lines[line].trim()}`);
+    });
+  }
+  return out;
+}

@@ -251,7 +251,7 @@ export class Connection {
         transport.subscribersReady(Math.min(2000, timeoutMs)),
         withDeadline(counts, { timeoutMs: Math.min(5000, timeoutMs) }, 'the initial queue_request').catch(() => undefined),
       ]);
-      if (this.#transport !== transport) throw new ControllerGoneError('the connection was closed while connecting');
+      if (this.#transport !== transport) throw new ControllerGoneError(message('closedWhileConnecting'));
       this.#setState('connected');
       this.#logger.info(`connected to ${url}: ${this.#engines.size} engine(s)`);
       this.#liveness = new LivenessProbe(
@@ -260,7 +260,7 @@ export class Connection {
         this.#options.probeTimeoutMs ?? 5000,
       );
     } catch (e) {
-      if (transport && this.#transport === transport) this.#teardown(`connecting failed: ${(e as Error).message}`);
+      if (transport && this.#transport === transport) this.#teardown(message('connectingFailed', (e as Error).message));
       if (!this.#transport) void this.#tunnel.close();
       if (this.#state !== 'closed') this.#setState('disconnected', e as Error);
       throw e;
@@ -276,7 +276,7 @@ export class Connection {
     const transport = this.#transport;
     this.#transport = undefined;
     transport?.close();
-    this.#requests.failAll((what) => new ControllerGoneError(`${what} failed: ${reason}`));
+    this.#requests.failAll((what) => new ControllerGoneError(message('requestFailed', what, reason)));
     for (const t of this.#tasks.active()) this.#tasks.finish(t.msgId, 'lost', reason);
     this.#router.clear();
     this.#engines.clear();
