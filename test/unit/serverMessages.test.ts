@@ -1,6 +1,7 @@
 // The language server's user-facing messages come from one table (src/core/messages.ts): every key is
 // used, the placeholders are {0}..{n-1}, and no ipp/* error, parameter problem or diagnostic in
-// src/server is written as a literal beside it, nor any error's message in src/core or src/server.
+// src/server is written as a literal beside it, nor any error's message or any reason a task or a
+// connection ended with, in src/core or src/server.
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -53,12 +54,12 @@ describe('server messages: one table (src/core/messages.ts)', () => {
     assert.deepEqual(found, []);
   });
 
-  it('no error in src/core or src/server is made with a literal message', () => {
-    assert.deepEqual(literalErrorMessages(), []);
+  it('no error message or end reason in src/core or src/server is a literal', () => {
+    assert.deepEqual(literalUserTexts(), []);
   });
 
-  it('the check finds a literal message, in any argument, and honours the markers', () => {
-    const found = (text: string) => literalErrorMessages([{ file: 'src/core/x.ts', text }]).length;
+  it('the check finds a literal message or reason, in any argument, and honours the markers', () => {
+    const found = (text: string) => literalUserTexts([{ file: 'src/core/x.ts', text }]).length;
     assert.equal(found("throw new Error('the file is gone');"), 1);
     assert.equal(found('throw new EngineGoneError(id, `engine ${id} has left`);'), 1);
     assert.equal(found("class E extends Error {\n  constructor() {\n    super(`no such thing: ${x}`);\n  }\n}"), 1);
@@ -66,18 +67,27 @@ describe('server messages: one table (src/core/messages.ts)', () => {
     assert.equal(found("throw new SshTunnelError(message('sshEmpty'), '');"), 0);
     assert.equal(found("throw new ZmqLoadError(e.message.split('\\n')[0]);"), 0);
     assert.equal(found("throw new Error(`no ${channel} socket`); // internal: every channel has a socket"), 0);
+    assert.equal(found("this.lose('the cluster was shut down');"), 1);
+    assert.equal(found("this.#teardown(`reconnecting failed: ${why}`);"), 1);
+    assert.equal(found("lost.push({ msgId, reason: 'its reply never came' });"), 1);
+    assert.equal(found("const reason = `the tunnel through ${server} is down`;"), 1);
+    assert.equal(found("info.reason = reply.reason ?? 'aborted before it ran';"), 1);
+    assert.equal(found("ctx.tasks.finish(msgId, 'lost', message('noHubRecord'));"), 0);
     assert.equal(found('/** Cause: x.\n * Internal: its message is logged.\n */\nclass QuietError extends Error {}\nthrow new QuietError(`bad frame ${n}`);'), 0);
   });
 });
 
 /**
- * The rule: in src/core and src/server, an error's message text comes from the table. An argument of
- * `new <Name>Error(…)` (also `new Error`, `new TypeError`) or of `super(…)` in a class extending an error
- * may not hold a string or template literal with text (two words), unless it is inside a `message(…)`
- * call. Exempt: errors of a class whose doc block says "Internal:" (its message is only logged), and a
- * throw marked `// internal: <why>` on its line (an assertion a user cannot cause). Returns "file:line: code".
+ * The rule: in src/core and src/server, an error's message and the reason a task or a connection ended
+ * come from the table. These may not hold a string or template literal with text (two words) outside a
+ * `message(…)` call: an argument of `new <Name>Error(…)` (also `new Error`, `new TypeError`) or of
+ * `super(…)` in a class extending an error; an argument of lose, lost, teardown, finish, failAll or
+ * failEngine (what ends a connection or tasks, with its reason); the value given to anything named
+ * `reason` (a variable, a property, an assignment). Exempt: errors of a class whose doc block says
+ * "Internal:" (its message is only logged), and a line marked `// internal: <why>` (an assertion a user
+ * cannot cause). Returns "file:line: code".
  */
-function literalErrorMessages(files = sources): string[] {
+function literalUserTexts(files = sources): string[] {
   const parsed = files.map((f) => ({ ...f, sf: ts.createSourceFile(f.file, f.text, ts.ScriptTarget.ES2022, true) }));
   const internal = new Set<string>();
   for (const { sf } of parsed) {
@@ -96,18 +106,32 @@ function literalErrorMessages(files = sources): string[] {
     const lines = text.split('\n');
     sf.forEachChild(function visit(n: ts.Node): void {
       n.forEachChild(visit);
-      let errorClass: string | undefined;
-      if (ts.isNewExpression(n) && ts.isIdentifier(n.expression) && /Error$/.test(n.expression.text)) errorClass = n.expression.text;
-      if (ts.isCallExpression(n) && n.expression.kind === ts.SyntaxKind.SuperKeyword) {
-        const cls = ts.findAncestor(n, ts.isClassDeclaration);
-        const base = cls?.heritageClauses?.[0]?.types[0]?.expression.getText(sf) ?? '';
-        if (/Error$/.test(base)) errorClass = cls?.name?.text ?? base;
-      }
-      if (errorClass === undefined || internal.has(errorClass) || !(n as ts.CallExpression | ts.NewExpression).arguments?.some(hasText)) return;
+      const checked = userText(n, sf);
+      if (checked === undefined || internal.has(checked.errorClass ?? '') || !checked.values.some(hasText)) return;
       const line = sf.getLineAndCharacterOfPosition(n.getStart(sf)).line;
       if (/\/\/ internal: \S/.test(lines[line])) return;
       out.push(`${file}:${line + 1}: ${lines[line].trim()}`);
     });
   }
   return out;
+}
+
+const ENDINGS = new Set(['lose', 'lost', 'teardown', 'finish', 'failAll', 'failEngine']);
+
+/** The expressions of `n` that hold user-facing text (see literalUserTexts), and the error class it makes. */
+function userText(n: ts.Node, sf: ts.SourceFile): { values: readonly ts.Node[]; errorClass?: string } | undefined {
+  if (ts.isNewExpression(n) && ts.isIdentifier(n.expression) && /Error$/.test(n.expression.text)) return { values: n.arguments ?? [], errorClass: n.expression.text };
+  if (ts.isCallExpression(n) && n.expression.kind === ts.SyntaxKind.SuperKeyword) {
+    const cls = ts.findAncestor(n, ts.isClassDeclaration);
+    const base = cls?.heritageClauses?.[0]?.types[0]?.expression.getText(sf) ?? '';
+    return /Error$/.test(base) ? { values: n.arguments, errorClass: cls?.name?.text ?? base } : undefined;
+  }
+  if (ts.isCallExpression(n)) {
+    const callee = ts.isPropertyAccessExpression(n.expression) ? n.expression.name.text : ts.isIdentifier(n.expression) ? n.expression.text : '';
+    return ENDINGS.has(callee.replace(/^#/, '')) ? { values: n.arguments } : undefined;
+  }
+  const named = (name: ts.Node | undefined) => name !== undefined && (ts.isIdentifier(name) || ts.isPrivateIdentifier(name)) && name.text === 'reason';
+  if ((ts.isVariableDeclaration(n) || ts.isPropertyAssignment(n) || ts.isPropertyDeclaration(n)) && named(n.name) && n.initializer) return { values: [n.initializer] };
+  if (ts.isBinaryExpression(n) && n.operatorToken.kind === ts.SyntaxKind.EqualsToken && ts.isPropertyAccessExpression(n.left) && named(n.left.name)) return { values: [n.right] };
+  return undefined;
 }
