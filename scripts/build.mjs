@@ -26,7 +26,17 @@ export const ENTRIES = [
     outfile: 'dist/extension.js',
     alias: { 'vscode-languageserver-protocol': './node_modules/vscode-jsonrpc/lib/common/messages.js' },
   },
-  { source: 'src/lspBundle.ts', outfile: 'dist/server.js' },
+  {
+    source: 'src/lspBundle.ts',
+    outfile: 'dist/server.js',
+    // vscode-languageclient's minimatch (with brace-expansion) and semver, 50 KiB, for the LSP's glob
+    // patterns and one version check: small stand-ins that answer as they do (test/unit/shims.test.ts).
+    alias: {
+      minimatch: './src/extension/shims/minimatch.ts',
+      'semver/functions/parse': './src/extension/shims/semverParse.ts',
+      'semver/functions/satisfies': './src/extension/shims/semverSatisfies.ts',
+    },
+  },
   // The task timeline's webview script: runs in the webview (a browser), not in Node.
   { source: 'src/extension/timeline/webview/main.ts', outfile: 'dist/timeline.js', browser: true },
 ];
