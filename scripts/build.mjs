@@ -12,11 +12,14 @@
 // CommonJS for Node 20, minified with names kept (stack traces and error class names stay readable), with
 // source maps beside the bundles for debugging (.vscodeignore keeps them out of the .vsix). `vscode` is provided by the editor and `zeromq` loads its native
 // addon relative to its own files, so both stay external (zeromq ships in the .vsix's node_modules).
-// An entry whose source does not exist yet is skipped with a note. Usage: node scripts/build.mjs [--watch]
+// The bundles carry no licence comments: dist/THIRD-PARTY-NOTICES.txt (scripts/lib/notices.mjs, from esbuild's
+// metafiles) holds the licence of every package bundled, and ships in the .vsix. Files in dist/ that no entry
+// builds are removed first. An entry whose source does not exist yet is skipped with a note. Usage: node scripts/build.mjs [--watch]
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as esbuild from 'esbuild';
+import { bundledPackages, NOTICES_FILE, writeNotices } from './lib/notices.mjs';
 
 const REPO = resolve(fileURLToPath(import.meta.url), '..', '..');
 
@@ -52,6 +55,7 @@ function options(entry) {
     platform: entry.browser ? 'browser' : 'node',
     target: entry.browser ? 'es2022' : 'node20',
     sourcemap: true,
+    metafile: true,
     minify: true,
     keepNames: true,
     logLevel: 'warning',
@@ -63,7 +67,7 @@ function options(entry) {
 function removeStale() {
   const dist = join(REPO, 'dist');
   if (!existsSync(dist)) return;
-  const keep = new Set(ENTRIES.flatMap((e) => [e.outfile, `${e.outfile}.map`]));
+  const keep = new Set([...ENTRIES.flatMap((e) => [e.outfile, `${e.outfile}.map`]), NOTICES_FILE]);
   for (const name of readdirSync(dist)) {
     if (keep.has(`dist/${name}`)) continue;
     rmSync(join(dist, name), { recursive: true, force: true });
@@ -75,6 +79,7 @@ function removeStale() {
 export async function build({ watch = false } = {}) {
   removeStale();
   const built = [];
+  const packages = [];
   for (const entry of ENTRIES) {
     if (!existsSync(join(REPO, entry.source))) {
       console.log(`[build] skip ${entry.outfile}: ${entry.source} does not exist yet`);
@@ -86,11 +91,13 @@ export async function build({ watch = false } = {}) {
       console.log(`[build] watching ${entry.source}`);
     } else {
       const started = Date.now();
-      await esbuild.build(options(entry));
+      const result = await esbuild.build(options(entry));
+      packages.push(...bundledPackages(result.metafile));
       console.log(`[build] ${entry.source} -> ${entry.outfile} (${Date.now() - started} ms)`);
     }
     built.push(entry.outfile);
   }
+  if (!watch) console.log(`[build] ${writeNotices(REPO, packages)}: the licences of ${new Set(packages).size} bundled packages`);
   return built;
 }
 

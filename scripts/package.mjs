@@ -46,6 +46,8 @@ const REQUIRED = [
   'dist/server.js',
   // The task timeline's webview script.
   'dist/timeline.js',
+  // The licences of the bundled packages (the minified bundles carry none).
+  'dist/THIRD-PARTY-NOTICES.txt',
   'node_modules/zeromq/package.json',
   'node_modules/zeromq/lib/index.js',
   'node_modules/zeromq/build/manifest.json',
