@@ -41,6 +41,15 @@ export const MESSAGES = {
     "{0} is owned by another user (uid {1}, you are uid {2}): it may have been planted to steer the connection (its ssh server, its addresses). Use only a connection file you or the cluster's owner wrote.",
   cfDirWritableOthers: "{0} is writable by other users (mode {1}), so they can replace {2}. Run: chmod go-w '{0}'",
   cfDirWritableGroup: "{0} is writable by its group (mode {1}), so they can replace {2}. Run: chmod go-w '{0}'",
+  cfKeyEmpty: "{0}: the key is empty, so messages are not signed; anyone who can reach the controller's ports can run code on its engines.",
+  cfReadableOthers: "{0} is readable by other users (mode {1}); its key lets them run code on the cluster. Run: chmod 600 '{0}'",
+  cfReadableGroup: "{0} is readable by its group (mode {1}); its key lets them run code on the cluster. Run: chmod 600 '{0}'",
+  // how a connection is protected (src/core/client/security.ts)
+  plainTcp:
+    'the controller at {0} is reached over plain TCP on a non-loopback interface without CURVE: code and outputs cross the network unencrypted (the HMAC key only authenticates them). Use an SSH tunnel or enable CURVE.',
+  // finding a Python with ipyparallel (src/core/python.ts)
+  installHint:
+    'Install ipyparallel for a Python 3 (Debian/Ubuntu, as root: apt-get install {0}; elsewhere: python3 -m pip install ipyparallel), or set {1} to an interpreter that has it.',
   // connecting (src/core/client/connection.ts)
   noAnswer: 'no answer from the controller at {0} within {1} s: is it running, and is the key right?',
   refusedAt: 'the controller at {0} refused the connection: {1}',

@@ -1,7 +1,7 @@
 // The language server's user-facing messages come from one table (src/core/messages.ts): every key is
 // used, the placeholders are {0}..{n-1}, and no ipp/* error, parameter problem or diagnostic in
-// src/server is written as a literal beside it, nor any error's message or any reason a task or a
-// connection ended with, in src/core or src/server.
+// src/server is written as a literal beside it, nor any error's message, connection-file warning or
+// reason a task or a connection ended with, in src/core or src/server.
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -73,6 +73,7 @@ describe('server messages: one table (src/core/messages.ts)', () => {
     assert.equal(found("const reason = `the tunnel through ${server} is down`;"), 1);
     assert.equal(found("info.reason = reply.reason ?? 'aborted before it ran';"), 1);
     assert.equal(found("ctx.tasks.finish(msgId, 'lost', message('noHubRecord'));"), 0);
+    assert.equal(found("info.warnings.unshift(`${file} is readable by others`);"), 1);
     assert.equal(found('/** Cause: x.\n * Internal: its message is logged.\n */\nclass QuietError extends Error {}\nthrow new QuietError(`bad frame ${n}`);'), 0);
   });
 });
@@ -83,7 +84,7 @@ describe('server messages: one table (src/core/messages.ts)', () => {
  * `message(…)` call: an argument of `new <Name>Error(…)` (also `new Error`, `new TypeError`) or of
  * `super(…)` in a class extending an error; an argument of lose, lost, teardown, finish, failAll or
  * failEngine (what ends a connection or tasks, with its reason); the value given to anything named
- * `reason` (a variable, a property, an assignment). Exempt: errors of a class whose doc block says
+ * `reason` (a variable, a property, an assignment); what is pushed onto a list of `warnings`. Exempt: errors of a class whose doc block says
  * "Internal:" (its message is only logged), and a line marked `// internal: <why>` (an assertion a user
  * cannot cause). Returns "file:line: code".
  */
@@ -128,7 +129,8 @@ function userText(n: ts.Node, sf: ts.SourceFile): { values: readonly ts.Node[]; 
   }
   if (ts.isCallExpression(n)) {
     const callee = ts.isPropertyAccessExpression(n.expression) ? n.expression.name.text : ts.isIdentifier(n.expression) ? n.expression.text : '';
-    return ENDINGS.has(callee.replace(/^#/, '')) ? { values: n.arguments } : undefined;
+    const warnings = ts.isPropertyAccessExpression(n.expression) && /^(push|unshift)$/.test(callee) && /warnings$/i.test(n.expression.expression.getText(sf));
+    return ENDINGS.has(callee.replace(/^#/, '')) || warnings ? { values: n.arguments } : undefined;
   }
   const named = (name: ts.Node | undefined) => name !== undefined && (ts.isIdentifier(name) || ts.isPrivateIdentifier(name)) && name.text === 'reason';
   if ((ts.isVariableDeclaration(n) || ts.isPropertyAssignment(n) || ts.isPropertyDeclaration(n)) && named(n.name) && n.initializer) return { values: [n.initializer] };
