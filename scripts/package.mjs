@@ -42,11 +42,12 @@ const REQUIRED = [
   'package.nls.json',
   // The runtime strings' bundle (package.json's "l10n" folder), from scripts/l10n.mjs.
   'l10n/bundle.l10n.json',
-  // The language client (loaded on first use by dist/extension.js) and the language server.
-  'dist/client.js',
+  // The language server, which is also the language client (loaded on first use by dist/extension.js).
   'dist/server.js',
   // The task timeline's webview script.
   'dist/timeline.js',
+  // The licences of the bundled packages (the minified bundles carry none).
+  'dist/THIRD-PARTY-NOTICES.txt',
   'node_modules/zeromq/package.json',
   'node_modules/zeromq/lib/index.js',
   'node_modules/zeromq/build/manifest.json',

@@ -3,7 +3,8 @@
  * `activate()` of our extension, which loads dist/extension.js and runs its activate() to completion,
  * and checks that activation started no language server. With $IPP_BENCH_CONNECTION_FILE set, it then
  * times the first use: `ipyparallel.connect` to that file, which starts the language server (loading
- * dist/client.js and spawning dist/server.js) and connects, until the command resolves connected.
+ * the language client from dist/server.js, then spawning dist/server.js) and connects, until the
+ * command resolves connected.
  * Writes the times as a report to $IPP_E2E_REPORT (the shape runExtensionHostTests reads).
  */
 import { readFileSync, writeFileSync } from 'node:fs';

@@ -7,6 +7,7 @@
  */
 import { closeSync, openSync, readSync } from 'node:fs';
 import { whichOn } from './platform';
+import { message } from './messages';
 
 /** The Debian package that installs ipyparallel for the system Python. */
 export const DEBIAN_PACKAGE = 'python3-ipyparallel';
@@ -15,10 +16,7 @@ export const DEFAULT_PYTHON = '/usr/bin/python3';
 
 /** What to do when no candidate has ipyparallel; `setting` names what picks the interpreter. */
 export function installHint(setting: string): string {
-  return (
-    `Install ipyparallel for a Python 3 (Debian/Ubuntu, as root: apt-get install ${DEBIAN_PACKAGE}; ` +
-    `elsewhere: python3 -m pip install ipyparallel), or set ${setting} to an interpreter that has it.`
-  );
+  return message('installHint', DEBIAN_PACKAGE, setting);
 }
 
 /** Resolves a command through PATH, like `which` (PATHEXT on Windows); an absolute path is returned if it is executable. */

@@ -3,7 +3,7 @@
  * with the server settings as initializationOptions (and forwarded on change). When the server dies it
  * is restarted, unless it died too often (RestartPolicy).
  *
- * Bundled on its own (dist/client.js) and loaded by clientModule.ts on first use, so that activation
+ * Bundled with the server in dist/server.js (src/lspBundle.ts) and loaded by clientModule.ts on first use, so that activation
  * does not load vscode-languageclient. Only types cross between the two bundles, and plain values:
  * requests go by method name, because a RequestType object of the other bundle would carry another
  * copy of vscode-jsonrpc's ParameterStructures, which this bundle's connection does not recognise.

@@ -21,7 +21,7 @@ interface PackageLib {
 const load = <T>(rel: string): Promise<T> => import(pathToFileURL(join(repoRoot, rel)).href) as Promise<T>;
 const nodeModules = join(repoRoot, 'node_modules');
 const BASE = [
-  'package.json', 'package.nls.json', 'l10n/bundle.l10n.json', 'dist/extension.js', 'dist/client.js', 'dist/server.js', 'dist/timeline.js', 'node_modules/zeromq/package.json', 'node_modules/zeromq/lib/index.js',
+  'package.json', 'package.nls.json', 'l10n/bundle.l10n.json', 'dist/extension.js', 'dist/server.js', 'dist/timeline.js', 'dist/THIRD-PARTY-NOTICES.txt', 'node_modules/zeromq/package.json', 'node_modules/zeromq/lib/index.js',
   'node_modules/zeromq/build/manifest.json', 'node_modules/cmake-ts/package.json', 'node_modules/cmake-ts/build/loader.js',
 ].map((n) => `extension/${n}`);
 const withAddons = (...rel: string[]) => [...BASE, ...rel.map((r) => `extension/node_modules/zeromq/${r}`)];

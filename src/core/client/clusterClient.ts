@@ -1,4 +1,5 @@
 import { DEFAULTS } from '../defaults';
+import { message } from '../messages';
 import { Emitter, type Disposable, type Event } from '../event';
 import { silentLogger, type Logger } from '../log';
 import type { Channel, ConnectionInfo } from '../protocol/connectionFile';
@@ -76,7 +77,7 @@ export class ClusterClient implements Disposable {
   readonly onDidChangeVersion: Event<ClusterVersion | undefined> = this.#onDidChangeVersion.event;
 
   constructor(options: ClusterClientOptions) {
-    if (!options.connectionFile && !options.connectionInfo) throw new TypeError('ClusterClient needs connectionFile or connectionInfo');
+    if (!options.connectionFile && !options.connectionInfo) throw new TypeError('ClusterClient needs connectionFile or connectionInfo'); // internal: a caller's bug
     const logger = options.logger ?? silentLogger;
     options = {
       ...options,
@@ -122,7 +123,7 @@ export class ClusterClient implements Disposable {
       version: () => this.#version?.version,
       engineUuid: (id) => {
         const uuid = this.#engines.uuidOf(id);
-        if (uuid === undefined) throw new EngineGoneError(id, `engine ${id} is not registered with the controller`);
+        if (uuid === undefined) throw new EngineGoneError(id, message('engineNotRegistered', id));
         return uuid;
       },
     };

@@ -144,7 +144,7 @@ export class Connection {
     if (this.#state === 'closed') return;
     this.#stopWatching();
     const wasOpen = this.#transport !== undefined;
-    this.#teardown('the client disconnected');
+    this.#teardown(message('clientDisconnected'));
     if (wasOpen || this.#state !== 'disconnected') this.#setState('disconnected');
     await this.#tunnel.close();
   }
@@ -152,7 +152,7 @@ export class Connection {
   /** Stops watching, closes everything and ends in 'closed'. */
   dispose(): void {
     this.#stopWatching();
-    this.#teardown('the client was disposed');
+    this.#teardown(message('clientDisposed'));
     this.#tunnel.dispose();
     this.#setState('closed');
   }
@@ -167,12 +167,12 @@ export class Connection {
       throw e;
     }
     this.#stopWatching();
-    this.lose('the cluster was shut down by this client');
+    this.lose(message('shutDownByUs'));
   }
 
   /** A shutdown_notification: after our own shutdown_request, its reply (on another socket, maybe later) does the disconnect. */
   shutdownNotified(): void {
-    if (!this.#ownShutdown) this.lose('the cluster was shut down');
+    if (!this.#ownShutdown) this.lose(message('shutDown'));
   }
 
   /** Queues frames on a channel of the open transport (dropped when there is none). */
@@ -251,7 +251,7 @@ export class Connection {
         transport.subscribersReady(Math.min(2000, timeoutMs)),
         withDeadline(counts, { timeoutMs: Math.min(5000, timeoutMs) }, 'the initial queue_request').catch(() => undefined),
       ]);
-      if (this.#transport !== transport) throw new ControllerGoneError('the connection was closed while connecting');
+      if (this.#transport !== transport) throw new ControllerGoneError(message('closedWhileConnecting'));
       this.#setState('connected');
       this.#logger.info(`connected to ${url}: ${this.#engines.size} engine(s)`);
       this.#liveness = new LivenessProbe(
@@ -260,7 +260,7 @@ export class Connection {
         this.#options.probeTimeoutMs ?? 5000,
       );
     } catch (e) {
-      if (transport && this.#transport === transport) this.#teardown(`connecting failed: ${(e as Error).message}`);
+      if (transport && this.#transport === transport) this.#teardown(message('connectingFailed', (e as Error).message));
       if (!this.#transport) void this.#tunnel.close();
       if (this.#state !== 'closed') this.#setState('disconnected', e as Error);
       throw e;
@@ -276,7 +276,7 @@ export class Connection {
     const transport = this.#transport;
     this.#transport = undefined;
     transport?.close();
-    this.#requests.failAll((what) => new ControllerGoneError(`${what} failed: ${reason}`));
+    this.#requests.failAll((what) => new ControllerGoneError(message('requestFailed', what, reason)));
     for (const t of this.#tasks.active()) this.#tasks.finish(t.msgId, 'lost', reason);
     this.#router.clear();
     this.#engines.clear();
@@ -322,7 +322,7 @@ export class Connection {
     if (this.#state === 'connected' || this.#transport) {
       if (!changed) return;
       this.#logger.info(`${this.#file} was rewritten (new key or ports): reconnecting`);
-      this.#teardown('the controller restarted (its connection file was rewritten)');
+      this.#teardown(message('controllerRestarted'));
     } else if (this.#ownShutdown) {
       return;
     }
@@ -361,7 +361,7 @@ export class Connection {
     } else if (state === 'up' && this.#state === 'reconnecting' && this.#transport && !this.#opening) {
       void this.#reverify(this.#transport);
     } else if (state === 'failed' && this.#state === 'reconnecting' && this.#transport && !this.#opening) {
-      const reason = `the SSH tunnel through ${this.#tunnel.server} could not be re-established`;
+      const reason = message('tunnelNotReestablished', String(this.#tunnel.server));
       this.#logger.warn(`lost the controller: ${reason}`);
       this.#teardown(reason);
       void this.#tunnel.close();
@@ -390,7 +390,7 @@ export class Connection {
     } catch (e) {
       if (transport !== this.#transport || this.#state !== 'reconnecting') return;
       this.#logger.warn(`reconnecting through ${this.#tunnel.server} failed: ${(e as Error).message}`);
-      this.#teardown(`reconnecting failed: ${(e as Error).message}`);
+      this.#teardown(message('reconnectingFailed', (e as Error).message));
       void this.#tunnel.close();
       this.#setState('disconnected', e as Error);
     }

@@ -1,4 +1,5 @@
 import type { Logger } from '../log';
+import { message } from '../messages';
 import type { Channel } from '../protocol/connectionFile';
 import type { Message } from '../protocol/message';
 import type { EnginesModel } from './engines';
@@ -89,12 +90,12 @@ export class Dispatcher {
     }
   }
 
-  engineGone(id: number, uuidHint: string | undefined, reason = `engine ${id} unregistered`): void {
+  engineGone(id: number, uuidHint: string | undefined, reason = message('engineUnregistered', id)): void {
     const { engines, tasks, requests } = this.deps;
     const uuid = engines.remove(id)?.uuid ?? uuidHint;
     this.deps.logger.info(reason);
     if (!uuid) return;
-    requests.failEngine(uuid, (what) => new EngineGoneError(id, `${reason} while ${what} was pending`));
+    requests.failEngine(uuid, (what) => new EngineGoneError(id, message('whilePending', reason, what)));
     for (const t of tasks.active((t) => t.engineUuid === uuid)) {
       if (t.queue === 'mux') {
         tasks.finish(t.msgId, 'lost', reason);

@@ -10,6 +10,7 @@ import { FEATURES, requireFeature, unansweredError } from './features';
 import { okContent, withDeadline } from './requests';
 import { expressionValues } from './tasks';
 import { isTerminal } from './types';
+import { message } from '../messages';
 import type {
   CompletionResult,
   Dependency,
@@ -27,7 +28,7 @@ const DEFAULT_BALANCED_METADATA = Buffer.from(JSON.stringify({ after: [], follow
 /** Submits code; the Run and its tasks exist (pending) before this returns. */
 export function execute(ctx: ClientContext, code: string, options: ExecuteOptions = {}): Run {
   ctx.requireConnected();
-  if (options.signal?.aborted) throw new AbortedError('execute was cancelled before it was sent');
+  if (options.signal?.aborted) throw new AbortedError(message('executeCancelledEarly'));
   const targets = options.targets ?? 'all';
   const silent = options.silent ?? false;
   const content = {
@@ -59,7 +60,7 @@ export function execute(ctx: ClientContext, code: string, options: ExecuteOption
     sends = [{ channel: 'task', metadata }];
   } else {
     const ids = targets === 'all' ? ctx.engines.ids() : [...new Set(targets)];
-    if (ids.length === 0) throw new EngineGoneError(undefined, 'no engines are registered with the controller');
+    if (ids.length === 0) throw new EngineGoneError(undefined, message('noEngines'));
     sends = ids.map((id) => ({ channel: 'mux', uuid: ctx.engineUuid(id), engineId: id, metadata: EMPTY }));
   }
 
@@ -111,11 +112,11 @@ export async function wait(ctx: ClientContext, idsOrRun: string | string[], opti
     const run = ctx.tasks.run(idsOrRun);
     if (run) ids = run.msgIds;
     else if (ctx.tasks.get(idsOrRun)) ids = [idsOrRun];
-    else throw new UnknownTaskError(`no run or task ${idsOrRun} is tracked by this client`);
+    else throw new UnknownTaskError(message('runNotTracked', idsOrRun));
   } else {
     ids = idsOrRun;
     const unknown = ids.find((id) => !ctx.tasks.get(id));
-    if (unknown !== undefined) throw new UnknownTaskError(`task ${unknown} is not tracked by this client`);
+    if (unknown !== undefined) throw new UnknownTaskError(message('taskNotTracked', unknown));
   }
   let cancel: (() => void) | undefined;
   const done = ctx.tasks.whenTerminal(ids, (c) => (cancel = c));
@@ -213,7 +214,7 @@ export async function complete(
 
 function pickEngine(ctx: ClientContext): number {
   const engines = ctx.engines.list();
-  if (engines.length === 0) throw new EngineGoneError(undefined, 'no engines are registered with the controller');
+  if (engines.length === 0) throw new EngineGoneError(undefined, message('noEngines'));
   return (engines.find((e) => e.status === 'idle') ?? engines[0]).id;
 }
 

@@ -8,6 +8,7 @@
 import { TimeoutError, UnsupportedError } from './errors';
 import { seconds } from './requests';
 import type { ClusterVersion } from './types';
+import { message } from '../messages';
 
 export interface Feature {
   /** What the user asked for, as a noun phrase: "interrupting an engine". */
@@ -40,8 +41,8 @@ export function atLeast(version: string | undefined, since: string): boolean | u
 /** "ipyparallel 7.1.0 (as reported by engine 0)" or "an unknown ipyparallel version". */
 export function describeVersion(version: ClusterVersion | undefined): string {
   const v = version?.ipyparallel;
-  if (v === undefined || atLeast(v, '0.0') === undefined) return 'an ipyparallel version no engine has reported';
-  return `ipyparallel ${v}${version?.engineId !== undefined ? ` (as reported by engine ${version.engineId})` : ''}`;
+  if (v === undefined || atLeast(v, '0.0') === undefined) return message('versionUnreported');
+  return version?.engineId !== undefined ? message('versionReportedBy', v, version.engineId) : message('versionOf', v);
 }
 
 /** Throws UnsupportedError when the cluster is known to be older than the feature. */
@@ -50,17 +51,16 @@ export function requireFeature(feature: Feature, version: ClusterVersion | undef
   throw new UnsupportedError(
     feature.what,
     version?.ipyparallel ?? '',
-    `${feature.what} needs ipyparallel ${feature.since} or later${feature.needs ? ` (${feature.needs})` : ''}; ` +
-      `this cluster runs ${describeVersion(version)}. Upgrade ipyparallel on the cluster.`,
+    feature.needs
+      ? message('featureNeedsWhy', feature.what, feature.since, feature.needs, describeVersion(version))
+      : message('featureNeeds', feature.what, feature.since, describeVersion(version)),
   );
 }
 
 /** The timeout of a feature's request: says what it needs and which version the cluster runs. */
 export function unansweredError(feature: Feature, version: ClusterVersion | undefined, what: string, timeoutMs: number): TimeoutError {
-  return new TimeoutError(
-    `${what} got no answer within ${seconds(timeoutMs)} s. ${capitalize(feature.what)} needs ${feature.needs ?? `ipyparallel ${feature.since} or later`}; ` +
-      `this cluster runs ${describeVersion(version)}.`,
-  );
+  const needs = feature.needs ?? message('versionOrLater', feature.since);
+  return new TimeoutError(message('unanswered', what, seconds(timeoutMs), capitalize(feature.what), needs, describeVersion(version)));
 }
 
 function capitalize(s: string): string {

@@ -1,4 +1,5 @@
 import { TimeoutError } from './errors';
+import { message } from '../messages';
 
 export interface LivenessHost {
   /** One cheap hub query (queue_request) with this timeout; its result is the host's to use. */
@@ -64,7 +65,7 @@ export class LivenessProbe {
         return;
       }
       this.#failures++;
-      if (!this.#linkUp || this.#failures >= 2) this.host.lost(`the controller at ${this.host.url} stopped answering`);
+      if (!this.#linkUp || this.#failures >= 2) this.host.lost(message('stoppedAnswering', this.host.url));
       else again = true;
     } finally {
       this.#probing = false;

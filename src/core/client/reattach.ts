@@ -12,6 +12,7 @@ import { db } from './hubOps';
 import { recordToTask, TASK_RECORD_KEYS } from './hubQueries';
 import type { IopubRouter } from './iopubRouter';
 import { isTerminal, type RequestOptions, type Run, type Targets, type TaskInfo } from './types';
+import { message } from '../messages';
 
 /** A run to re-attach to, as the editor kept it. */
 export interface ReattachSpec {
@@ -31,8 +32,8 @@ export interface ReattachResult {
   unknown: string[];
 }
 
-/** Why a re-attached task without a hub record is shown as lost. */
-export const NO_HUB_RECORD_REASON = 'the controller has no record of this task (purged, or the controller restarted since it ran)';
+/** Why a re-attached task without a hub record is shown as lost (the table's text, as loaded). */
+export const NO_HUB_RECORD_REASON = message('noHubRecord');
 
 /** The most msg_ids one run may re-attach to. */
 export const MAX_REATTACH_TASKS = 10_000;
@@ -82,7 +83,7 @@ export async function reattach(
   }
   for (const msgId of unknown) {
     ctx.tasks.add({ msgId, runId: run.id, queue: 'mux', state: 'pending', code, submitted: run.created, outputs: [], reattached: true });
-    ctx.tasks.finish(msgId, 'lost', NO_HUB_RECORD_REASON);
+    ctx.tasks.finish(msgId, 'lost', message('noHubRecord'));
   }
   return { run, unknown };
 }

@@ -9,6 +9,7 @@ import type { ClientContext } from './context';
 import { HubError } from './errors';
 import { completeFromRecord, results } from './hubOps';
 import type { TaskInfo } from './types';
+import { message } from '../messages';
 
 /** Tasks looked up per sweep (the oldest first); the rest wait for the next sweep. */
 const MAX_PER_SWEEP = 500;
@@ -36,10 +37,10 @@ export function decideSweep(
   for (const t of tasks) {
     if (completed.has(t.msgId)) decision.complete.push(t.msgId);
     else if (unknown.has(t.msgId)) {
-      decision.lost.push({ msgId: t.msgId, reason: 'its reply never came and the controller has no record of it' });
+      decision.lost.push({ msgId: t.msgId, reason: message('replyNeverCameNoRecord') });
     } else if (pending.has(t.msgId) && t.engineUuid !== undefined && !registered(t.engineUuid)) {
-      const engine = t.engineId !== undefined ? `engine ${t.engineId}` : `engine ${t.engineUuid}`;
-      decision.lost.push({ msgId: t.msgId, reason: `its reply never came and ${engine} is no longer registered` });
+      const engine = message('engineN', t.engineId ?? t.engineUuid);
+      decision.lost.push({ msgId: t.msgId, reason: message('replyNeverCameEngineGone', engine) });
     }
   }
   return decision;

@@ -1,6 +1,7 @@
 import type { Message } from '../protocol/message';
 import { AbortedError, ClientError, HubError, TimeoutError } from './errors';
 import { clampOptionalTimeoutMs } from '../timeouts';
+import { message } from '../messages';
 
 export interface PendingOptions {
   /** What is being waited for, for error messages ("queue_request to the hub"). */
@@ -29,7 +30,7 @@ export function seconds(ms: number): string {
 export function abortError(signal: AbortSignal, what: string): Error {
   const reason: unknown = signal.reason;
   if (reason instanceof ClientError) return reason;
-  return new AbortedError(`${what} was cancelled`);
+  return new AbortedError(message('cancelled', what));
 }
 
 /**
@@ -73,7 +74,7 @@ export class PendingRequests {
       });
       if (timeoutMs !== undefined) {
         timer = setTimeout(() => {
-          settle(() => reject(options.onTimeout?.() ?? new TimeoutError(`${options.what} got no answer within ${seconds(timeoutMs)} s`)));
+          settle(() => reject(options.onTimeout?.() ?? new TimeoutError(message('noAnswerWithin', options.what, seconds(timeoutMs)))));
         }, timeoutMs);
       }
       signal?.addEventListener('abort', onAbort, { once: true });
@@ -112,7 +113,7 @@ export class PendingRequests {
 /** A HubError from wrapped-exception content ({ename, evalue, traceback}). */
 export function hubError(content: Record<string, unknown>): HubError {
   const tb = Array.isArray(content.traceback) ? content.traceback.map(String) : [];
-  return new HubError(String(content.ename ?? 'HubError'), String(content.evalue ?? 'the hub reported an error'), tb);
+  return new HubError(String(content.ename ?? 'HubError'), String(content.evalue ?? message('hubReportedError')), tb);
 }
 
 /** The content of a hub reply, or HubError when its status is not ok. */
@@ -151,7 +152,7 @@ export function withDeadline<T>(
       timer = setTimeout(() => {
         cleanup();
         onCancel?.();
-        reject(new TimeoutError(`${what} did not finish within ${seconds(timeoutMs)} s`));
+        reject(new TimeoutError(message('didNotFinish', what, seconds(timeoutMs))));
       }, timeoutMs);
     }
     signal?.addEventListener('abort', onAbort, { once: true });

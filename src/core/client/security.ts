@@ -1,5 +1,6 @@
 import { connectableAddress, isLoopback, type ConnectionInfo } from '../protocol/connectionFile';
 import { curveServerKeyFor } from '../transport/curve';
+import { message } from '../messages';
 import type { SecurityPosture } from './types';
 
 /**
@@ -12,10 +13,7 @@ export function securityPosture(info: ConnectionInfo, link: { tunnel?: string } 
   const transport: SecurityPosture['transport'] = curveServerKeyFor(info) ? 'curve' : link.tunnel ? 'ssh' : 'plain';
   const warnings = [...info.warnings];
   if (transport === 'plain' && !loopback) {
-    warnings.push(
-      `the controller at ${connectableAddress(info)} is reached over plain TCP on a non-loopback interface without CURVE: ` +
-        'code and outputs cross the network unencrypted (the HMAC key only authenticates them). Use an SSH tunnel or enable CURVE.',
-    );
+    warnings.push(message('plainTcp', connectableAddress(info)));
   }
   const posture: SecurityPosture = { signed: info.key !== '', signatureScheme: info.signatureScheme, transport, loopback, warnings };
   if (link.tunnel) posture.tunnel = link.tunnel;

@@ -1,5 +1,6 @@
 import { Emitter, type Event } from '../event';
 import { DEFAULTS } from '../defaults';
+import { message } from '../messages';
 import { boundError, OutputKeeper } from './outputBounds';
 import { mergeData, progressOf } from './taskData';
 import { isTerminal, type ExpressionValue, type OutputItem, type RemoteError, type Run, type TaskInfo, type TaskState } from './types';
@@ -256,7 +257,7 @@ export class TasksModel {
     if (reply.executionCount !== undefined) info.executionCount = reply.executionCount;
     if (reply.userExpressions) info.userExpressions = reply.userExpressions;
     if (reply.error) info.error = boundError(reply.error);
-    if (reply.state === 'aborted' && !info.reason) info.reason = reply.reason ?? 'aborted before it ran';
+    if (reply.state === 'aborted' && !info.reason) info.reason = reply.reason ?? message('abortedBeforeRun');
     else if (reply.reason) info.reason = reply.reason;
     t.replyState = reply.state;
     // A retried load-balanced task has the same msg_id on both engines: the first attempt's idle does

@@ -10,6 +10,7 @@
 import { existsSync, readdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { defaultIpythonDir, listProfiles, profileDir as profileDirOf } from './discovery';
+import { message } from '../messages';
 
 /**
  * running: the recorded controller process is alive.
@@ -258,7 +259,7 @@ export function readClusterRecord(profileDir: string, clusterId: string, profile
   let hasRecord = false;
   try {
     // A record is 1-2 KB; a huge file there is not one of ipyparallel's, and is not read whole.
-    if (statSync(recordFile).size > MAX_RECORD_BYTES) throw new Error('too large');
+    if (statSync(recordFile).size > MAX_RECORD_BYTES) throw new Error('too large'); // internal: caught below, as no record
     hasRecord = true;
     contents = readRecord(JSON.parse(readFileSync(recordFile, 'utf8')));
   } catch {
@@ -326,12 +327,8 @@ export function listClusterRecords(opts: ListClusterRecordsOptions = {}): Cluste
 /** Thrown by removeStaleClusterFiles when the cluster is not stale now, or some of its processes still run. */
 export class ClusterNotStaleError extends Error {
   constructor(readonly record: ClusterRecord) {
-    const what = `Cluster '${record.clusterId || '(default)'}' of profile '${record.profile}'`;
-    super(
-      record.state === 'stale'
-        ? `${what} still has running processes (pids ${record.livePids.join(', ')}): its files are left alone. Stop them first.`
-        : `${what} is ${record.state}, not stale: its files are left alone. Stop it first (ipcluster stop), or refresh the list.`,
-    );
+    const what = message('clusterOfProfile', record.clusterId || message('defaultClusterId'), record.profile);
+    super(record.state === 'stale' ? message('clusterStillRuns', what, record.livePids.join(', ')) : message('clusterNotStale', what, record.state));
     this.name = 'ClusterNotStaleError';
   }
 }
@@ -343,7 +340,7 @@ export class ClusterNotStaleError extends Error {
  */
 export function removeStaleClusterFiles(record: Pick<ClusterRecord, 'profileDir' | 'clusterId' | 'profile'>, alive = isPidAlive): string[] {
   // The id becomes part of file names: one from elsewhere must not reach outside the security folder.
-  if (/[/\\\0]|^\.\.?$/.test(record.clusterId)) throw new Error(`'${record.clusterId}' is not a cluster id: it names a path. Nothing was removed.`);
+  if (/[/\\\0]|^\.\.?$/.test(record.clusterId)) throw new Error(message('notAClusterId', record.clusterId));
   const now = readClusterRecord(record.profileDir, record.clusterId, record.profile, alive);
   if (now.state !== 'stale' || now.livePids.length > 0) throw new ClusterNotStaleError(now);
   const files = [recordPath(record.profileDir, record.clusterId), connectionPath(record.profileDir, record.clusterId, 'client'), connectionPath(record.profileDir, record.clusterId, 'engine')];

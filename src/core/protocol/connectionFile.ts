@@ -119,7 +119,7 @@ export function parseConnectionInfo(text: string, file = ''): ConnectionInfo {
 
   const warnings: string[] = [];
   if (key === '' && curveServerKey === null) {
-    warnings.push(`${file || 'connection file'}: the key is empty, so messages are not signed; anyone who can reach the controller's ports can run code on its engines.`);
+    warnings.push(message('cfKeyEmpty', file || message('cfConnectionFile')));
   }
 
   return {
@@ -191,9 +191,7 @@ export function loadConnectionFile(file: string, ctx: OwnershipContext = {}): Co
   const info = parseConnectionInfo(text, file);
   info.warnings.unshift(...ownershipWarnings(file, stats, ctx));
   if ((ctx.platform ?? process.platform) !== 'win32' && (mode & 0o077) !== 0) {
-    info.warnings.unshift(
-      `${file} is readable by ${mode & 0o007 ? 'other users' : 'its group'} (mode ${(mode & 0o777).toString(8)}); its key lets them run code on the cluster. Run: chmod 600 '${file}'`,
-    );
+    info.warnings.unshift(message(mode & 0o007 ? 'cfReadableOthers' : 'cfReadableGroup', file, (mode & 0o777).toString(8)));
   }
   return info;
 }

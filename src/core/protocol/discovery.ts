@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { InvalidNameError } from './errors';
+import { message } from '../messages';
 
 /** One cluster found on disk. */
 export interface FoundCluster {
@@ -33,14 +34,9 @@ const NAME = /^[A-Za-z0-9_.-]*$/;
  * `x/../../tmp/evil` from an untrusted workspace must not reach `path.join`.
  */
 export function checkName(field: 'profile' | 'clusterId', value: string, allowEmpty = false): string {
-  const allowed = 'only letters, digits, "_", "." and "-" are allowed';
-  if (value === '' && !allowEmpty) throw new InvalidNameError(field, `The ${field} must not be empty: ${allowed}.`);
-  if (!NAME.test(value)) {
-    throw new InvalidNameError(field, `The ${field} ${JSON.stringify(value.slice(0, 80))} is not a plain name: ${allowed}. Check the ${field} setting.`);
-  }
-  if (value.includes('..')) {
-    throw new InvalidNameError(field, `The ${field} ${JSON.stringify(value.slice(0, 80))} must not contain "..": ${allowed}, never "..". Check the ${field} setting.`);
-  }
+  if (value === '' && !allowEmpty) throw new InvalidNameError(field, message('nameEmpty', field));
+  if (!NAME.test(value)) throw new InvalidNameError(field, message('nameNotPlain', field, JSON.stringify(value.slice(0, 80))));
+  if (value.includes('..')) throw new InvalidNameError(field, message('nameDotDot', field, JSON.stringify(value.slice(0, 80))));
   return value;
 }
 

@@ -23,6 +23,7 @@ export abstract class ProtocolError extends CodedError {
 /**
  * Cause: the HMAC recomputed over the four JSON frames does not match the signature frame.
  * Handled by: the read loop, which drops the message and counts it under `badSignature`.
+ * Internal: its message is logged, never shown to a user (so it stays out of src/core/messages.ts).
  */
 export class SignatureError extends ProtocolError {
   readonly code = 'ERR_SIGNATURE' as const;
@@ -31,6 +32,7 @@ export class SignatureError extends ProtocolError {
 /**
  * Cause: a key is configured but the message's signature frame is empty.
  * Handled by: the read loop, counted under `badSignature`.
+ * Internal: its message is logged, never shown to a user (so it stays out of src/core/messages.ts).
  */
 export class UnsignedMessageError extends ProtocolError {
   readonly code = 'ERR_UNSIGNED' as const;
@@ -39,6 +41,7 @@ export class UnsignedMessageError extends ProtocolError {
 /**
  * Cause: the exact signature was already accepted (a replayed message).
  * Handled by: the read loop, counted under `replay`.
+ * Internal: its message is logged, never shown to a user (so it stays out of src/core/messages.ts).
  */
 export class ReplayError extends ProtocolError {
   readonly code = 'ERR_REPLAY' as const;
@@ -48,6 +51,7 @@ export class ReplayError extends ProtocolError {
  * Cause: the frames do not form a message (no delimiter, fewer than four JSON frames, invalid JSON,
  * a header without msg_id/msg_type).
  * Handled by: the read loop, counted under `malformed`.
+ * Internal: its message is logged, never shown to a user (so it stays out of src/core/messages.ts).
  */
 export class MalformedMessageError extends ProtocolError {
   readonly code = 'ERR_MALFORMED' as const;

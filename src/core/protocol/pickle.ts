@@ -10,6 +10,11 @@
  */
 import { CodedError } from '../codedError';
 
+/**
+ * Cause: a pickle outside the plain-data subset, or over a limit.
+ * Handled by: decodeDataMessage (taskData.ts), which keeps the keys and marks the values not decoded.
+ * Internal: its message is dropped, never shown to a user (so it stays out of src/core/messages.ts).
+ */
 export class PickleError extends CodedError {
   readonly code = 'ERR_PICKLE' as const;
 }

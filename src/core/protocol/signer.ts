@@ -1,5 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { SignatureError, SignatureSchemeError, UnsignedMessageError } from './errors';
+import { message } from '../messages';
 
 /** Python hashlib names whose Node crypto name differs. */
 const PYTHON_TO_NODE_HASH: Readonly<Record<string, string>> = {
@@ -19,16 +20,12 @@ const PYTHON_TO_NODE_HASH: Readonly<Record<string, string>> = {
  */
 export function hashForScheme(scheme: string): string {
   if (typeof scheme !== 'string' || !scheme.startsWith('hmac-')) {
-    throw new SignatureSchemeError(
-      `unsupported signature_scheme ${JSON.stringify(scheme)}: only hmac-<hash> schemes exist (e.g. "hmac-sha256")`,
-    );
+    throw new SignatureSchemeError(message('schemeNotHmac', JSON.stringify(scheme)));
   }
   const pyName = scheme.slice('hmac-'.length);
   const nodeName = PYTHON_TO_NODE_HASH[pyName] ?? pyName;
   if (!hmacWorks(nodeName)) {
-    throw new SignatureSchemeError(
-      `unsupported signature_scheme ${JSON.stringify(scheme)}: this Node's crypto has no HMAC hash "${nodeName}" (use e.g. "hmac-sha256")`,
-    );
+    throw new SignatureSchemeError(message('schemeNoHash', JSON.stringify(scheme), nodeName));
   }
   return nodeName;
 }

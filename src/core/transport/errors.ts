@@ -4,6 +4,7 @@
  * server only pass them on.
  */
 import { CodedError } from '../codedError';
+import { message } from '../messages';
 
 export type TransportErrorCode = 'ERR_ZMQ_LOAD' | 'ERR_SSH_TUNNEL';
 
@@ -19,11 +20,7 @@ export abstract class TransportError extends CodedError {
 export class ZmqLoadError extends TransportError {
   readonly code = 'ERR_ZMQ_LOAD' as const;
   constructor(readonly detail: string) {
-    super(
-      `the zeromq native addon could not be loaded (${detail}). It ships prebuilt for linux, macOS and ` +
-        `windows on x64/arm64; on another platform or Node version reinstall it (npm rebuild zeromq) or ` +
-        `install a build toolchain so it can compile.`,
-    );
+    super(message('zmqLoad', detail));
   }
 }
 

@@ -4,6 +4,7 @@
  * turning ssh's stderr into a message a user can act on. No processes here, so it is unit-testable.
  */
 import { connectableAddress, isLoopback, type ConnectionInfo } from '../protocol/connectionFile';
+import { message } from '../messages';
 import { SshTunnelError } from './errors';
 
 export { SshTunnelError };
@@ -26,13 +27,13 @@ export interface SshForward {
 export function parseSshServer(spec: string): SshServer {
   const s = spec.trim();
   const bad = (why: string): never => {
-    throw new SshTunnelError(`invalid ssh server ${JSON.stringify(spec.length > 200 ? `${spec.slice(0, 200)}…` : spec)}: ${why}. Expected [user@]host[:port], e.g. alice@login.example.org:22.`, '');
+    throw new SshTunnelError(message('sshBadServer', JSON.stringify(spec.length > 200 ? `${spec.slice(0, 200)}…` : spec), why), '');
   };
-  if (s === '') bad('it is empty');
-  if (/\s/.test(s)) bad('it contains whitespace');
+  if (s === '') bad(message('sshEmpty'));
+  if (/\s/.test(s)) bad(message('sshWhitespace'));
   const at = s.lastIndexOf('@');
   const user = at >= 0 ? s.slice(0, at) : undefined;
-  if (user === '') bad('the user before "@" is empty');
+  if (user === '') bad(message('sshEmptyUser'));
   let rest = at >= 0 ? s.slice(at + 1) : s;
   let port: number | undefined;
   let host: string;
@@ -48,12 +49,12 @@ export function parseSshServer(spec: string): SshServer {
   } else {
     host = rest;
   }
-  if (host === '') bad('the host is empty');
-  if (host.startsWith('-') || user?.startsWith('-')) bad('it must not start with "-"');
+  if (host === '') bad(message('sshEmptyHost'));
+  if (host.startsWith('-') || user?.startsWith('-')) bad(message('sshDash'));
   if (!HOST.test(host) && !(host.includes(':') && IPV6.test(host))) {
-    bad('the host may contain only letters, digits, ".", "-" and "_" (or be an IPv6 address, e.g. [::1])');
+    bad(message('sshBadHost'));
   }
-  if (user !== undefined && !USER.test(user)) bad('the user may contain only letters, digits, ".", "_", "-" (and "@" for e-mail style names)');
+  if (user !== undefined && !USER.test(user)) bad(message('sshBadUser'));
   return user === undefined ? { host, port } : { user, host, port };
 }
 
@@ -66,7 +67,7 @@ const USER = /^[A-Za-z0-9._@-]+$/;
 
 function portOf(text: string, bad: (why: string) => never): number {
   const n = /^\d+$/.test(text) ? Number(text) : NaN;
-  if (!Number.isInteger(n) || n < 1 || n > 65535) bad(`the port ${JSON.stringify(text)} is not a number from 1 to 65535`);
+  if (!Number.isInteger(n) || n < 1 || n > 65535) bad(message('sshBadPort', JSON.stringify(text)));
   return n;
 }
 
@@ -82,11 +83,11 @@ export function formatSshServer(server: SshServer): string {
  * (a loopback interface and a `location` naming this host), as the Python client does.
  */
 export function sshServerFor(info: ConnectionInfo, userServer?: string): string | undefined {
-  if (userServer && userServer.trim() !== '') return checkedSpec(userServer.trim(), 'the ssh server setting (sshServer)');
+  if (userServer && userServer.trim() !== '') return checkedSpec(userServer.trim(), message('sshSettingSource'));
   if (info.ssh.trim() === '') return undefined;
   // connectableAddress maps 0.0.0.0 to loopback exactly when `location` names this machine.
   const locationIsHere = connectableAddress({ ip: '0.0.0.0', location: info.location }) === '127.0.0.1';
-  return isLoopback(info) && locationIsHere ? undefined : checkedSpec(info.ssh.trim(), `the "ssh" field of ${info.file || 'the connection file'}`);
+  return isLoopback(info) && locationIsHere ? undefined : checkedSpec(info.ssh.trim(), message('sshFieldSource', info.file || message('theConnectionFile')));
 }
 
 /** `spec` when parseSshServer accepts it; otherwise its error, saying where the spec came from. */
@@ -94,7 +95,7 @@ function checkedSpec(spec: string, source: string): string {
   try {
     parseSshServer(spec);
   } catch (e) {
-    throw new SshTunnelError(`${source}: ${(e as Error).message}`, '');
+    throw new SshTunnelError(message('sshFrom', source, (e as Error).message), '');
   }
   return spec;
 }
@@ -115,7 +116,7 @@ const DEFAULT_OPTIONS = [
 
 /** The `ssh` argument vector for one process that carries every forward. */
 export function buildSshArgs(server: SshServer, forwards: readonly SshForward[], extraArgs: readonly string[] = []): string[] {
-  if (forwards.length === 0) throw new SshTunnelError('an ssh tunnel needs at least one port to forward', formatSshServer(server));
+  if (forwards.length === 0) throw new SshTunnelError(message('sshNoForward'), formatSshServer(server));
   const args = [...FIXED_OPTIONS, ...extraArgs];
   // Command-line options beat ssh config, and the first one given wins, so ours go after the user's.
   for (let i = 0; i < DEFAULT_OPTIONS.length; i += 2) {
@@ -145,15 +146,15 @@ export function summarizeSshStderr(stderr: string): string {
 /** What to do next for ssh's usual failures. */
 export function sshHint(sshMessage: string): string {
   if (/Permission denied/i.test(sshMessage)) {
-    return ' ssh runs in batch mode and never asks for a password: set up key-based login (ssh-copy-id, or load the key into ssh-agent) and check that `ssh <server>` works in a terminal without a prompt.';
+    return message('sshHintDenied');
   }
   if (/Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED/i.test(sshMessage)) {
-    return ' The server\'s host key is unknown or changed: connect once with `ssh <server>` in a terminal and accept (or fix) the key.';
+    return message('sshHintHostKey');
   }
-  if (/Could not resolve hostname/i.test(sshMessage)) return ' Check the host name (the connection file\'s "ssh" field or the ssh server setting).';
-  if (/Address already in use|cannot listen to port/i.test(sshMessage)) return ' A local port of the tunnel is taken by another program.';
+  if (/Could not resolve hostname/i.test(sshMessage)) return message('sshHintHostName');
+  if (/Address already in use|cannot listen to port/i.test(sshMessage)) return message('sshHintPortTaken');
   if (/connect(ion)? to .*(refused|timed out)|No route to host|Network is unreachable/i.test(sshMessage)) {
-    return ' Check that the server is reachable and runs sshd on that port.';
+    return message('sshHintUnreachable');
   }
   return '';
 }
@@ -161,18 +162,13 @@ export function sshHint(sshMessage: string): string {
 /** The error for an ssh that exited before (or while) the tunnel was up. */
 export function sshExitError(server: string, stderr: string, code: number | null, signal: string | null): SshTunnelError {
   const said = summarizeSshStderr(stderr);
-  const how = code !== null ? `exited with code ${code}` : `was killed by ${signal ?? 'a signal'}`;
-  const message = said
-    ? `SSH tunnel to ${server} failed: ${said}${sshHint(said).replace(/<server>/g, server)}`
-    : `SSH tunnel to ${server} failed: ssh ${how} without a message.`;
-  return new SshTunnelError(message, server, said, code);
+  const how = code !== null ? message('sshExitedCode', code) : message('sshKilledBy', signal ?? message('sshASignal'));
+  const text = said ? message('sshFailed', server, `${said}${sshHint(said).replace(/<server>/g, server)}`) : message('sshFailed', server, message('sshNoMessage', how));
+  return new SshTunnelError(text, server, said, code);
 }
 
 /** The error for an ssh client that could not be started at all (ENOENT, EACCES). */
 export function sshSpawnError(server: string, sshPath: string, err: NodeJS.ErrnoException): SshTunnelError {
-  const what = err.code === 'ENOENT' ? `the ssh client "${sshPath}" was not found` : `the ssh client "${sshPath}" could not be started (${err.code ?? err.message})`;
-  return new SshTunnelError(
-    `SSH tunnel to ${server} failed: ${what}. Install OpenSSH's ssh client, or set the path to ssh in the settings.`,
-    server,
-  );
+  const what = err.code === 'ENOENT' ? message('sshNotFound', sshPath) : message('sshNotRunnable', sshPath, err.code ?? err.message);
+  return new SshTunnelError(message('sshFailed', server, message('sshInstall', what)), server);
 }

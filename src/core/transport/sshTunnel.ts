@@ -19,6 +19,7 @@ import { constants } from 'node:os';
 import { Emitter, type Disposable, type Event } from '../event';
 import { defaultSshPath, killProcessTree } from '../platform';
 import { silentLogger, type Logger } from '../log';
+import { message } from '../messages';
 import { CHANNELS, connectableAddress, type Channel, type ConnectionInfo } from '../protocol/connectionFile';
 import {
   buildSshArgs,
@@ -133,7 +134,7 @@ export async function freeLoopbackPorts(count: number): Promise<number[]> {
 }
 
 function duration(ms: number): string {
-  return ms < 1000 ? `${ms} ms` : `${Math.round(ms / 100) / 10} s`;
+  return ms < 1000 ? message('milliseconds', ms) : message('seconds', Math.round(ms / 100) / 10);
 }
 
 function canConnect(port: number, timeoutMs: number): Promise<boolean> {
@@ -183,7 +184,7 @@ export class SshTunnel<K extends string = Channel> implements Disposable {
   /** A tunnel for every client channel of a tcp connection file. */
   static forConnection(info: ConnectionInfo, options: Omit<SshTunnelOptions<Channel>, 'remoteHost' | 'remotePorts'>): SshTunnel<Channel> {
     if (info.transport !== 'tcp') {
-      throw new SshTunnelError(`an SSH tunnel needs a tcp controller, but ${info.file || 'the connection file'} uses ${info.transport}`, options.server);
+      throw new SshTunnelError(message('sshNeedsTcp', info.file || message('theConnectionFile'), info.transport), options.server);
     }
     const remotePorts = {} as Record<Channel, number>;
     for (const ch of CHANNELS) remotePorts[ch] = info.ports[ch];
@@ -201,7 +202,7 @@ export class SshTunnel<K extends string = Channel> implements Disposable {
 
   /** Local port per channel; known after the first successful start(). */
   get localPorts(): Readonly<Record<K, number>> {
-    if (!this.#localPorts) throw new SshTunnelError(`the SSH tunnel to ${this.serverLabel} has not been started`, this.serverLabel);
+    if (!this.#localPorts) throw new SshTunnelError(message('sshNotStartedYet', this.serverLabel), this.serverLabel);
     return this.#localPorts;
   }
 
@@ -218,7 +219,7 @@ export class SshTunnel<K extends string = Channel> implements Disposable {
 
   /** Opens the tunnel; resolves when every local port accepts connections. Idempotent while up or starting. */
   start(signal?: AbortSignal): Promise<void> {
-    if (this.#disposed) return Promise.reject(new SshTunnelError(`the SSH tunnel to ${this.serverLabel} is disposed`, this.serverLabel));
+    if (this.#disposed) return Promise.reject(new SshTunnelError(message('sshDisposed', this.serverLabel), this.serverLabel));
     if (this.#state === 'up') return Promise.resolve();
     if (this.#starting) return this.#starting;
     this.#cancelRestart();
@@ -291,7 +292,7 @@ export class SshTunnel<K extends string = Channel> implements Disposable {
         this.#setState('stopped');
         throw e;
       }
-      const err = e instanceof SshTunnelError ? e : new SshTunnelError(`SSH tunnel to ${this.serverLabel} failed: ${(e as Error).message}`, this.serverLabel);
+      const err = e instanceof SshTunnelError ? e : new SshTunnelError(message('sshFailed', this.serverLabel, (e as Error).message), this.serverLabel);
       // A failed automatic restart leaves the tunnel 'down' (another attempt follows); a failed start() is final.
       if (this.#state === 'starting') this.#setState(auto ? 'down' : 'failed', err);
       throw err;
@@ -376,12 +377,8 @@ export class SshTunnel<K extends string = Channel> implements Disposable {
       if (Date.now() > deadline) {
         await this.#killChild();
         const said = summarizeSshStderr(this.#stderr);
-        throw new SshTunnelError(
-          `SSH tunnel to ${this.serverLabel} failed: the forwarded ports did not open within ${duration(this.#opts.readyTimeoutMs ?? 20_000)}` +
-            (said ? `; ssh said: ${said}` : '; ssh wrote nothing (is it waiting on a slow network or a ProxyCommand?)'),
-          this.serverLabel,
-          said,
-        );
+        const why = message('sshPortsTimeout', duration(this.#opts.readyTimeoutMs ?? 20_000)) + (said ? message('sshSaid', said) : message('sshSaidNothing'));
+        throw new SshTunnelError(message('sshFailed', this.serverLabel, why), this.serverLabel, said);
       }
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, interval);

@@ -54,7 +54,7 @@ export class Transport {
 
   socket(channel: Channel): ChannelSocket {
     const s = this.#sockets.get(channel);
-    if (!s) throw new Error(`no ${channel} socket`);
+    if (!s) throw new Error(`no ${channel} socket`); // internal: every channel has a socket
     return s;
   }
 

@@ -14,6 +14,9 @@ describe('extension host', () => {
     assert.ok(ext, `${EXTENSION_ID} is not loaded`);
     await ext.activate();
     assert.equal(ext.isActive, true);
+    // Activation loads no language client: it is in dist/server.js, which dist/extension.js requires on
+    // first use (this suite runs first; the later ones connect, and the module then stays cached).
+    assert.deepEqual(Object.keys(require.cache).filter((f) => /[\\/]dist[\\/](server|client)\.js$/.test(f)), []);
   });
 
   it('loads the zeromq native addon', () => {
