@@ -11,8 +11,9 @@
  */
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
-import type { NotificationType, RequestType, RequestType0 } from 'vscode-languageserver-protocol';
+import { RequestType, type NotificationType, type RequestType0 } from 'vscode-languageserver-protocol';
 import {
+  ActivateSessionRequest,
   ConfirmRedirectRequest,
   ConnectRequest,
   DisconnectRequest,
@@ -21,6 +22,7 @@ import {
   HistoryRequest,
   OutputNotification,
   ReattachRequest,
+  SessionsRequest,
   StateChangedNotification,
   StatusChangedNotification,
   StatusRequest,
@@ -29,6 +31,9 @@ import {
   TasksRequest,
   type ConnectParams,
   type ConnectResult,
+  type SessionInfo,
+  type SessionParams,
+  DEFAULT_SESSION_ID,
 } from '../shared/protocol';
 import { loadClientModule } from './clientModule';
 import { Config } from './config';
@@ -45,10 +50,15 @@ import { OutputRouter } from './notebook/router';
 import { RunOutput } from './output/outputChannel';
 import { RestartPolicy } from './restartPolicy';
 import { RunStore } from './runStore';
+import { Sessions } from './sessions';
 import { StatusBar } from './statusBar';
+import { clusterName } from './statusText';
 import { EnginesTree } from './views/enginesTree';
 import type { EngineNode, TasksTreeNode } from './views/nodes';
 import { TasksTree } from './views/tasksTree';
+
+/** ipp/disconnect naming its session (the protocol's DisconnectRequest names none). */
+const DisconnectSessionRequest = new RequestType<SessionParams, null, void>(DisconnectRequest.method);
 
 /** How long deactivate() gives the server and the local cluster to stop (they stop side by side). */
 const DISPOSE_BOUND_MS = 10_000;
@@ -57,6 +67,8 @@ export class Ctx implements vscode.Disposable {
   readonly log: vscode.LogOutputChannel;
   readonly config = new Config();
   readonly model = new ClusterModel();
+  /** The language server's sessions (one per cluster); the model mirrors the active one. */
+  readonly sessions = new Sessions();
   readonly output: RunOutput;
   /** Outputs of runs that notebook cells own go to those cells, not to the output channel. */
   readonly outputRouter = new OutputRouter();
@@ -157,7 +169,11 @@ export class Ctx implements vscode.Disposable {
     });
     const conn = this.#connection;
     // By method name (see client.ts): the type objects of this bundle are not the client bundle's.
-    const on = <P>(type: NotificationType<P>, handler: (p: P) => void) => client.onNotification(type.method, handler);
+    // Only the active session's notifications reach the model: run ids and engines are per session.
+    const on = <P>(type: NotificationType<P>, handler: (p: P) => void) =>
+      client.onNotification(type.method, (p: P) => {
+        if (this.sessions.isActive(p as SessionParams)) handler(p);
+      });
     conn.push(
       on(StateChangedNotification, (p) => {
         this.model.setState(p);
@@ -196,6 +212,7 @@ export class Ctx implements vscode.Disposable {
       // The server process is gone, and with it the cluster connection.
       const wasConnected = this.model.connected;
       this.model.reset(wasConnected ? 'the language server stopped' : undefined);
+      this.#resetSessions();
     } else if (newState === State.Running && oldState === State.Starting && this.#lastConnect && vscode.workspace.isTrusted) {
       // Restarted after a crash: reconnect to the cluster we were connected to.
       const params = this.#lastConnect;
@@ -218,6 +235,7 @@ export class Ctx implements vscode.Disposable {
       await client.dispose();
     }
     this.model.reset();
+    this.#resetSessions();
     this.#setContext(ContextKeys.serverRunning, false);
   }
 
@@ -242,19 +260,29 @@ export class Ctx implements vscode.Disposable {
 
   // ---- the cluster connection ----------------------------------------------------------------
 
-  async connect(target: ConnectParams): Promise<ConnectResult> {
+  /**
+   * Connects the active session to `target` (replacing its cluster), or with `sessionId`, opens a new
+   * session beside the others and makes it active (Connect Another Cluster).
+   */
+  async connect(target: ConnectParams, sessionId?: string): Promise<ConnectResult> {
     // The SSH settings apply to every way of connecting (quick pick, browse, auto-connect, reconnect).
-    const params: ConnectParams = { ...sshOptionsFromSettings(this.config.settings), ...target };
+    const params: ConnectParams = { ...sshOptionsFromSettings(this.config.settings), ...target, ...(sessionId && { sessionId }) };
+    const previous = this.sessions.active;
+    if (sessionId) this.#showSession(sessionId);
     const file = 'connectionFile' in params ? params.connectionFile : undefined;
     this.model.setState({ state: 'connecting', connectionFile: file });
     let result: ConnectResult;
     try {
       result = await this.request(ConnectRequest, params);
     } catch (e) {
-      this.model.setState({ state: 'disconnected', message: describeError(e) });
       this.log.error(`connect failed: ${describeError(e)}${isResponseError(e) && e.data ? ` ${JSON.stringify(e.data)}` : ''}`);
+      // A new session that failed: the one active before is shown again (with what it still has).
+      if (sessionId) await this.#showServerSession(previous);
+      else this.model.setState({ state: 'disconnected', message: describeError(e) });
       throw e;
     }
+    this.sessions.opened(sessionId ?? this.sessions.active, result.connectionFile);
+    this.#updateSessionLabels();
     this.#lastConnect = { connectionFile: result.connectionFile };
     this.model.setConnected(result.connectionFile, result.security, result.engines);
     void warnSecurity(this.log, this.#shownNotices, result.connectionFile, result.security, result.warnings);
@@ -311,10 +339,84 @@ export class Ctx implements vscode.Disposable {
     }
   }
 
-  async disconnect(): Promise<void> {
+  /**
+   * Disconnects the active session, or the session `sessionId`. A session other than the default one is
+   * closed: the default session is then shown again if the closed one was active.
+   */
+  async disconnect(sessionId = this.sessions.active): Promise<void> {
+    const wasActive = sessionId === this.sessions.active;
+    if (this.#client?.isRunning()) {
+      // The active session is named by naming none, as a client of one cluster always did.
+      if (wasActive) await this.request0(DisconnectRequest);
+      else await this.request(DisconnectSessionRequest, { sessionId });
+    }
+    this.sessions.closed(sessionId);
+    if (!wasActive) return this.#updateSessionLabels();
+    if (sessionId !== DEFAULT_SESSION_ID) return this.#showServerSession(DEFAULT_SESSION_ID);
     this.#lastConnect = undefined;
-    if (this.#client?.isRunning()) await this.request0(DisconnectRequest);
     this.model.setState({ state: 'disconnected' });
+    this.#updateSessionLabels();
+  }
+
+  /** Makes `sessionId` the active session: requests without a session go to it, and the model shows it. */
+  async activateSession(sessionId: string): Promise<void> {
+    const previous = this.sessions.active;
+    this.#showSession(sessionId);
+    try {
+      await this.request(ActivateSessionRequest, { sessionId });
+    } catch (e) {
+      await this.#showServerSession(previous);
+      throw e;
+    }
+    await this.#showServerSession(sessionId);
+  }
+
+  /** The server's sessions (and our record of them re-read). */
+  async listSessions(): Promise<SessionInfo[]> {
+    const list = await this.request0(SessionsRequest);
+    this.sessions.sync(list);
+    this.#updateSessionLabels();
+    return list;
+  }
+
+  /** From now on only `sessionId`'s notifications reach the model, emptied of the session shown before. */
+  #showSession(sessionId: string): void {
+    this.sessions.activated(sessionId);
+    this.model.setRuns([]);
+    this.model.setState({ state: 'disconnected' });
+  }
+
+  /** Shows the session the server now has active (`expected`, normally): its state, engines, runs and status. */
+  async #showServerSession(expected: string): Promise<void> {
+    this.#showSession(expected);
+    try {
+      const list = await this.listSessions();
+      const active = list.find((s) => s.active);
+      if (active && active.sessionId !== expected) this.#showSession(active.sessionId);
+      this.#lastConnect = active?.connectionFile && active.state !== 'disconnected' ? { connectionFile: active.connectionFile } : undefined;
+      if (active && active.state !== 'disconnected' && active.state !== 'closed') {
+        this.model.setState({ state: active.state, connectionFile: active.connectionFile });
+        await this.refreshSnapshot();
+      }
+    } catch (e) {
+      this.log.warn(`reading the active session: ${describeError(e)}`);
+    }
+    this.#updateSessionLabels();
+  }
+
+  #resetSessions(): void {
+    this.sessions.reset();
+    this.#updateSessionLabels();
+  }
+
+  /** With several clusters open, the Engines and Tasks views name the one they show. */
+  #updateSessionLabels(): void {
+    const file = this.sessions.activeFile;
+    const label = this.sessions.several && file ? vscode.l10n.t('cluster {0}', clusterName(file)) : undefined;
+    this.enginesView.description = label;
+    this.tasksView.description = label;
+    this.statusBar.setSeveral(this.sessions.several);
+    this.#setContext(ContextKeys.severalClusters, this.sessions.several);
   }
 
   /** Re-reads engines, runs and status from the server (after connect or restart). */

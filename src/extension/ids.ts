@@ -11,6 +11,8 @@ export const Commands = {
   // connection
   connect: 'ipyparallel.connect',
   disconnect: 'ipyparallel.disconnect',
+  connectAnother: 'ipyparallel.connectAnother',
+  switchCluster: 'ipyparallel.switchCluster',
   restartServer: 'ipyparallel.restartServer',
   showActions: 'ipyparallel.showActions',
   showOutput: 'ipyparallel.showOutput',
@@ -100,6 +102,8 @@ export const ContextKeys = {
   localClusterRunning: 'ipyparallel.localClusterRunning',
   /** The language server is running. */
   serverRunning: 'ipyparallel.serverRunning',
+  /** The language server holds more than one cluster session (Switch Active Cluster). */
+  severalClusters: 'ipyparallel.severalClusters',
 } as const;
 
 /** contextValue of tree items, matched by `viewItem ==` / `viewItem =~` in package.json menus. */
