@@ -52,7 +52,7 @@ async function pythonFor(ctx: Ctx, c: ClusterInfo): Promise<string> {
 async function stop(ctx: Ctx, tree: ClustersTree, c: ClusterInfo): Promise<ClusterInfo | undefined> {
   ctx.requireTrust(vscode.l10n.t('Stopping a cluster'));
   if (c.state !== 'running' && c.livePids.length === 0) throw new UserError(vscode.l10n.t('{0} is not running.', clusterLabel(c)));
-  if (c.connected) await ctx.disconnect();
+  await disconnectFrom(ctx, c);
   const own = ctx.localCluster;
   await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: vscode.l10n.t('Stopping {0}…', clusterLabel(c)) }, async () => {
     if (own && c.connectionFile === own.connectionFile) {
@@ -69,6 +69,13 @@ async function stop(ctx: Ctx, tree: ClustersTree, c: ClusterInfo): Promise<Clust
   const after = await waitUntilStopped(tree, clusterKey(c), 30000);
   if (after && after.livePids.length > 0) ctx.log.warn(`${clusterLabel(c)}: processes ${after.livePids.join(', ')} still run after stop`);
   return after;
+}
+
+/** Disconnects the session connected to this cluster, which need not be the active one. */
+async function disconnectFrom(ctx: Ctx, c: ClusterInfo): Promise<void> {
+  const session = c.connectionFile ? ctx.sessions.findByFile(c.connectionFile) : undefined;
+  if (session !== undefined) await ctx.disconnect(session);
+  else if (c.connected) await ctx.disconnect();
 }
 
 async function connect(ctx: Ctx, tree: ClustersTree, c: ClusterInfo) {
@@ -196,10 +203,7 @@ export function registerClustersView(ctx: Ctx): ClustersTree {
   registerCommand(ctx, Commands.stopCluster, r((c) => stop(ctx, tree, c)));
   registerCommand(ctx, Commands.connectCluster, r((c) => connect(ctx, tree, c)));
   registerCommand(ctx, Commands.disconnectCluster, r(async (c) => {
-    // The session connected to this cluster, which need not be the active one.
-    const session = c.connectionFile ? ctx.sessions.findByFile(c.connectionFile) : undefined;
-    if (session !== undefined) await ctx.disconnect(session);
-    else if (c.connected) await ctx.disconnect();
+    await disconnectFrom(ctx, c);
     await tree.refresh();
   }));
   registerCommand(ctx, Commands.addEngines, r((c, n?: number) => addEngines(ctx, tree, c, n)));
