@@ -276,8 +276,11 @@ export class Ctx implements vscode.Disposable {
       result = await this.request(ConnectRequest, params);
     } catch (e) {
       this.log.error(`connect failed: ${describeError(e)}${isResponseError(e) && e.data ? ` ${JSON.stringify(e.data)}` : ''}`);
-      // A new session that failed: the one active before is shown again (with what it still has).
-      if (sessionId) await this.#showServerSession(previous);
+      // A new session that failed is closed (the server opened it), and the one active before is shown again.
+      if (sessionId) {
+        await this.request(DisconnectSessionRequest, { sessionId }).catch((err) => this.log.debug(`closing session ${sessionId}: ${describeError(err)}`));
+        await this.#showServerSession(previous);
+      }
       else this.model.setState({ state: 'disconnected', message: describeError(e) });
       throw e;
     }

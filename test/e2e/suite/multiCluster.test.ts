@@ -90,6 +90,18 @@ describe('Several clusters at once', function () {
     assert.equal(run.state, 'done');
   });
 
+  it('a second connect that fails leaves no session behind and the active cluster shown', async () => {
+    const missing = path.join(ipythonDir, 'profile_default', 'security', 'ipcontroller-nope-client.json');
+    assert.equal(await vscode.commands.executeCommand(Commands.connectAnother, missing), undefined);
+    assert.match(String(api.lastError.message), /nope/);
+    const sessions = await api.ctx.listSessions();
+    assert.deepEqual(sessions.map((s) => [s.sessionId, s.active]), [['default', false], ['c:multi-b', true]]);
+    assert.equal(api.ctx.sessions.active, 'c:multi-b');
+    assert.equal(api.ctx.model.connected, true);
+    assert.equal(api.ctx.model.engines.length, 2);
+    assert.equal(api.ctx.model.runs.length, 1);
+  });
+
   it('switches back to the first: its engine and no run of the second in the model', async () => {
     assert.equal(await vscode.commands.executeCommand(Commands.switchCluster, 'default'), 'default');
     assert.equal(api.ctx.sessions.active, 'default');
