@@ -1,3 +1,4 @@
+// Named to run right after clusters.test.js and before commands.test.js, whose last test deactivates the extension.
 // Several clusters at once inside the extension host, against two real local clusters it starts: connect
 // the first from the Clusters view, connect the second beside it (a new language-server session, made
 // active), see the views and the status bar follow the active one, run a selection on it, switch back
