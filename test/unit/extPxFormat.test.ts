@@ -254,6 +254,16 @@ describe('PxStream: streaming runs into an append-only channel', () => {
     assert.equal(h.text(), '── run new  ·  all engines ──\n[stdout:0] y\n');
   });
 
+  it('writes a new run again under an ignored id once that run left the model (the server restarted)', () => {
+    const h = harness();
+    h.stream.ignore(['r1']);
+    h.stream.remove('r1');
+    h.stream.push('r1', 0, stdout('again\n'), { title: 'x', targets: [0] });
+    h.advance(1001);
+    h.stream.flush();
+    assert.match(h.text(), /\[stdout:0\] again/);
+  });
+
   it("titles a run from the intro on its first output, without waiting for the run's summary", () => {
     const h = harness();
     h.stream.push('r9', 0, stdout('hi\n'), { title: 'greet()', targets: [0] });

@@ -123,6 +123,8 @@ export class PxStream {
   /** Forget a run (purged): nothing more is written for it. */
   remove(runId: string): void {
     this.#runs.delete(runId);
+    // The run left the model (purged, the server restarted, another cluster shown): its id may name a new run later.
+    this.#ignored.delete(runId);
   }
 
   /** Whether flush() has anything to do now or later (the caller keeps its timer while true). */

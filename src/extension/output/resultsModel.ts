@@ -107,6 +107,8 @@ export class ResultsModel {
   }
 
   remove(runId: string): void {
+    // The run left the model (purged, the server restarted, another cluster shown): its id may name a new run later.
+    this.#ignored.delete(runId);
     if (!this.#runs.delete(runId)) return;
     this.#ops.push({ type: 'drop', runId });
   }
