@@ -264,6 +264,20 @@ describe('PxStream: streaming runs into an append-only channel', () => {
     assert.match(h.text(), /\[stdout:0\] again/);
   });
 
+  it('writes a new run under the id of a finished run that left the model as a new run, not as late output', () => {
+    const h = harness();
+    h.stream.setRun(info('done', 2));
+    h.stream.flush(true);
+    h.stream.remove('r1');
+    // Run ids restart with the server and are per cluster: the next r1 is another run, whose output may come first.
+    h.stream.push('r1', 0, stdout('x = 6\n'), { title: 'x = 6', targets: 'all', tasks: 1 });
+    h.stream.setRun({ ...info('done', 1), title: 'x = 6', total: 1 });
+    h.advance(200);
+    h.stream.flush();
+    assert.doesNotMatch(h.text(), /late output/);
+    assert.match(h.text(), /── x = 6  ·  all engines ──\n\[stdout:0\] x = 6\n── done 1\/1/);
+  });
+
   it("titles a run from the intro on its first output, without waiting for the run's summary", () => {
     const h = harness();
     h.stream.push('r9', 0, stdout('hi\n'), { title: 'greet()', targets: [0] });

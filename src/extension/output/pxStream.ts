@@ -123,8 +123,10 @@ export class PxStream {
   /** Forget a run (purged): nothing more is written for it. */
   remove(runId: string): void {
     this.#runs.delete(runId);
-    // The run left the model (purged, the server restarted, another cluster shown): its id may name a new run later.
+    // The run left the model (purged, the server restarted, another cluster shown): its id may name a new
+    // run later (run ids restart with the server and are per session), whose outputs are not late ones of this.
     this.#ignored.delete(runId);
+    this.#finished.delete(runId);
   }
 
   /** Whether flush() has anything to do now or later (the caller keeps its timer while true). */
