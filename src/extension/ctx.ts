@@ -11,29 +11,17 @@
  */
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
-import { RequestType, type NotificationType, type RequestType0 } from 'vscode-languageserver-protocol';
+import type { RequestType, RequestType0 } from 'vscode-languageserver-protocol';
 import {
-  ActivateSessionRequest,
   ConfirmRedirectRequest,
   ConnectRequest,
-  DisconnectRequest,
-  EnginesChangedNotification,
   EnginesRequest,
   HistoryRequest,
-  OutputNotification,
   ReattachRequest,
-  SessionsRequest,
-  StateChangedNotification,
-  StatusChangedNotification,
   StatusRequest,
-  TasksChangedNotification,
-  TaskDataNotification,
   TasksRequest,
   type ConnectParams,
   type ConnectResult,
-  type SessionInfo,
-  type SessionParams,
-  DEFAULT_SESSION_ID,
 } from '../shared/protocol';
 import { loadClientModule } from './clientModule';
 import { Config } from './config';
@@ -50,15 +38,11 @@ import { OutputRouter } from './notebook/router';
 import { RunOutput } from './output/outputChannel';
 import { RestartPolicy } from './restartPolicy';
 import { RunStore } from './runStore';
-import { Sessions } from './sessions';
+import { DisconnectSessionRequest, SessionsCtl } from './sessionsCtl';
 import { StatusBar } from './statusBar';
-import { clusterName } from './statusText';
 import { EnginesTree } from './views/enginesTree';
-import type { EngineNode, TasksTreeNode } from './views/nodes';
+import type { EnginesTreeNode, TasksTreeNode } from './views/nodes';
 import { TasksTree } from './views/tasksTree';
-
-/** ipp/disconnect naming its session (the protocol's DisconnectRequest names none). */
-const DisconnectSessionRequest = new RequestType<SessionParams, null, void>(DisconnectRequest.method);
 
 /** How long deactivate() gives the server and the local cluster to stop (they stop side by side). */
 const DISPOSE_BOUND_MS = 10_000;
@@ -67,14 +51,15 @@ export class Ctx implements vscode.Disposable {
   readonly log: vscode.LogOutputChannel;
   readonly config = new Config();
   readonly model = new ClusterModel();
-  /** The language server's sessions (one per cluster); the model mirrors the active one. */
-  readonly sessions = new Sessions();
+  /** The language server's sessions (one per cluster): the model mirrors the active one. */
+  readonly sessionsCtl: SessionsCtl = new SessionsCtl(this);
+  readonly sessions = this.sessionsCtl.sessions;
   readonly output: RunOutput;
   /** Outputs of runs that notebook cells own go to those cells, not to the output channel. */
   readonly outputRouter = new OutputRouter();
   readonly enginesTree: EnginesTree;
   readonly tasksTree: TasksTree;
-  readonly enginesView: vscode.TreeView<EngineNode>;
+  readonly enginesView: vscode.TreeView<EnginesTreeNode>;
   readonly tasksView: vscode.TreeView<TasksTreeNode>;
   readonly statusBar: StatusBar;
   /** Runs kept in workspace state, re-attached after a reload, a server restart or a reconnect. */
@@ -87,7 +72,7 @@ export class Ctx implements vscode.Disposable {
   #connection: vscode.Disposable[] = [];
   #starting: Promise<LanguageClient> | undefined;
   /** What to reconnect to if the server restarts. */
-  #lastConnect: ConnectParams | undefined;
+  lastConnect: ConnectParams | undefined;
   #localCluster: LocalCluster | undefined;
   #disposed = false;
   /** Trust was just granted before the server started: auto-connect once the workspace settings arrive. */
@@ -103,14 +88,15 @@ export class Ctx implements vscode.Disposable {
       reattach: (p) => this.request(ReattachRequest, p),
       log: this.log,
     });
-    this.enginesTree = new EnginesTree(this.model);
-    this.tasksTree = new TasksTree(this.model, () => this.request(HistoryRequest, { limit: 200 }));
+    this.enginesTree = new EnginesTree(this.model, this.sessionsCtl);
+    this.tasksTree = new TasksTree(this.model, () => this.request(HistoryRequest, { limit: 200 }), this.sessionsCtl);
     this.enginesView = vscode.window.createTreeView(Views.engines, { treeDataProvider: this.enginesTree, canSelectMany: true });
     this.tasksView = vscode.window.createTreeView(Views.tasks, { treeDataProvider: this.tasksTree, canSelectMany: true });
     this.statusBar = new StatusBar(this.model, () => this.#localCluster !== undefined, () => this.#client !== undefined);
     subs.push(
       this.log,
       this.model,
+      this.sessionsCtl,
       this.output,
       this.enginesTree,
       this.tasksTree,
@@ -169,33 +155,15 @@ export class Ctx implements vscode.Disposable {
     });
     const conn = this.#connection;
     // By method name (see client.ts): the type objects of this bundle are not the client bundle's.
-    // Only the active session's notifications reach the model: run ids and engines are per session.
-    const on = <P>(type: NotificationType<P>, handler: (p: P) => void) =>
-      client.onNotification(type.method, (p: P) => {
-        if (this.sessions.isActive(p as SessionParams)) handler(p);
-      });
     conn.push(
-      on(StateChangedNotification, (p) => {
-        this.model.setState(p);
-        // Also after the server followed a rewritten connection file, which no ipp/connect of ours started.
-        if (p.state === 'connected') void this.#warnFromStatus();
-      }),
-      on(EnginesChangedNotification, (p) => this.model.setEngines(p.engines)),
-      on(TasksChangedNotification, (p) => this.model.applyTasks(p)),
-      on(OutputNotification, (p) => {
-        const { rest, errors } = this.outputRouter.route(p);
-        for (const e of errors) this.log.error(`notebook output: ${describeError(e)}`);
-        if (rest.items.length) this.output.onOutput(rest);
-      }),
-      on(TaskDataNotification, (p) => this.model.applyTaskData(p)),
-      on(StatusChangedNotification, (p) => this.model.setStatus(p)),
+      ...this.sessionsCtl.listen(client, () => void this.#warnFromStatus()),
       client.onRequest(ConfirmRedirectRequest.method, (p: Parameters<typeof askRedirect>[0]) => askRedirect(p)),
       client.onDidChangeState((e) => this.#onClientState(e.oldState, e.newState)),
     );
     this.#client = client;
     this.log.info(`starting the language server (${this.extension.asAbsolutePath('dist/server.js')})`);
     await client.start();
-    this.#setContext(ContextKeys.serverRunning, true);
+    this.setContext(ContextKeys.serverRunning, true);
     return client;
   }
 
@@ -206,16 +174,16 @@ export class Ctx implements vscode.Disposable {
 
   #onClientState(oldState: number, newState: number): void {
     const State = loadClientModule().State;
-    this.#setContext(ContextKeys.serverRunning, newState === State.Running);
+    this.setContext(ContextKeys.serverRunning, newState === State.Running);
     this.statusBar.update();
     if (newState === State.Stopped && oldState === State.Running) {
       // The server process is gone, and with it the cluster connection.
       const wasConnected = this.model.connected;
       this.model.reset(wasConnected ? 'the language server stopped' : undefined);
-      this.#resetSessions();
-    } else if (newState === State.Running && oldState === State.Starting && this.#lastConnect && vscode.workspace.isTrusted) {
+      this.sessionsCtl.reset();
+    } else if (newState === State.Running && oldState === State.Starting && this.lastConnect && vscode.workspace.isTrusted) {
       // Restarted after a crash: reconnect to the cluster we were connected to.
-      const params = this.#lastConnect;
+      const params = this.lastConnect;
       this.log.info('language server restarted: reconnecting to the cluster');
       this.connect(params).catch((e) => this.log.error(`reconnect failed: ${describeError(e)}`));
     }
@@ -235,12 +203,12 @@ export class Ctx implements vscode.Disposable {
       await client.dispose();
     }
     this.model.reset();
-    this.#resetSessions();
-    this.#setContext(ContextKeys.serverRunning, false);
+    this.sessionsCtl.reset();
+    this.setContext(ContextKeys.serverRunning, false);
   }
 
   async restartServer(): Promise<void> {
-    const reconnect = this.model.connected ? this.#lastConnect : undefined;
+    const reconnect = this.model.connected ? this.lastConnect : undefined;
     await this.stopServer();
     this.#policy.reset();
     await this.startServer();
@@ -268,7 +236,7 @@ export class Ctx implements vscode.Disposable {
     // The SSH settings apply to every way of connecting (quick pick, browse, auto-connect, reconnect).
     const params: ConnectParams = { ...sshOptionsFromSettings(this.config.settings), ...target, ...(sessionId && { sessionId }) };
     const previous = this.sessions.active;
-    if (sessionId) this.#showSession(sessionId);
+    if (sessionId) this.sessionsCtl.show(sessionId);
     const file = 'connectionFile' in params ? params.connectionFile : undefined;
     this.model.setState({ state: 'connecting', connectionFile: file });
     let result: ConnectResult;
@@ -279,14 +247,13 @@ export class Ctx implements vscode.Disposable {
       // A new session that failed is closed (the server opened it), and the one active before is shown again.
       if (sessionId) {
         await this.request(DisconnectSessionRequest, { sessionId }).catch((err) => this.log.debug(`closing session ${sessionId}: ${describeError(err)}`));
-        await this.#showServerSession(previous);
+        await this.sessionsCtl.showServerSession(previous);
       }
       else this.model.setState({ state: 'disconnected', message: describeError(e) });
       throw e;
     }
-    this.sessions.opened(sessionId ?? this.sessions.active, result.connectionFile);
-    this.#updateSessionLabels();
-    this.#lastConnect = { connectionFile: result.connectionFile };
+    await this.sessionsCtl.opened(sessionId ?? this.sessions.active, result.connectionFile);
+    this.lastConnect = { connectionFile: result.connectionFile };
     this.model.setConnected(result.connectionFile, result.security, result.engines);
     void warnSecurity(this.log, this.#shownNotices, result.connectionFile, result.security, result.warnings);
     this.log.info(`connected to ${result.connectionFile}: ${result.engines.length} engines, ${result.security.signed ? 'signed' : 'UNSIGNED'}`);
@@ -342,84 +309,9 @@ export class Ctx implements vscode.Disposable {
     }
   }
 
-  /**
-   * Disconnects the active session, or the session `sessionId`. A session other than the default one is
-   * closed: the default session is then shown again if the closed one was active.
-   */
-  async disconnect(sessionId = this.sessions.active): Promise<void> {
-    const wasActive = sessionId === this.sessions.active;
-    if (this.#client?.isRunning()) {
-      // The active session is named by naming none, as a client of one cluster always did.
-      if (wasActive) await this.request0(DisconnectRequest);
-      else await this.request(DisconnectSessionRequest, { sessionId });
-    }
-    this.sessions.closed(sessionId);
-    if (!wasActive) return this.#updateSessionLabels();
-    if (sessionId !== DEFAULT_SESSION_ID) return this.#showServerSession(DEFAULT_SESSION_ID);
-    this.#lastConnect = undefined;
-    this.model.setState({ state: 'disconnected' });
-    this.#updateSessionLabels();
-  }
-
-  /** Makes `sessionId` the active session: requests without a session go to it, and the model shows it. */
-  async activateSession(sessionId: string): Promise<void> {
-    const previous = this.sessions.active;
-    this.#showSession(sessionId);
-    try {
-      await this.request(ActivateSessionRequest, { sessionId });
-    } catch (e) {
-      await this.#showServerSession(previous);
-      throw e;
-    }
-    await this.#showServerSession(sessionId);
-  }
-
-  /** The server's sessions (and our record of them re-read). */
-  async listSessions(): Promise<SessionInfo[]> {
-    const list = await this.request0(SessionsRequest);
-    this.sessions.sync(list);
-    this.#updateSessionLabels();
-    return list;
-  }
-
-  /** From now on only `sessionId`'s notifications reach the model, emptied of the session shown before. */
-  #showSession(sessionId: string): void {
-    this.sessions.activated(sessionId);
-    this.model.setRuns([]);
-    this.model.setState({ state: 'disconnected' });
-  }
-
-  /** Shows the session the server now has active (`expected`, normally): its state, engines, runs and status. */
-  async #showServerSession(expected: string): Promise<void> {
-    this.#showSession(expected);
-    try {
-      const list = await this.listSessions();
-      const active = list.find((s) => s.active);
-      if (active && active.sessionId !== expected) this.#showSession(active.sessionId);
-      this.#lastConnect = active?.connectionFile && active.state !== 'disconnected' ? { connectionFile: active.connectionFile } : undefined;
-      if (active && active.state !== 'disconnected' && active.state !== 'closed') {
-        this.model.setState({ state: active.state, connectionFile: active.connectionFile });
-        await this.refreshSnapshot();
-      }
-    } catch (e) {
-      this.log.warn(`reading the active session: ${describeError(e)}`);
-    }
-    this.#updateSessionLabels();
-  }
-
-  #resetSessions(): void {
-    this.sessions.reset();
-    this.#updateSessionLabels();
-  }
-
-  /** With several clusters open, the Engines and Tasks views name the one they show. */
-  #updateSessionLabels(): void {
-    const file = this.sessions.activeFile;
-    const label = this.sessions.several && file ? vscode.l10n.t('cluster {0}', clusterName(file)) : undefined;
-    this.enginesView.description = label;
-    this.tasksView.description = label;
-    this.statusBar.setSeveral(this.sessions.several);
-    this.#setContext(ContextKeys.severalClusters, this.sessions.several);
+  /** Disconnects the active session, or the session `sessionId` (sessionsCtl.ts). */
+  disconnect(sessionId?: string): Promise<void> {
+    return this.sessionsCtl.disconnect(sessionId);
   }
 
   /** Re-reads engines, runs and status from the server (after connect or restart). */
@@ -467,7 +359,7 @@ export class Ctx implements vscode.Disposable {
 
   setLocalCluster(c: LocalCluster | undefined): void {
     this.#localCluster = c;
-    this.#setContext(ContextKeys.localClusterRunning, c !== undefined);
+    this.setContext(ContextKeys.localClusterRunning, c !== undefined);
     this.statusBar.update();
   }
 
@@ -486,13 +378,13 @@ export class Ctx implements vscode.Disposable {
 
   #syncContextKeys(): void {
     const s = this.model.state;
-    this.#setContext(ContextKeys.connected, s === 'connected');
-    this.#setContext(ContextKeys.connecting, s === 'connecting' || s === 'reconnecting');
-    this.#setContext(ContextKeys.hasRunningTasks, this.model.hasRunningTasks);
-    this.#setContext(ContextKeys.hasRuns, this.model.runs.length > 0);
+    this.setContext(ContextKeys.connected, s === 'connected');
+    this.setContext(ContextKeys.connecting, s === 'connecting' || s === 'reconnecting');
+    this.setContext(ContextKeys.hasRunningTasks, this.model.hasRunningTasks);
+    this.setContext(ContextKeys.hasRuns, this.model.runs.length > 0);
   }
 
-  #setContext(key: string, value: unknown): void {
+  setContext(key: string, value: unknown): void {
     if (this.#contextValues.get(key) === value) return;
     this.#contextValues.set(key, value);
     vscode.commands.executeCommand('setContext', key, value);

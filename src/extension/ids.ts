@@ -123,6 +123,10 @@ export const TreeItemContexts = {
   clusterStale: 'cluster.stale',
   /** Appended to a running cluster's context when some of its engines died (Restart Engines shows). */
   clusterLostSuffix: '.lost',
+  /** Engines and Tasks views with several clusters connected: the top-level node of one cluster. */
+  clusterGroup: 'clusterGroup',
+  /** A row of a cluster that is not the active one (the row actions act on the active cluster, so none show). */
+  otherCluster: 'otherCluster',
 } as const;
 
 /** Names of the output channels. */

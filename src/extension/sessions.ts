@@ -55,6 +55,11 @@ export class Sessions {
   get activeFile(): string | undefined {
     return this.#active === DEFAULT_SESSION_ID ? this.#defaultFile : this.#others.get(this.#active);
   }
+  /** The open sessions with their connection files: the default one first (when connected), then the others as opened. */
+  open(): { sessionId: string; connectionFile: string | undefined }[] {
+    const others = [...this.#others].map(([sessionId, connectionFile]) => ({ sessionId, connectionFile: connectionFile || undefined }));
+    return this.#defaultFile ? [{ sessionId: DEFAULT_SESSION_ID, connectionFile: this.#defaultFile }, ...others] : others;
+  }
   /** True when a notification is of the active session (so it may change the model). */
   isActive(p: SessionParams | undefined): boolean {
     return sessionOf(p) === this.#active;

@@ -109,7 +109,7 @@ export async function connectAnother(ctx: Ctx, params: ConnectParams): Promise<C
   if (!ctx.model.connected) return connectWithProgress(ctx, params);
   const open = 'connectionFile' in params ? ctx.sessions.findByFile(params.connectionFile) : undefined;
   if (open !== undefined) {
-    await ctx.activateSession(open);
+    await ctx.sessionsCtl.activate(open);
     vscode.window.setStatusBarMessage(vscode.l10n.t('IPython Parallel: {0} was already connected; it is now the active cluster', targetName(params)), 4000);
     return undefined;
   }
@@ -124,10 +124,10 @@ interface SessionPick extends vscode.QuickPickItem {
 /** Switch Active Cluster: a quick pick of the open sessions; runs and views then use the one picked. */
 async function switchCluster(ctx: Ctx, sessionId?: unknown): Promise<string | undefined> {
   if (typeof sessionId === 'string' && sessionId) {
-    await ctx.activateSession(sessionId);
+    await ctx.sessionsCtl.activate(sessionId);
     return sessionId;
   }
-  const items: SessionPick[] = sessionPickTexts(await ctx.listSessions()).map((t) => ({
+  const items: SessionPick[] = sessionPickTexts(await ctx.sessionsCtl.list()).map((t) => ({
     ...t,
     iconPath: new vscode.ThemeIcon(t.active ? 'check' : 'server-process'),
   }));
@@ -140,7 +140,7 @@ async function switchCluster(ctx: Ctx, sessionId?: unknown): Promise<string | un
     matchOnDetail: true,
   });
   if (!pick) return undefined;
-  if (!pick.active) await ctx.activateSession(pick.sessionId);
+  if (!pick.active) await ctx.sessionsCtl.activate(pick.sessionId);
   return pick.sessionId;
 }
 

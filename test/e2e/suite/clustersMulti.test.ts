@@ -12,6 +12,7 @@ import * as vscode from 'vscode';
 import type { StartedCluster } from '../../../src/extension/commands/startCluster';
 import type { ExtensionApi } from '../../../src/extension/extension';
 import { Commands, ContextKeys, EXTENSION_ID, Views } from '../../../src/extension/ids';
+import type { TasksTreeNode } from '../../../src/extension/views/nodes';
 import { runPidSelection } from './runSelection';
 
 /** Resolves when check() gives a value (checked every 200 ms); fails after `ms`. */
@@ -77,12 +78,19 @@ describe('Several clusters at once', function () {
     assert.ok(b, `connect b failed: ${api.lastError.message}`);
     assert.equal(api.ctx.sessions.active, 'c:multi-b');
     await until('2 engines of b', () => (api.ctx.model.engines.length === 2 ? true : undefined));
-    const sessions = await api.ctx.listSessions();
+    const sessions = await api.ctx.sessionsCtl.list();
     assert.deepEqual(sessions.map((s) => [s.sessionId, s.state, s.active]), [['default', 'connected', false], ['c:multi-b', 'connected', true]]);
     assert.equal(api.ctx.enginesView.description, 'cluster multi-b');
     assert.equal(api.ctx.tasksView.description, 'cluster multi-b');
     assert.match(api.ctx.statusBar.text, /multi-b {2}2 engines/);
     assert.equal(api.ctx.contextValue(ContextKeys.severalClusters), true);
+    // The Engines view groups by cluster: the first one's engine under its node, the active one's two under its.
+    const tree = api.ctx.enginesTree;
+    const roots = tree.getChildren();
+    assert.deepEqual(roots.map((n) => tree.getTreeItem(n).label), ['default/multi-a', 'default/multi-b (active)']);
+    const a = await until('the engine of a under its node', () => (tree.getChildren(roots[0]).length === 1 ? tree.getChildren(roots[0]) : undefined));
+    assert.equal(tree.getTreeItem(a[0]).id, `default/${tree.getTreeItem(tree.node(0)).id}`);
+    assert.equal(tree.getChildren(roots[1]).length, 2);
   });
 
   it('runs a selection on the active cluster only (its 2 engines)', async () => {
@@ -95,7 +103,7 @@ describe('Several clusters at once', function () {
     const missing = path.join(ipythonDir, 'profile_default', 'security', 'ipcontroller-nope-client.json');
     assert.equal(await vscode.commands.executeCommand(Commands.connectAnother, missing), undefined);
     assert.match(String(api.lastError.message), /nope/);
-    const sessions = await api.ctx.listSessions();
+    const sessions = await api.ctx.sessionsCtl.list();
     assert.deepEqual(sessions.map((s) => [s.sessionId, s.active]), [['default', false], ['c:multi-b', true]]);
     assert.equal(api.ctx.sessions.active, 'c:multi-b');
     assert.equal(api.ctx.model.connected, true);
@@ -110,6 +118,15 @@ describe('Several clusters at once', function () {
     assert.equal(api.ctx.model.runs.length, 0);
     assert.equal(api.ctx.enginesView.description, 'cluster multi-a');
     assert.match(api.ctx.statusBar.text, /multi-a {2}1 engine/);
+    // The second cluster's run is kept under its node in the Tasks view.
+    const tasks = api.ctx.tasksTree;
+    const roots = tasks.getChildren() as TasksTreeNode[];
+    assert.deepEqual(roots.map((n) => tasks.getTreeItem(n).label), ['default/multi-a (active)', 'default/multi-b']);
+    const bRuns = await until('the run of b under its node', () => {
+      const runs = tasks.getChildren(roots[1]) as TasksTreeNode[];
+      return runs.length === 1 ? runs : undefined;
+    });
+    assert.match(String(tasks.getTreeItem(bRuns[0]).description), /2\/2 done/);
     // A run here goes to the first cluster's one engine.
     const { result, run } = await runPidSelection(api, 'multi-cluster.py');
     assert.equal(result.msgIds.length, 1);
@@ -118,7 +135,7 @@ describe('Several clusters at once', function () {
 
   it('disconnects the second from its row: its session closes, the first stays connected and active', async () => {
     await vscode.commands.executeCommand(Commands.disconnectCluster, ref('multi-b'));
-    const sessions = await api.ctx.listSessions();
+    const sessions = await api.ctx.sessionsCtl.list();
     assert.deepEqual(sessions.map((s) => s.sessionId), ['default']);
     assert.equal(api.ctx.sessions.several, false);
     assert.equal(api.ctx.model.connected, true);
