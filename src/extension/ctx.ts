@@ -81,7 +81,7 @@ export class Ctx implements vscode.Disposable {
   constructor(readonly extension: vscode.ExtensionContext) {
     const subs = extension.subscriptions;
     this.log = vscode.window.createOutputChannel(Channels.log, { log: true });
-    this.output = new RunOutput(this.model, this.log, () => this.config.settings.outputSurface);
+    this.output = new RunOutput(this.model, this.log, () => this.config.settings.outputSurface, () => this.sessionsCtl.activeLabel());
     this.keptRuns = new KeptRuns({
       store: new RunStore(extension.workspaceState),
       model: this.model,

@@ -56,6 +56,11 @@ export class SessionsCtl implements ClusterGroupSource, vscode.Disposable {
     return clusterGroups(this.sessions.open(), this.sessions.active);
   }
 
+  /** The active cluster's `profile/cluster-id` while several are connected (run headers name it). */
+  activeLabel(): string | undefined {
+    return this.groups().find((g) => g.active)?.label;
+  }
+
   modelOf(sessionId: string): ClusterModel | undefined {
     return this.#others.get(sessionId)?.model;
   }

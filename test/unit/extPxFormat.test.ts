@@ -137,6 +137,8 @@ describe('pxFormat: %px style', () => {
 
   it('formats run headers and footers', () => {
     assert.match(formatRunHeader({ title: 'print(rank)', targets: 'all', created: '2025-01-02T03:04:05Z' }), /^── print\(rank\)  ·  all engines  ·  \d\d:\d\d:\d\d ──\n$/);
+    // While several clusters are connected the header names the cluster the run is on.
+    assert.equal(formatRunHeader({ title: 'x', targets: 'all', cluster: 'default/gpu' }), '── x  ·  all engines  ·  default/gpu ──\n');
     assert.equal(formatRunFooter({ state: 'done', done: 4, total: 4, elapsedMs: 420 }), '── done 4/4 in 420 ms ──\n');
     assert.equal(formatRunFooter({ state: 'error', done: 4, total: 4, elapsedMs: 2000, failed: 1 }), '── error: 1 of 4 tasks in 2.0 s ──\n');
   });

@@ -65,6 +65,8 @@ export class RunOutput implements vscode.Disposable {
     private readonly log: vscode.LogOutputChannel,
     /** The `ipyparallel.outputSurface` setting: what reveal() shows. */
     private readonly surface: () => OutputSurface = () => 'resultsView',
+    /** The active cluster's name while several are connected: run headers name the cluster a run is on. */
+    private readonly cluster: () => string | undefined = () => undefined,
   ) {
     this.channel = vscode.window.createOutputChannel(Channels.output);
     this.#stream = new PxStream((text) => this.#append(text));
@@ -79,7 +81,7 @@ export class RunOutput implements vscode.Disposable {
           const run = model.run(id);
           if (!run) continue;
           const info = streamInfo(run);
-          this.#stream.setRun(info);
+          this.#stream.setRun({ ...info, cluster: this.cluster() });
           this.results.setRun(info);
         }
         for (const id of change.removed) {
@@ -109,7 +111,7 @@ export class RunOutput implements vscode.Disposable {
     this.results.onOutput(p);
     const images: PanelImage[] = [];
     for (const item of p.items) {
-      this.#stream.push(item.runId, item.engineId, item.output, item.run);
+      this.#stream.push(item.runId, item.engineId, item.output, item.run && { ...item.run, cluster: this.cluster() });
       images.push(...imagesOf([{ engineId: item.engineId, output: item.output }], this.model.run(item.runId)?.title ?? item.runId));
     }
     if (images.length) this.images.add(images);

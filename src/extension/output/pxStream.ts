@@ -19,6 +19,8 @@ export interface StreamRunInfo {
   total: number;
   elapsedMs: number;
   failed?: number;
+  /** The cluster it ran on, named while several clusters are connected. */
+  cluster?: string;
 }
 
 interface RunStream {
@@ -103,7 +105,7 @@ export class PxStream {
    * An output of a run. `intro` (the server sends it with a run's first output) titles the run at once,
    * so its output never waits for the run's summary.
    */
-  push(runId: string, engineId: number | undefined, output: OutputItem, intro?: { title: string; targets: Targets; created?: string; tasks?: number }): void {
+  push(runId: string, engineId: number | undefined, output: OutputItem, intro?: { title: string; targets: Targets; created?: string; tasks?: number; cluster?: string }): void {
     if (this.#ignored.has(runId)) return;
     const late = !this.#runs.has(runId) && this.#finished.has(runId);
     const s = this.#stream(runId);
