@@ -77,7 +77,7 @@ test('connects the second beside it from its row in the Clusters view: the Engin
   const row = treeRow(clusters, 'default / beta');
   await row.waitFor({ state: 'visible', timeout: 60_000 });
   await row.click({ button: 'right' });
-  await clickMenuItem(w, /^Connect$/);
+  await clickMenuItem(w, /^Connect to This Cluster$/);
   await waitFor(async () => {
     const labels = await treeLabels(engines(w));
     return labels.join('|') === 'default/alpha|engine 0|engine 1|default/beta (active)|engine 0|engine 1';
