@@ -80,8 +80,8 @@ export class RunOutput implements vscode.Disposable {
         for (const id of [...change.added, ...change.changed]) {
           const run = model.run(id);
           if (!run) continue;
-          const info = streamInfo(run);
-          this.#stream.setRun({ ...info, cluster: this.cluster() });
+          const info = { ...streamInfo(run), cluster: this.cluster() };
+          this.#stream.setRun(info);
           this.results.setRun(info);
         }
         for (const id of change.removed) {
@@ -108,10 +108,11 @@ export class RunOutput implements vscode.Disposable {
 
   onOutput(p: OutputNotificationParams): void {
     if (tracing) for (const item of p.items) if (item.run) trace('first-output', item.runId);
-    this.results.onOutput(p);
+    const cluster = this.cluster();
+    this.results.onOutput(p, cluster);
     const images: PanelImage[] = [];
     for (const item of p.items) {
-      this.#stream.push(item.runId, item.engineId, item.output, item.run && { ...item.run, cluster: this.cluster() });
+      this.#stream.push(item.runId, item.engineId, item.output, item.run && { ...item.run, cluster });
       images.push(...imagesOf([{ engineId: item.engineId, output: item.output }], this.model.run(item.runId)?.title ?? item.runId));
     }
     if (images.length) this.images.add(images);

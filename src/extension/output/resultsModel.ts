@@ -58,7 +58,7 @@ export class ResultsModel {
   }
 
   /** An output of a run; `intro` (on a run's first output) titles it. */
-  push(runId: string, engineId: number | undefined, output: OutputItem, intro?: { title: string; targets: Targets; created?: string }): void {
+  push(runId: string, engineId: number | undefined, output: OutputItem, intro?: { title: string; targets: Targets; created?: string; cluster?: string }): void {
     if (this.#ignored.has(runId)) return;
     const r = this.#run(runId, intro);
     if (r.items) {
@@ -125,7 +125,7 @@ export class ResultsModel {
     return ops;
   }
 
-  #run(runId: string, intro?: { title: string; targets: Targets; created?: string }): RunState {
+  #run(runId: string, intro?: { title: string; targets: Targets; created?: string; cluster?: string }): RunState {
     let r = this.#runs.get(runId);
     if (r) return r;
     r = {
