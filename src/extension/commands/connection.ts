@@ -136,7 +136,7 @@ async function switchCluster(ctx: Ctx, sessionId?: unknown): Promise<string | un
   }
   const pick = await vscode.window.showQuickPick(items, {
     title: vscode.l10n.t('Switch Active Cluster'),
-    placeHolder: vscode.l10n.t('Runs, hover, completion and the Engines and Tasks views use the active cluster'),
+    placeHolder: vscode.l10n.t('Runs, the keybinding, hover and completion use the active cluster'),
     matchOnDetail: true,
   });
   if (!pick) return undefined;
