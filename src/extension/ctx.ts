@@ -38,7 +38,7 @@ import { OutputRouter } from './notebook/router';
 import { RunOutput } from './output/outputChannel';
 import { RestartPolicy } from './restartPolicy';
 import { RunStore } from './runStore';
-import { DisconnectSessionRequest, SessionsCtl } from './sessionsCtl';
+import { SessionsCtl } from './sessionsCtl';
 import { StatusBar } from './statusBar';
 import { EnginesTree } from './views/enginesTree';
 import type { EnginesTreeNode, TasksTreeNode } from './views/nodes';
@@ -244,11 +244,7 @@ export class Ctx implements vscode.Disposable {
       result = await this.request(ConnectRequest, params);
     } catch (e) {
       this.log.error(`connect failed: ${describeError(e)}${isResponseError(e) && e.data ? ` ${JSON.stringify(e.data)}` : ''}`);
-      // A new session that failed is closed (the server opened it), and the one active before is shown again.
-      if (sessionId) {
-        await this.request(DisconnectSessionRequest, { sessionId }).catch((err) => this.log.debug(`closing session ${sessionId}: ${describeError(err)}`));
-        await this.sessionsCtl.showServerSession(previous);
-      }
+      if (sessionId) await this.sessionsCtl.abandon(sessionId, previous);
       else this.model.setState({ state: 'disconnected', message: describeError(e) });
       throw e;
     }

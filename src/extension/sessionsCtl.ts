@@ -34,7 +34,7 @@ import { clusterName } from './statusText';
 import { clusterGroups, type ClusterGroup, type ClusterGroupSource } from './views/clusterGroups';
 
 /** ipp/disconnect and ipp/engines naming their session (the protocol's types name none). */
-export const DisconnectSessionRequest = new RequestType<SessionParams, null, void>(DisconnectRequest.method);
+const DisconnectSessionRequest = new RequestType<SessionParams, null, void>(DisconnectRequest.method);
 const EnginesOfSession = new RequestType<SessionParams, EngineInfo[], void>(EnginesRequest.method);
 
 const isOpen = (s: SessionInfo) => s.state !== 'disconnected' && s.state !== 'closed';
@@ -149,6 +149,12 @@ export class SessionsCtl implements ClusterGroupSource, vscode.Disposable {
     this.updateLabels();
     // The session active before is now one of the others: its own model, read from the server.
     if (this.sessions.several) await this.list().catch((e) => this.ctx.log.warn(`reading the sessions: ${describeError(e)}`));
+  }
+
+  /** A new session whose ipp/connect failed: closed (the server opened it), and the one active before shown again. */
+  async abandon(sessionId: string, previous: string): Promise<void> {
+    await this.ctx.request(DisconnectSessionRequest, { sessionId }).catch((e) => this.ctx.log.debug(`closing session ${sessionId}: ${describeError(e)}`));
+    await this.showServerSession(previous);
   }
 
   /** From now on only `sessionId`'s notifications reach ctx.model, emptied of the session shown before. */
