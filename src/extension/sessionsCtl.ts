@@ -7,7 +7,7 @@
  */
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
-import { RequestType, type NotificationType } from 'vscode-languageserver-protocol';
+import { RequestType, type NotificationType, type RequestType0 } from 'vscode-languageserver-protocol';
 import {
   ActivateSessionRequest,
   DisconnectRequest,
@@ -20,22 +20,42 @@ import {
   TaskDataNotification,
   TasksChangedNotification,
   TasksRequest,
+  type ConnectParams,
   type EngineInfo,
   type SessionInfo,
   type SessionParams,
   DEFAULT_SESSION_ID,
 } from '../shared/protocol';
-import type { Ctx } from './ctx';
 import { describeError } from './errors';
 import { ContextKeys } from './ids';
 import { ClusterModel } from './model';
+import type { OutputRouter } from './notebook/router';
+import type { RunOutput } from './output/outputChannel';
 import { sessionOf, Sessions } from './sessions';
+import type { StatusBar } from './statusBar';
 import { clusterName } from './statusText';
 import { clusterGroups, type ClusterGroup, type ClusterGroupSource } from './views/clusterGroups';
 
 /** ipp/disconnect and ipp/engines naming their session (the protocol's types name none). */
 const DisconnectSessionRequest = new RequestType<SessionParams, null, void>(DisconnectRequest.method);
 const EnginesOfSession = new RequestType<SessionParams, EngineInfo[], void>(EnginesRequest.method);
+
+/** What the controller uses of Ctx (ctx.ts), named here so that the two files do not import each other. */
+export interface SessionsHost {
+  readonly client: LanguageClient | undefined;
+  readonly log: vscode.LogOutputChannel;
+  readonly model: ClusterModel;
+  readonly output: RunOutput;
+  readonly outputRouter: OutputRouter;
+  readonly enginesView: vscode.TreeView<unknown>;
+  readonly tasksView: vscode.TreeView<unknown>;
+  readonly statusBar: StatusBar;
+  lastConnect: ConnectParams | undefined;
+  request<P, R>(type: RequestType<P, R, void>, params: P): Promise<R>;
+  request0<R>(type: RequestType0<R, void>): Promise<R>;
+  refreshSnapshot(): Promise<void>;
+  setContext(key: string, value: unknown): void;
+}
 
 const isOpen = (s: SessionInfo) => s.state !== 'disconnected' && s.state !== 'closed';
 
@@ -46,7 +66,7 @@ export class SessionsCtl implements ClusterGroupSource, vscode.Disposable {
   readonly #others = new Map<string, { model: ClusterModel; subs: { dispose(): void }[] }>();
   readonly #onDidChange = new vscode.EventEmitter<void>();
 
-  constructor(private readonly ctx: Ctx) {}
+  constructor(private readonly ctx: SessionsHost) {}
 
   onDidChange(listener: () => void): vscode.Disposable {
     return this.#onDidChange.event(listener);
