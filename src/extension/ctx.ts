@@ -11,21 +11,14 @@
  */
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
-import type { NotificationType, RequestType, RequestType0 } from 'vscode-languageserver-protocol';
+import type { RequestType, RequestType0 } from 'vscode-languageserver-protocol';
 import {
   ConfirmRedirectRequest,
   ConnectRequest,
-  DisconnectRequest,
-  EnginesChangedNotification,
   EnginesRequest,
   HistoryRequest,
-  OutputNotification,
   ReattachRequest,
-  StateChangedNotification,
-  StatusChangedNotification,
   StatusRequest,
-  TasksChangedNotification,
-  TaskDataNotification,
   TasksRequest,
   type ConnectParams,
   type ConnectResult,
@@ -45,9 +38,10 @@ import { OutputRouter } from './notebook/router';
 import { RunOutput } from './output/outputChannel';
 import { RestartPolicy } from './restartPolicy';
 import { RunStore } from './runStore';
+import { SessionsCtl } from './sessionsCtl';
 import { StatusBar } from './statusBar';
 import { EnginesTree } from './views/enginesTree';
-import type { EngineNode, TasksTreeNode } from './views/nodes';
+import type { EnginesTreeNode, TasksTreeNode } from './views/nodes';
 import { TasksTree } from './views/tasksTree';
 
 /** How long deactivate() gives the server and the local cluster to stop (they stop side by side). */
@@ -57,12 +51,15 @@ export class Ctx implements vscode.Disposable {
   readonly log: vscode.LogOutputChannel;
   readonly config = new Config();
   readonly model = new ClusterModel();
+  /** The language server's sessions (one per cluster): the model mirrors the active one. */
+  readonly sessionsCtl: SessionsCtl = new SessionsCtl(this);
+  readonly sessions = this.sessionsCtl.sessions;
   readonly output: RunOutput;
   /** Outputs of runs that notebook cells own go to those cells, not to the output channel. */
   readonly outputRouter = new OutputRouter();
   readonly enginesTree: EnginesTree;
   readonly tasksTree: TasksTree;
-  readonly enginesView: vscode.TreeView<EngineNode>;
+  readonly enginesView: vscode.TreeView<EnginesTreeNode>;
   readonly tasksView: vscode.TreeView<TasksTreeNode>;
   readonly statusBar: StatusBar;
   /** Runs kept in workspace state, re-attached after a reload, a server restart or a reconnect. */
@@ -75,7 +72,7 @@ export class Ctx implements vscode.Disposable {
   #connection: vscode.Disposable[] = [];
   #starting: Promise<LanguageClient> | undefined;
   /** What to reconnect to if the server restarts. */
-  #lastConnect: ConnectParams | undefined;
+  lastConnect: ConnectParams | undefined;
   #localCluster: LocalCluster | undefined;
   #disposed = false;
   /** Trust was just granted before the server started: auto-connect once the workspace settings arrive. */
@@ -84,21 +81,22 @@ export class Ctx implements vscode.Disposable {
   constructor(readonly extension: vscode.ExtensionContext) {
     const subs = extension.subscriptions;
     this.log = vscode.window.createOutputChannel(Channels.log, { log: true });
-    this.output = new RunOutput(this.model, this.log, () => this.config.settings.outputSurface);
+    this.output = new RunOutput(this.model, this.log, () => this.config.settings.outputSurface, () => this.sessionsCtl.activeLabel());
     this.keptRuns = new KeptRuns({
       store: new RunStore(extension.workspaceState),
       model: this.model,
       reattach: (p) => this.request(ReattachRequest, p),
       log: this.log,
     });
-    this.enginesTree = new EnginesTree(this.model);
-    this.tasksTree = new TasksTree(this.model, () => this.request(HistoryRequest, { limit: 200 }));
+    this.enginesTree = new EnginesTree(this.model, this.sessionsCtl);
+    this.tasksTree = new TasksTree(this.model, () => this.request(HistoryRequest, { limit: 200 }), this.sessionsCtl);
     this.enginesView = vscode.window.createTreeView(Views.engines, { treeDataProvider: this.enginesTree, canSelectMany: true });
     this.tasksView = vscode.window.createTreeView(Views.tasks, { treeDataProvider: this.tasksTree, canSelectMany: true });
     this.statusBar = new StatusBar(this.model, () => this.#localCluster !== undefined, () => this.#client !== undefined);
     subs.push(
       this.log,
       this.model,
+      this.sessionsCtl,
       this.output,
       this.enginesTree,
       this.tasksTree,
@@ -157,29 +155,15 @@ export class Ctx implements vscode.Disposable {
     });
     const conn = this.#connection;
     // By method name (see client.ts): the type objects of this bundle are not the client bundle's.
-    const on = <P>(type: NotificationType<P>, handler: (p: P) => void) => client.onNotification(type.method, handler);
     conn.push(
-      on(StateChangedNotification, (p) => {
-        this.model.setState(p);
-        // Also after the server followed a rewritten connection file, which no ipp/connect of ours started.
-        if (p.state === 'connected') void this.#warnFromStatus();
-      }),
-      on(EnginesChangedNotification, (p) => this.model.setEngines(p.engines)),
-      on(TasksChangedNotification, (p) => this.model.applyTasks(p)),
-      on(OutputNotification, (p) => {
-        const { rest, errors } = this.outputRouter.route(p);
-        for (const e of errors) this.log.error(`notebook output: ${describeError(e)}`);
-        if (rest.items.length) this.output.onOutput(rest);
-      }),
-      on(TaskDataNotification, (p) => this.model.applyTaskData(p)),
-      on(StatusChangedNotification, (p) => this.model.setStatus(p)),
+      ...this.sessionsCtl.listen(client, () => void this.#warnFromStatus()),
       client.onRequest(ConfirmRedirectRequest.method, (p: Parameters<typeof askRedirect>[0]) => askRedirect(p)),
       client.onDidChangeState((e) => this.#onClientState(e.oldState, e.newState)),
     );
     this.#client = client;
     this.log.info(`starting the language server (${this.extension.asAbsolutePath('dist/server.js')})`);
     await client.start();
-    this.#setContext(ContextKeys.serverRunning, true);
+    this.setContext(ContextKeys.serverRunning, true);
     return client;
   }
 
@@ -190,15 +174,16 @@ export class Ctx implements vscode.Disposable {
 
   #onClientState(oldState: number, newState: number): void {
     const State = loadClientModule().State;
-    this.#setContext(ContextKeys.serverRunning, newState === State.Running);
+    this.setContext(ContextKeys.serverRunning, newState === State.Running);
     this.statusBar.update();
     if (newState === State.Stopped && oldState === State.Running) {
       // The server process is gone, and with it the cluster connection.
       const wasConnected = this.model.connected;
       this.model.reset(wasConnected ? 'the language server stopped' : undefined);
-    } else if (newState === State.Running && oldState === State.Starting && this.#lastConnect && vscode.workspace.isTrusted) {
+      this.sessionsCtl.reset();
+    } else if (newState === State.Running && oldState === State.Starting && this.lastConnect && vscode.workspace.isTrusted) {
       // Restarted after a crash: reconnect to the cluster we were connected to.
-      const params = this.#lastConnect;
+      const params = this.lastConnect;
       this.log.info('language server restarted: reconnecting to the cluster');
       this.connect(params).catch((e) => this.log.error(`reconnect failed: ${describeError(e)}`));
     }
@@ -218,11 +203,12 @@ export class Ctx implements vscode.Disposable {
       await client.dispose();
     }
     this.model.reset();
-    this.#setContext(ContextKeys.serverRunning, false);
+    this.sessionsCtl.reset();
+    this.setContext(ContextKeys.serverRunning, false);
   }
 
   async restartServer(): Promise<void> {
-    const reconnect = this.model.connected ? this.#lastConnect : undefined;
+    const reconnect = this.model.connected ? this.lastConnect : undefined;
     await this.stopServer();
     this.#policy.reset();
     await this.startServer();
@@ -242,20 +228,28 @@ export class Ctx implements vscode.Disposable {
 
   // ---- the cluster connection ----------------------------------------------------------------
 
-  async connect(target: ConnectParams): Promise<ConnectResult> {
+  /**
+   * Connects the active session to `target` (replacing its cluster), or with `sessionId`, opens a new
+   * session beside the others and makes it active (Connect Another Cluster).
+   */
+  async connect(target: ConnectParams, sessionId?: string): Promise<ConnectResult> {
     // The SSH settings apply to every way of connecting (quick pick, browse, auto-connect, reconnect).
-    const params: ConnectParams = { ...sshOptionsFromSettings(this.config.settings), ...target };
+    const params: ConnectParams = { ...sshOptionsFromSettings(this.config.settings), ...target, ...(sessionId && { sessionId }) };
+    const previous = this.sessions.active;
+    if (sessionId) this.sessionsCtl.show(sessionId);
     const file = 'connectionFile' in params ? params.connectionFile : undefined;
     this.model.setState({ state: 'connecting', connectionFile: file });
     let result: ConnectResult;
     try {
       result = await this.request(ConnectRequest, params);
     } catch (e) {
-      this.model.setState({ state: 'disconnected', message: describeError(e) });
       this.log.error(`connect failed: ${describeError(e)}${isResponseError(e) && e.data ? ` ${JSON.stringify(e.data)}` : ''}`);
+      if (sessionId) await this.sessionsCtl.abandon(sessionId, previous);
+      else this.model.setState({ state: 'disconnected', message: describeError(e) });
       throw e;
     }
-    this.#lastConnect = { connectionFile: result.connectionFile };
+    await this.sessionsCtl.opened(sessionId ?? this.sessions.active, result.connectionFile);
+    this.lastConnect = { connectionFile: result.connectionFile };
     this.model.setConnected(result.connectionFile, result.security, result.engines);
     void warnSecurity(this.log, this.#shownNotices, result.connectionFile, result.security, result.warnings);
     this.log.info(`connected to ${result.connectionFile}: ${result.engines.length} engines, ${result.security.signed ? 'signed' : 'UNSIGNED'}`);
@@ -311,10 +305,9 @@ export class Ctx implements vscode.Disposable {
     }
   }
 
-  async disconnect(): Promise<void> {
-    this.#lastConnect = undefined;
-    if (this.#client?.isRunning()) await this.request0(DisconnectRequest);
-    this.model.setState({ state: 'disconnected' });
+  /** Disconnects the active session, or the session `sessionId` (sessionsCtl.ts). */
+  disconnect(sessionId?: string): Promise<void> {
+    return this.sessionsCtl.disconnect(sessionId);
   }
 
   /** Re-reads engines, runs and status from the server (after connect or restart). */
@@ -362,7 +355,7 @@ export class Ctx implements vscode.Disposable {
 
   setLocalCluster(c: LocalCluster | undefined): void {
     this.#localCluster = c;
-    this.#setContext(ContextKeys.localClusterRunning, c !== undefined);
+    this.setContext(ContextKeys.localClusterRunning, c !== undefined);
     this.statusBar.update();
   }
 
@@ -381,13 +374,13 @@ export class Ctx implements vscode.Disposable {
 
   #syncContextKeys(): void {
     const s = this.model.state;
-    this.#setContext(ContextKeys.connected, s === 'connected');
-    this.#setContext(ContextKeys.connecting, s === 'connecting' || s === 'reconnecting');
-    this.#setContext(ContextKeys.hasRunningTasks, this.model.hasRunningTasks);
-    this.#setContext(ContextKeys.hasRuns, this.model.runs.length > 0);
+    this.setContext(ContextKeys.connected, s === 'connected');
+    this.setContext(ContextKeys.connecting, s === 'connecting' || s === 'reconnecting');
+    this.setContext(ContextKeys.hasRunningTasks, this.model.hasRunningTasks);
+    this.setContext(ContextKeys.hasRuns, this.model.runs.length > 0);
   }
 
-  #setContext(key: string, value: unknown): void {
+  setContext(key: string, value: unknown): void {
     if (this.#contextValues.get(key) === value) return;
     this.#contextValues.set(key, value);
     vscode.commands.executeCommand('setContext', key, value);

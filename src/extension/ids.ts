@@ -11,6 +11,8 @@ export const Commands = {
   // connection
   connect: 'ipyparallel.connect',
   disconnect: 'ipyparallel.disconnect',
+  connectAnother: 'ipyparallel.connectAnother',
+  switchCluster: 'ipyparallel.switchCluster',
   restartServer: 'ipyparallel.restartServer',
   showActions: 'ipyparallel.showActions',
   showOutput: 'ipyparallel.showOutput',
@@ -100,6 +102,8 @@ export const ContextKeys = {
   localClusterRunning: 'ipyparallel.localClusterRunning',
   /** The language server is running. */
   serverRunning: 'ipyparallel.serverRunning',
+  /** The language server holds more than one cluster session (Switch Active Cluster). */
+  severalClusters: 'ipyparallel.severalClusters',
 } as const;
 
 /** contextValue of tree items, matched by `viewItem ==` / `viewItem =~` in package.json menus. */
@@ -119,6 +123,10 @@ export const TreeItemContexts = {
   clusterStale: 'cluster.stale',
   /** Appended to a running cluster's context when some of its engines died (Restart Engines shows). */
   clusterLostSuffix: '.lost',
+  /** Engines and Tasks views with several clusters connected: the top-level node of one cluster. */
+  clusterGroup: 'clusterGroup',
+  /** A row of a cluster that is not the active one (the row actions act on the active cluster, so none show). */
+  otherCluster: 'otherCluster',
 } as const;
 
 /** Names of the output channels. */

@@ -21,6 +21,11 @@ export class StatusBar implements vscode.Disposable {
     this.#item.show();
   }
 
+  /** With several clusters open, a click switches the active one instead of opening the actions. */
+  setSeveral(several: boolean): void {
+    this.#item.command = several ? Commands.switchCluster : Commands.showActions;
+  }
+
   /** The text shown now (for tests). */
   get text(): string {
     return this.#item.text;

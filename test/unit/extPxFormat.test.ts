@@ -137,6 +137,8 @@ describe('pxFormat: %px style', () => {
 
   it('formats run headers and footers', () => {
     assert.match(formatRunHeader({ title: 'print(rank)', targets: 'all', created: '2025-01-02T03:04:05Z' }), /^── print\(rank\)  ·  all engines  ·  \d\d:\d\d:\d\d ──\n$/);
+    // While several clusters are connected the header names the cluster the run is on.
+    assert.equal(formatRunHeader({ title: 'x', targets: 'all', cluster: 'default/gpu' }), '── x  ·  all engines  ·  default/gpu ──\n');
     assert.equal(formatRunFooter({ state: 'done', done: 4, total: 4, elapsedMs: 420 }), '── done 4/4 in 420 ms ──\n');
     assert.equal(formatRunFooter({ state: 'error', done: 4, total: 4, elapsedMs: 2000, failed: 1 }), '── error: 1 of 4 tasks in 2.0 s ──\n');
   });
@@ -252,6 +254,30 @@ describe('PxStream: streaming runs into an append-only channel', () => {
     h.advance(1001);
     h.stream.flush();
     assert.equal(h.text(), '── run new  ·  all engines ──\n[stdout:0] y\n');
+  });
+
+  it('writes a new run again under an ignored id once that run left the model (the server restarted)', () => {
+    const h = harness();
+    h.stream.ignore(['r1']);
+    h.stream.remove('r1');
+    h.stream.push('r1', 0, stdout('again\n'), { title: 'x', targets: [0] });
+    h.advance(1001);
+    h.stream.flush();
+    assert.match(h.text(), /\[stdout:0\] again/);
+  });
+
+  it('writes a new run under the id of a finished run that left the model as a new run, not as late output', () => {
+    const h = harness();
+    h.stream.setRun(info('done', 2));
+    h.stream.flush(true);
+    h.stream.remove('r1');
+    // Run ids restart with the server and are per cluster: the next r1 is another run, whose output may come first.
+    h.stream.push('r1', 0, stdout('x = 6\n'), { title: 'x = 6', targets: 'all', tasks: 1 });
+    h.stream.setRun({ ...info('done', 1), title: 'x = 6', total: 1 });
+    h.advance(200);
+    h.stream.flush();
+    assert.doesNotMatch(h.text(), /late output/);
+    assert.match(h.text(), /── x = 6  ·  all engines ──\n\[stdout:0\] x = 6\n── done 1\/1/);
   });
 
   it("titles a run from the intro on its first output, without waiting for the run's summary", () => {

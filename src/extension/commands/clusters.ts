@@ -15,7 +15,7 @@ import { addEnginesArgs, connectionSnippet, restartEnginesArgs, restartResult, r
 import { clusterKey, clusterLabel, lostOf, type ClusterNode } from '../views/clusterItems';
 import { ClustersTree, clustersParams } from '../views/clustersTree';
 import { findPython } from './clusterPython';
-import { connectWithProgress } from './connection';
+import { connectAnother } from './connection';
 import { registerCommand } from './register';
 import { startCluster, type StartClusterArgs } from './startCluster';
 
@@ -52,7 +52,7 @@ async function pythonFor(ctx: Ctx, c: ClusterInfo): Promise<string> {
 async function stop(ctx: Ctx, tree: ClustersTree, c: ClusterInfo): Promise<ClusterInfo | undefined> {
   ctx.requireTrust(vscode.l10n.t('Stopping a cluster'));
   if (c.state !== 'running' && c.livePids.length === 0) throw new UserError(vscode.l10n.t('{0} is not running.', clusterLabel(c)));
-  if (c.connected) await ctx.disconnect();
+  await disconnectFrom(ctx, c);
   const own = ctx.localCluster;
   await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: vscode.l10n.t('Stopping {0}…', clusterLabel(c)) }, async () => {
     if (own && c.connectionFile === own.connectionFile) {
@@ -71,12 +71,20 @@ async function stop(ctx: Ctx, tree: ClustersTree, c: ClusterInfo): Promise<Clust
   return after;
 }
 
+/** Disconnects the session connected to this cluster, which need not be the active one. */
+async function disconnectFrom(ctx: Ctx, c: ClusterInfo): Promise<void> {
+  const session = c.connectionFile ? ctx.sessions.findByFile(c.connectionFile) : undefined;
+  if (session !== undefined) await ctx.disconnect(session);
+  else if (c.connected) await ctx.disconnect();
+}
+
 async function connect(ctx: Ctx, tree: ClustersTree, c: ClusterInfo) {
   if (!c.connectionFile) throw new UserError(vscode.l10n.t('{0} has no client connection file: it is not running.', clusterLabel(c)));
   if (c.state === 'stale') {
     throw new UserError(vscode.l10n.t('{0} is stale: its controller (pid {1}) is gone. Remove its files (Remove Stale Files), or start it again.', clusterLabel(c), c.controllerPid ?? '?'));
   }
-  const result = await connectWithProgress(ctx, { connectionFile: c.connectionFile });
+  // While connected to another cluster, this one opens beside it (a new session, made active).
+  const result = await connectAnother(ctx, { connectionFile: c.connectionFile });
   await tree.refresh();
   return result;
 }
@@ -195,7 +203,7 @@ export function registerClustersView(ctx: Ctx): ClustersTree {
   registerCommand(ctx, Commands.stopCluster, r((c) => stop(ctx, tree, c)));
   registerCommand(ctx, Commands.connectCluster, r((c) => connect(ctx, tree, c)));
   registerCommand(ctx, Commands.disconnectCluster, r(async (c) => {
-    if (c.connected) await ctx.disconnect();
+    await disconnectFrom(ctx, c);
     await tree.refresh();
   }));
   registerCommand(ctx, Commands.addEngines, r((c, n?: number) => addEngines(ctx, tree, c, n)));

@@ -2,9 +2,10 @@
 import * as vscode from 'vscode';
 import { ListClustersRequest, type ConnectParams, type ConnectResult, type FoundCluster } from '../../shared/protocol';
 import type { Ctx } from '../ctx';
-import { CancelledError } from '../errors';
+import { CancelledError, UserError } from '../errors';
 import { Commands } from '../ids';
 import { connectParamsFromSettings } from '../settings';
+import { sessionPickTexts, targetName } from '../sessions';
 import { clusterName } from '../statusText';
 import { registerCommand } from './register';
 
@@ -93,10 +94,54 @@ async function pickCluster(ctx: Ctx): Promise<ConnectParams> {
   return { connectionFile: uris[0].fsPath };
 }
 
-export async function connectWithProgress(ctx: Ctx, params: ConnectParams): Promise<ConnectResult> {
+/** Connects the active session, or with `sessionId` opens another session (Connect Another Cluster). */
+export async function connectWithProgress(ctx: Ctx, params: ConnectParams, sessionId?: string): Promise<ConnectResult> {
   const where = 'connectionFile' in params ? clusterName(params.connectionFile) : params.profile ?? 'default';
   // The security warnings are shown by ctx.connect, the one path every connect takes.
-  return vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: vscode.l10n.t('Connecting to {0}…', where) }, () => ctx.connect(params));
+  return vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: vscode.l10n.t('Connecting to {0}…', where) }, () => ctx.connect(params, sessionId));
+}
+
+/**
+ * Connects beside the clusters already open: a new session, made active. A cluster already open is
+ * made active instead of being connected twice; with nothing connected, this is a plain connect.
+ */
+export async function connectAnother(ctx: Ctx, params: ConnectParams): Promise<ConnectResult | undefined> {
+  if (!ctx.model.connected) return connectWithProgress(ctx, params);
+  const open = 'connectionFile' in params ? ctx.sessions.findByFile(params.connectionFile) : undefined;
+  if (open !== undefined) {
+    await ctx.sessionsCtl.activate(open);
+    vscode.window.setStatusBarMessage(vscode.l10n.t('IPython Parallel: {0} was already connected; it is now the active cluster', targetName(params)), 4000);
+    return undefined;
+  }
+  return connectWithProgress(ctx, params, ctx.sessions.newId(params));
+}
+
+interface SessionPick extends vscode.QuickPickItem {
+  sessionId: string;
+  active: boolean;
+}
+
+/** Switch Active Cluster: a quick pick of the open sessions; runs and views then use the one picked. */
+async function switchCluster(ctx: Ctx, sessionId?: unknown): Promise<string | undefined> {
+  if (typeof sessionId === 'string' && sessionId) {
+    await ctx.sessionsCtl.activate(sessionId);
+    return sessionId;
+  }
+  const items: SessionPick[] = sessionPickTexts(await ctx.sessionsCtl.list()).map((t) => ({
+    ...t,
+    iconPath: new vscode.ThemeIcon(t.active ? 'check' : 'server-process'),
+  }));
+  if (!items.length) {
+    throw new UserError(vscode.l10n.t('Not connected to an IPython Parallel cluster.'), { [vscode.l10n.t('Connect…')]: Commands.connect });
+  }
+  const pick = await vscode.window.showQuickPick(items, {
+    title: vscode.l10n.t('Switch Active Cluster'),
+    placeHolder: vscode.l10n.t('Runs, the keybinding, hover and completion use the active cluster'),
+    matchOnDetail: true,
+  });
+  if (!pick) return undefined;
+  if (!pick.active) await ctx.sessionsCtl.activate(pick.sessionId);
+  return pick.sessionId;
 }
 
 interface ActionPick extends vscode.QuickPickItem {
@@ -111,6 +156,8 @@ function actionItems(ctx: Ctx): ActionPick[] {
     if (when) items.push({ label, iconPath: new vscode.ThemeIcon(icon), command });
   };
   add(!m.connected, 'plug', vscode.l10n.t('Connect to Cluster…'), Commands.connect);
+  add(m.connected, 'plug', vscode.l10n.t('Connect Another Cluster…'), Commands.connectAnother);
+  add(ctx.sessions.several, 'arrow-swap', vscode.l10n.t('Switch Active Cluster…'), Commands.switchCluster);
   add(!ctx.localCluster && trusted, 'play', vscode.l10n.t('Start Local Cluster…'), Commands.startLocalCluster);
   add(m.connected && trusted, 'run-all', vscode.l10n.t('Run Selection or Line'), Commands.runSelection);
   add(m.connected && trusted, 'run', vscode.l10n.t('Run Cell'), Commands.runCell);
@@ -135,6 +182,8 @@ export function registerConnectionCommands(ctx: Ctx): void {
     vscode.window.setStatusBarMessage(vscode.l10n.t('IPython Parallel: connected, {0} engines', result.engines.length), 4000);
     return result;
   });
+  registerCommand(ctx, Commands.connectAnother, async (arg?: unknown) => connectAnother(ctx, paramsFromArg(arg) ?? (await pickCluster(ctx))));
+  registerCommand(ctx, Commands.switchCluster, (arg?: unknown) => switchCluster(ctx, arg));
   registerCommand(ctx, Commands.disconnect, () => ctx.disconnect());
   registerCommand(ctx, Commands.restartServer, () => ctx.restartServer());
   registerCommand(ctx, Commands.showActions, async () => {

@@ -201,7 +201,7 @@ export function registerRunCommands(ctx: Ctx, interactive: InteractiveSender): v
   registerCommand(ctx, Commands.runFile, file(false));
   registerCommand(ctx, Commands.runFileOnTargets, file(true));
   registerCommand(ctx, Commands.runSelectionOnEngine, async (node?: EngineNode, nodes?: EngineNode[]) => {
-    const engines = selectedNodes(node, nodes).filter((n) => n.kind === 'engine').map((n) => n.engineId);
+    const engines = selectedNodes(node, nodes).filter((n) => n.kind === 'engine' && !n.sessionId).map((n) => n.engineId);
     const targets: Targets = engines.length ? engines : await pickEngines(ctx);
     return runCode(ctx, selectionCode(activeEditor()), targets);
   });

@@ -65,6 +65,8 @@ export class RunOutput implements vscode.Disposable {
     private readonly log: vscode.LogOutputChannel,
     /** The `ipyparallel.outputSurface` setting: what reveal() shows. */
     private readonly surface: () => OutputSurface = () => 'resultsView',
+    /** The active cluster's name while several are connected: run headers name the cluster a run is on. */
+    private readonly cluster: () => string | undefined = () => undefined,
   ) {
     this.channel = vscode.window.createOutputChannel(Channels.output);
     this.#stream = new PxStream((text) => this.#append(text));
@@ -78,7 +80,7 @@ export class RunOutput implements vscode.Disposable {
         for (const id of [...change.added, ...change.changed]) {
           const run = model.run(id);
           if (!run) continue;
-          const info = streamInfo(run);
+          const info = { ...streamInfo(run), cluster: this.cluster() };
           this.#stream.setRun(info);
           this.results.setRun(info);
         }
@@ -106,10 +108,11 @@ export class RunOutput implements vscode.Disposable {
 
   onOutput(p: OutputNotificationParams): void {
     if (tracing) for (const item of p.items) if (item.run) trace('first-output', item.runId);
-    this.results.onOutput(p);
+    const cluster = this.cluster();
+    this.results.onOutput(p, cluster);
     const images: PanelImage[] = [];
     for (const item of p.items) {
-      this.#stream.push(item.runId, item.engineId, item.output, item.run);
+      this.#stream.push(item.runId, item.engineId, item.output, item.run && { ...item.run, cluster });
       images.push(...imagesOf([{ engineId: item.engineId, output: item.output }], this.model.run(item.runId)?.title ?? item.runId));
     }
     if (images.length) this.images.add(images);

@@ -222,6 +222,8 @@ export interface RunHeaderInfo {
   title: string;
   targets: Targets;
   created?: string;
+  /** The cluster it ran on, named while several clusters are connected (`profile/cluster-id`). */
+  cluster?: string;
 }
 
 function clock(iso: string | undefined): string {
@@ -232,7 +234,7 @@ function clock(iso: string | undefined): string {
 
 /** `── print(rank)  ·  all engines  ·  12:03:04 ──` */
 export function formatRunHeader(run: RunHeaderInfo): string {
-  const parts = [run.title || '(empty)', formatTargets(run.targets), clock(run.created)].filter(Boolean);
+  const parts = [run.title || '(empty)', formatTargets(run.targets), run.cluster, clock(run.created)].filter(Boolean);
   return `── ${parts.join('  ·  ')} ──\n`;
 }
 

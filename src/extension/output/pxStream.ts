@@ -19,6 +19,8 @@ export interface StreamRunInfo {
   total: number;
   elapsedMs: number;
   failed?: number;
+  /** The cluster it ran on, named while several clusters are connected. */
+  cluster?: string;
 }
 
 interface RunStream {
@@ -103,7 +105,7 @@ export class PxStream {
    * An output of a run. `intro` (the server sends it with a run's first output) titles the run at once,
    * so its output never waits for the run's summary.
    */
-  push(runId: string, engineId: number | undefined, output: OutputItem, intro?: { title: string; targets: Targets; created?: string; tasks?: number }): void {
+  push(runId: string, engineId: number | undefined, output: OutputItem, intro?: { title: string; targets: Targets; created?: string; tasks?: number; cluster?: string }): void {
     if (this.#ignored.has(runId)) return;
     const late = !this.#runs.has(runId) && this.#finished.has(runId);
     const s = this.#stream(runId);
@@ -123,6 +125,10 @@ export class PxStream {
   /** Forget a run (purged): nothing more is written for it. */
   remove(runId: string): void {
     this.#runs.delete(runId);
+    // The run left the model (purged, the server restarted, another cluster shown): its id may name a new
+    // run later (run ids restart with the server and are per session), whose outputs are not late ones of this.
+    this.#ignored.delete(runId);
+    this.#finished.delete(runId);
   }
 
   /** Whether flush() has anything to do now or later (the caller keeps its timer while true). */

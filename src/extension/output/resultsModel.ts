@@ -58,7 +58,7 @@ export class ResultsModel {
   }
 
   /** An output of a run; `intro` (on a run's first output) titles it. */
-  push(runId: string, engineId: number | undefined, output: OutputItem, intro?: { title: string; targets: Targets; created?: string }): void {
+  push(runId: string, engineId: number | undefined, output: OutputItem, intro?: { title: string; targets: Targets; created?: string; cluster?: string }): void {
     if (this.#ignored.has(runId)) return;
     const r = this.#run(runId, intro);
     if (r.items) {
@@ -107,6 +107,8 @@ export class ResultsModel {
   }
 
   remove(runId: string): void {
+    // The run left the model (purged, the server restarted, another cluster shown): its id may name a new run later.
+    this.#ignored.delete(runId);
     if (!this.#runs.delete(runId)) return;
     this.#ops.push({ type: 'drop', runId });
   }
@@ -123,7 +125,7 @@ export class ResultsModel {
     return ops;
   }
 
-  #run(runId: string, intro?: { title: string; targets: Targets; created?: string }): RunState {
+  #run(runId: string, intro?: { title: string; targets: Targets; created?: string; cluster?: string }): RunState {
     let r = this.#runs.get(runId);
     if (r) return r;
     r = {

@@ -57,8 +57,9 @@ export class ResultsView implements vscode.WebviewViewProvider, vscode.Disposabl
     this.#results.ignore(runs.filter((r) => r.state !== 'running' && r.state !== 'pending').map((r) => r.runId));
   }
 
-  onOutput(p: OutputNotificationParams): void {
-    for (const item of p.items) this.#results.push(item.runId, item.engineId, item.output, item.run);
+  /** Outputs of runs; `cluster` names the cluster they run on in a new run's header (several clusters connected). */
+  onOutput(p: OutputNotificationParams, cluster?: string): void {
+    for (const item of p.items) this.#results.push(item.runId, item.engineId, item.output, item.run && { ...item.run, cluster });
     const first = p.items.find((i) => i.run !== undefined);
     if (this.post() && first && tracing) trace('surface-append', first.runId, 'resultsView');
   }

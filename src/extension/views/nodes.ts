@@ -3,19 +3,24 @@
  * of one node is a fire() with the same object. Pure: no `vscode`.
  */
 import type { TaskSelection } from '../../shared/protocol';
+import type { ClusterNode } from './clusterGroups';
 
+/** `sessionId` is set on the rows of a cluster that is not the active one (several clusters connected). */
 export interface EngineNode {
   readonly kind: 'engine';
   readonly engineId: number;
+  readonly sessionId?: string;
 }
 export interface RunNode {
   readonly kind: 'run';
   readonly runId: string;
+  readonly sessionId?: string;
 }
 export interface TaskNode {
   readonly kind: 'task';
   readonly runId: string;
   readonly msgId: string;
+  readonly sessionId?: string;
 }
 export interface HistoryNode {
   readonly kind: 'history';
@@ -30,8 +35,10 @@ export interface MessageNode {
   readonly text: string;
   readonly icon?: string;
 }
-export type TasksTreeNode = RunNode | TaskNode | HistoryNode | HistoryTaskNode | MessageNode;
-export type AnyNode = EngineNode | TasksTreeNode;
+export type TasksTreeNode = RunNode | TaskNode | HistoryNode | HistoryTaskNode | MessageNode | ClusterNode;
+export type EnginesTreeNode = EngineNode | ClusterNode;
+export type AnyNode = EnginesTreeNode | TasksTreeNode;
+export type { ClusterNode };
 
 /** Stable node objects by key: the same key always gives the same object until it is forgotten. */
 export class NodeCache<K, N> {
@@ -67,9 +74,10 @@ export function selectedNodes<N>(clicked: N | undefined, selected: unknown): N[]
   return clicked ? [clicked] : [];
 }
 
+/** A run, task or history row of the active cluster (rows of the others carry their sessionId). */
 function isTaskish(n: unknown): n is RunNode | TaskNode | HistoryTaskNode {
   const k = (n as { kind?: unknown } | undefined)?.kind;
-  return k === 'run' || k === 'task' || k === 'historyTask';
+  return (k === 'run' || k === 'task' || k === 'historyTask') && !(n as { sessionId?: string }).sessionId;
 }
 
 /**

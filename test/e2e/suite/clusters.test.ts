@@ -12,7 +12,8 @@ import * as vscode from 'vscode';
 import type { StartedCluster } from '../../../src/extension/commands/startCluster';
 import type { ExtensionApi } from '../../../src/extension/extension';
 import { Commands, EXTENSION_ID, TreeItemContexts, Views } from '../../../src/extension/ids';
-import { ExecuteRequest, type ClusterInfo, type ExecuteResult } from '../../../src/shared/protocol';
+import { ExecuteRequest, type ClusterInfo } from '../../../src/shared/protocol';
+import { runPidSelection } from './runSelection';
 
 function alive(pid: number): boolean {
   try {
@@ -105,17 +106,8 @@ describe('Clusters view', function () {
     const node = api.clusters.getChildren().find((n) => n.key.endsWith('\0e2e-view'))!;
     assert.equal(api.clusters.getTreeItem(node).contextValue, TreeItemContexts.clusterConnected);
     assert.match(String(api.clusters.getTreeItem(node).description), /^connected · 2 engines/);
-    const uri = vscode.Uri.joinPath(vscode.workspace.workspaceFolders![0].uri, 'clusters-view.py');
-    await vscode.workspace.fs.writeFile(uri, Buffer.from('import os\nprint("pid", os.getpid())\n', 'utf8'));
-    const editor = await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));
-    editor.selection = new vscode.Selection(0, 0, 2, 0);
-    const r = await vscode.commands.executeCommand<ExecuteResult>(Commands.runSelection, { targets: 'all', wait: true });
-    assert.ok(r, `runSelection failed: ${api.lastError.message}`);
+    const { result: r, run } = await runPidSelection(api, 'clusters-view.py');
     assert.equal(r.msgIds.length, 2);
-    const run = await until('the run to finish', () => {
-      const x = api.ctx.model.run(r.runId);
-      return x && x.state !== 'running' && x.state !== 'pending' ? x : undefined;
-    }, (l) => api.ctx.model.onDidChangeRuns(l));
     assert.equal(run.state, 'done');
     const snippet = await vscode.commands.executeCommand<string>(Commands.copyConnectionSnippet, ref);
     assert.equal(snippet, "import ipyparallel as ipp; rc = ipp.Client(profile='default', cluster_id='e2e-view')");
