@@ -18,6 +18,7 @@ import {
   type ProtocolConnection,
 } from 'vscode-languageserver-protocol/node';
 import {
+  SERVER_ENV,
   SERVER_NODE_ARGS,
   ConnectRequest,
   DisconnectRequest,
@@ -69,7 +70,7 @@ export class ServerProcess {
   static async start(opts: ServerProcessOptions = {}): Promise<{ server: ServerProcess; spawnedAt: number }> {
     const spawnedAt = performance.now();
     // Started as the extension starts it (SERVER_NODE_ARGS), plus the bench's own probes.
-    const child = spawn(process.execPath, [...SERVER_NODE_ARGS, ...(opts.nodeArgs ?? []), SERVER_JS, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'], cwd: opts.cwd, env: { ...process.env, ...opts.env } });
+    const child = spawn(process.execPath, [...SERVER_NODE_ARGS, ...(opts.nodeArgs ?? []), SERVER_JS, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'], cwd: opts.cwd, env: { ...process.env, ...SERVER_ENV, ...opts.env } });
     if (opts.logFile) {
       mkdirSync(dirname(opts.logFile), { recursive: true });
       child.stderr?.pipe(createWriteStream(opts.logFile, { flags: 'a' }));

@@ -18,7 +18,7 @@ import {
   type LanguageClientOptions,
   type ServerOptions,
 } from 'vscode-languageclient/node';
-import { NOTEBOOK_TYPES, SERVER_NODE_ARGS, type ServerSettings } from '../shared/protocol';
+import { NOTEBOOK_TYPES, SERVER_ENV, SERVER_NODE_ARGS, type ServerSettings } from '../shared/protocol';
 import type { RestartPolicy } from './restartPolicy';
 
 export { State } from 'vscode-languageclient/node';
@@ -34,11 +34,12 @@ export interface ClientDeps {
 
 export function createLanguageClient(deps: ClientDeps): LanguageClient {
   const serverOptions: ServerOptions = {
-    run: { module: deps.serverModule, transport: TransportKind.ipc, options: { execArgv: [...SERVER_NODE_ARGS] } },
+    // The language client adds the inherited environment to `env`.
+    run: { module: deps.serverModule, transport: TransportKind.ipc, options: { execArgv: [...SERVER_NODE_ARGS], env: { ...SERVER_ENV } } },
     debug: {
       module: deps.serverModule,
       transport: TransportKind.ipc,
-      options: { execArgv: [...SERVER_NODE_ARGS, '--nolazy', '--inspect=6019'] },
+      options: { execArgv: [...SERVER_NODE_ARGS, '--nolazy', '--inspect=6019'], env: { ...SERVER_ENV } },
     },
   };
   const clientOptions: LanguageClientOptions = {

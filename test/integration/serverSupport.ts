@@ -20,6 +20,8 @@ import {
 import {
   EnginesChangedNotification,
   OutputNotification,
+  SERVER_ENV,
+  SERVER_NODE_ARGS,
   StateChangedNotification,
   StatusChangedNotification,
   TasksChangedNotification,
@@ -92,7 +94,8 @@ export class ServerUnderTest {
 
   /** Spawns `node <server> --stdio` and completes the LSP initialize handshake. */
   static async start(settings: Partial<ServerSettings> = {}): Promise<{ server: ServerUnderTest; init: InitializeResult }> {
-    const proc = spawn(process.execPath, [serverScript(), '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    // Started as the extension starts it: its Node flags and environment.
+    const proc = spawn(process.execPath, [...SERVER_NODE_ARGS, serverScript(), '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...SERVER_ENV } });
     const connection = createProtocolConnection(new StreamMessageReader(proc.stdout!), new StreamMessageWriter(proc.stdin!));
     const server = new ServerUnderTest(connection, proc);
     proc.stderr!.on('data', (d: Buffer) => (server.stderr += d.toString()));

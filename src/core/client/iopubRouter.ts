@@ -3,6 +3,7 @@ import type { EnginesModel } from './engines';
 import type { TasksModel } from './tasks';
 import { remoteError } from './tasks';
 import { decodeDataMessage } from './taskData';
+import { streamItem } from './outputBounds';
 import type { OutputItem } from './types';
 
 /** Messages of our session that arrived before their task was known (resubmitted tasks), per msg_id. */
@@ -30,15 +31,15 @@ export class IopubRouter {
 
   route(msg: Message): void {
     const type = msg.header.msg_type;
-    const content = msg.content;
-    if (type === 'status') this.engines.setStatus(msg.header.session, content.execution_state);
+    if (type === 'status') this.engines.setStatus(msg.header.session, msg.content.execution_state);
     const parent = msg.parent;
     const ours = parent.session === this.sessionId();
     if (!ours && (this.#adopted.size === 0 || !this.#adopted.has(parent.session ?? ''))) return;
     const msgId = parent.msg_id;
     if (typeof msgId !== 'string') return;
     if (!this.tasks.get(msgId)) {
-      if (ours && !this.isInternal(msgId)) this.#keepOrphan(msgId, msg);
+      // Parsed now (iopub content is parsed lazily): a malformed one is dropped here, not at adopt().
+      if (ours && !this.isInternal(msgId) && msg.content) this.#keepOrphan(msgId, msg);
       return;
     }
     this.#apply(msgId, msg);
@@ -66,10 +67,9 @@ export class IopubRouter {
   }
 
   #apply(msgId: string, msg: Message): void {
-    const content = msg.content;
     switch (msg.header.msg_type) {
       case 'status': {
-        const state = content.execution_state;
+        const state = msg.content.execution_state;
         if (state === 'busy') this.#running(msgId, msg, true);
         else if (state === 'idle') this.tasks.markIdle(msgId, msg.header.session);
         return;
@@ -78,27 +78,31 @@ export class IopubRouter {
         this.#running(msgId, msg, false);
         return;
       case 'stream': {
-        const name = content.name === 'stderr' ? 'stderr' : 'stdout';
-        this.tasks.addOutput(msgId, { kind: 'stream', name, text: String(content.text ?? '') });
+        // Past the task's kept head, the content frame is held unparsed (most of a flood is never kept).
+        const name = topicStream(msg);
+        if (name && this.tasks.holdStream(msgId, name, msg.raw[3])) return;
+        this.tasks.addOutput(msgId, streamItem(msg.content));
         return;
       }
-      case 'execute_result':
+      case 'execute_result': {
+        const content = msg.content;
         this.tasks.addOutput(msgId, {
           kind: 'execute_result',
           executionCount: typeof content.execution_count === 'number' ? content.execution_count : null,
           data: objectOf(content.data),
         });
         return;
+      }
       case 'display_data':
-        this.tasks.addOutput(msgId, { kind: 'display_data', data: objectOf(content.data), metadata: objectOf(content.metadata) });
+        this.tasks.addOutput(msgId, { kind: 'display_data', data: objectOf(msg.content.data), metadata: objectOf(msg.content.metadata) });
         return;
       case 'error': {
-        const err = remoteError(content);
+        const err = remoteError(msg.content);
         if (err) this.tasks.addOutput(msgId, { kind: 'error', ...err } satisfies OutputItem);
         return;
       }
       case 'data_message':
-        this.tasks.publishData(msgId, decodeDataMessage(content, msg.buffers));
+        this.tasks.publishData(msgId, decodeDataMessage(msg.content, msg.buffers));
         return;
       default:
         return;
@@ -126,6 +130,14 @@ export class IopubRouter {
 
 function objectOf(v: unknown): Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+}
+
+/** The stream an ipyparallel engine's stream topic names (`engine.<N>.stdout`, `engine.<N>.stderr`), if any. */
+function topicStream(msg: Message): 'stdout' | 'stderr' | undefined {
+  const topic = msg.routing[0];
+  if (!topic || topic.length > 64) return undefined;
+  const text = topic.toString('ascii');
+  return text.endsWith('.stdout') ? 'stdout' : text.endsWith('.stderr') ? 'stderr' : undefined;
 }
 
 /** The engine id in an iopub topic `engine.<N>.<kind>`, if any. */

@@ -3,6 +3,7 @@
  * unbounded (`while True: print(...)`), so each task keeps the beginning and the end of its output, with
  * one visible marker per stream in between saying how much was not kept.
  */
+import { parseObject, type JsonObject } from '../protocol/message';
 import type { OutputItem, RemoteError } from './types';
 
 /** An evalue or one traceback entry keeps at most this many characters (its beginning and end). */
@@ -53,6 +54,50 @@ export function outputSize(o: OutputItem): number {
 
 type StreamName = 'stdout' | 'stderr';
 
+/** The stream output of a `stream` message's content. */
+export function streamItem(content: JsonObject): OutputItem & { kind: 'stream' } {
+  return { kind: 'stream', name: content.name === 'stderr' ? 'stderr' : 'stdout', text: String(content.text ?? '') };
+}
+
+/**
+ * A stream message past the kept head, held as its (verified) raw content frame: it is parsed only if it
+ * is still in the tail when the tail is shown, so the bulk of a flood is never turned into strings.
+ */
+interface HeldStream {
+  kind: 'held';
+  name: StreamName;
+  frame: Buffer;
+  size: number;
+}
+
+type TailItem = OutputItem | HeldStream;
+
+/** The bytes of `{"name":"stdout","text":""}`: the least JSON around a stream's text. */
+const STREAM_FRAME_OVERHEAD = 27;
+
+/**
+ * About the characters of the text a stream content frame holds, without parsing it: its bytes less the
+ * JSON around the text and one per escape (`\n` is one character). Exact for ASCII text in the least
+ * JSON, a few bytes per message more otherwise.
+ */
+export function heldSize(frame: Buffer): number {
+  let escapes = 0;
+  for (let i = frame.indexOf(0x5c); i >= 0; i = frame.indexOf(0x5c, i + 2)) escapes++;
+  return Math.max(0, frame.length - STREAM_FRAME_OVERHEAD - escapes);
+}
+
+const sizeOf = (o: TailItem): number => (o.kind === 'held' ? o.size : outputSize(o));
+const streamOf = (o: TailItem): StreamName => (o.kind === 'stream' || o.kind === 'held' ? o.name : 'stdout');
+
+/** A held frame's stream output, or undefined when its content is not a JSON object (counted as not kept). */
+function unhold(h: HeldStream): (OutputItem & { kind: 'stream' }) | undefined {
+  try {
+    return streamItem(parseObject(h.frame, 'content'));
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * The kept outputs of one task: a head (the first half of the budget, kept and shown as it arrives) and,
  * once the head is full, a tail (the last half, oldest dropped first) that is shown when the task ends,
@@ -62,7 +107,7 @@ export class OutputKeeper {
   readonly #headLimit: number;
   readonly #tailLimit: number;
   #head = 0;
-  #tail: OutputItem[] = [];
+  #tail: TailItem[] = [];
   #tailBytes = 0;
   readonly #dropped = new Map<StreamName, number>();
   readonly #markers = new Map<StreamName, OutputItem & { kind: 'stream' }>();
@@ -111,9 +156,26 @@ export class OutputKeeper {
     return shown;
   }
 
-  #toTail(o: OutputItem): void {
-    let size = outputSize(o);
-    if (size > this.#tailLimit) {
+  /**
+   * Holds a stream message past the head as its raw content frame (see HeldStream). Returns false, and
+   * holds nothing, while the head still has room: then the caller adds the parsed output.
+   */
+  hold(name: StreamName, frame: Buffer): boolean {
+    if (!this.holding) return false;
+    this.#toTail({ kind: 'held', name, frame, size: heldSize(frame) });
+    return true;
+  }
+
+  #toTail(o: TailItem): void {
+    let size = sizeOf(o);
+    if (size > this.#tailLimit && o.kind === 'held') {
+      // Larger than the whole tail: only its end is kept, so it is parsed now to cut it.
+      const parsed = unhold(o);
+      if (!parsed) return this.#drop(o.name, size);
+      o = parsed;
+      size = outputSize(parsed);
+    }
+    if (size > this.#tailLimit && o.kind !== 'held') {
       if (o.kind !== 'stream') {
         this.#drop('stdout', size);
         return;
@@ -127,9 +189,9 @@ export class OutputKeeper {
     let k = 0;
     while (this.#tailBytes > this.#tailLimit && k < this.#tail.length) {
       const old = this.#tail[k++];
-      const n = outputSize(old);
+      const n = sizeOf(old);
       this.#tailBytes -= n;
-      this.#drop(old.kind === 'stream' ? old.name : 'stdout', n);
+      this.#drop(streamOf(old), n);
     }
     if (k > 0) this.#tail.splice(0, k);
   }
@@ -150,6 +212,12 @@ export class OutputKeeper {
    * items to show now. Called when the task ends (and on demand); later output starts a new tail.
    */
   flush(): OutputItem[] {
+    const tail: OutputItem[] = [];
+    for (const o of this.#tail) {
+      const item = o.kind === 'held' ? unhold(o) : o;
+      if (item) tail.push(item);
+      else this.#drop(streamOf(o), sizeOf(o));
+    }
     const shown: OutputItem[] = [];
     for (const [name, bytes] of this.#dropped) {
       let marker = this.#markers.get(name);
@@ -161,9 +229,9 @@ export class OutputKeeper {
       }
       shown.push(marker);
     }
-    for (const o of this.#tail) this.outputs.push(o);
-    shown.push(...this.#tail);
-    this.#head += this.#tailBytes; // kept and shown now, like the head
+    for (const o of tail) this.outputs.push(o);
+    shown.push(...tail);
+    for (const o of tail) this.#head += outputSize(o); // kept and shown now, like the head
     this.#tail = [];
     this.#tailBytes = 0;
     return shown;

@@ -192,6 +192,22 @@ export class TasksModel {
     if (this.#outputBytes > this.#maxTotalOutputBytes) this.#evictForOutput();
   }
 
+  /**
+   * Holds a stream message's raw content frame when the task is past its kept head (OutputKeeper.hold):
+   * it is parsed only if still kept when the task ends. Returns false, holding nothing, when the output
+   * is shown now instead (the caller then parses it and calls addOutput).
+   */
+  holdStream(msgId: string, name: 'stdout' | 'stderr', frame: Buffer): boolean {
+    const t = this.#tasks.get(msgId);
+    if (!t?.keeper) return false;
+    const before = t.keeper.bytes;
+    if (!t.keeper.hold(name, frame)) return false;
+    if (t.replyState) t.outputAt = Date.now();
+    this.#outputBytes += t.keeper.bytes - before;
+    if (this.#outputBytes > this.#maxTotalOutputBytes) this.#evictForOutput();
+    return true;
+  }
+
   /** Data the task published (a decoded data_message): merged into its `data`, `progress` updated. */
   publishData(msgId: string, data: Record<string, unknown>): void {
     const t = this.#tasks.get(msgId);

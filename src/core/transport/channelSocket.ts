@@ -157,7 +157,8 @@ export class ChannelSocket {
   #handle(frames: Buffer[]): void {
     let message: Message;
     try {
-      message = this.session.decode(frames);
+      // iopub content is parsed when read (see Session.decode): most of a flood is never parsed.
+      message = this.session.decode(frames, { lazyContent: this.channel === 'iopub' });
     } catch (e) {
       this.#drop(dropReason(e), e);
       return;
@@ -165,7 +166,9 @@ export class ChannelSocket {
     try {
       this.handlers.onMessage(this.channel, message);
     } catch (e) {
-      this.logger.error(`${this.channel}: handling ${message.header.msg_type} failed: ${(e as Error).stack ?? e}`);
+      // A lazily parsed content frame that is not a JSON object is a malformed message, as in decode.
+      if (e instanceof ProtocolError) this.#drop(dropReason(e), e);
+      else this.logger.error(`${this.channel}: handling ${message.header.msg_type} failed: ${(e as Error).stack ?? e}`);
     }
   }
 
