@@ -108,9 +108,9 @@ export class SessionsCtl implements ClusterGroupSource, vscode.Disposable {
       }),
       on(EnginesChangedNotification, (p, m) => m.setEngines(p.engines)),
       on(TasksChangedNotification, (p, m) => m.applyTasks(p)),
-      // Outputs of a cluster that is not active are not written (its runs' states still show in the Tasks view).
+      // A cluster that is not active: its runs still going are written under its name (RunOutput.watchOther).
       on(OutputNotification, (p, _m, active) => {
-        if (!active) return;
+        if (!active) return this.ctx.output.onOtherOutput(sessionOf(p), p);
         const { rest, errors } = this.ctx.outputRouter.route(p);
         for (const e of errors) this.ctx.log.error(`notebook output: ${describeError(e)}`);
         if (rest.items.length) this.ctx.output.onOutput(rest);
@@ -234,7 +234,8 @@ export class SessionsCtl implements ClusterGroupSource, vscode.Disposable {
   async #readOther(s: SessionInfo): Promise<void> {
     const model = new ClusterModel();
     const fire = () => this.#onDidChange.fire();
-    const subs = [model.onDidChangeEngines(fire), model.onDidChangeRuns(fire), model.onDidChangeState(fire), model];
+    const label = this.groups().find((g) => g.sessionId === s.sessionId)?.label ?? clusterName(s.connectionFile ?? s.sessionId);
+    const subs = [model.onDidChangeEngines(fire), model.onDidChangeRuns(fire), model.onDidChangeState(fire), this.ctx.output.watchOther(s.sessionId, model, label), model];
     this.#others.set(s.sessionId, { model, subs });
     model.setState({ state: s.state, connectionFile: s.connectionFile });
     try {

@@ -189,7 +189,7 @@ export function registerClustersView(ctx: Ctx): ClustersTree {
     // Connected or not changes the rows' marker; a state change while the server stops must not restart it.
     asDisposable(
       ctx.model.onDidChangeState(() => {
-        if (ctx.client?.isRunning()) void tree.refresh();
+        if (ctx.client?.isRunning() && tree.visible) void tree.refresh();
       }),
     ),
     vscode.workspace.onDidChangeConfiguration((e) => {

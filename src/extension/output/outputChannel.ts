@@ -56,6 +56,8 @@ export class RunOutput implements vscode.Disposable {
   #timer: NodeJS.Timeout | undefined;
   #soon: NodeJS.Immediate | undefined;
   #recent = '';
+  /** The clusters connected but not active whose runs are written too (watchOther): session id → name. */
+  readonly #others = new Map<string, string>();
   readonly #onDidWrite = new vscode.EventEmitter<string>();
   /** Text was appended to the channel. */
   readonly onDidWrite = this.#onDidWrite.event;
@@ -108,12 +110,58 @@ export class RunOutput implements vscode.Disposable {
 
   onOutput(p: OutputNotificationParams): void {
     if (tracing) for (const item of p.items) if (item.run) trace('first-output', item.runId);
-    const cluster = this.cluster();
+    this.#onOutput(p, this.cluster());
+  }
+
+  /**
+   * Writes the runs of a cluster that is connected but not active (several clusters at once): a run still
+   * going when its cluster stopped being active goes on being written, under its cluster's name, with a
+   * run id of its own here (`<session>/<run>`: run ids are per cluster). Runs that had ended before are not
+   * written again. Call onOtherOutput with the session's ipp/output notifications.
+   */
+  watchOther(sessionId: string, model: ClusterModel, cluster: string): vscode.Disposable {
+    const key = (runId: string) => `${sessionId}/${runId}`;
+    this.#others.set(sessionId, cluster);
+    const sub = model.onDidChangeRuns((change) => {
+      for (const id of change.added) {
+        const run = model.run(id);
+        if (run && run.state !== 'running' && run.state !== 'pending') this.ignoreRun(key(id));
+      }
+      for (const id of [...change.added, ...change.changed]) {
+        const run = model.run(id);
+        if (!run) continue;
+        const info = { ...streamInfo(run), runId: key(id), cluster };
+        this.#stream.setRun(info);
+        this.results.setRun(info);
+      }
+      for (const id of change.removed) {
+        this.#stream.remove(key(id));
+        this.results.remove(key(id));
+      }
+      this.results.post();
+      this.#schedule();
+    });
+    return new vscode.Disposable(() => {
+      sub.dispose();
+      this.#others.delete(sessionId);
+    });
+  }
+
+  /** An ipp/output notification of a cluster that is not active (see watchOther). */
+  onOtherOutput(sessionId: string, p: OutputNotificationParams): void {
+    const cluster = this.#others.get(sessionId);
+    if (cluster === undefined) return;
+    const key = (runId: string) => `${sessionId}/${runId}`;
+    const items = p.items.map((i) => ({ ...i, runId: key(i.runId) }));
+    this.#onOutput({ ...p, items }, cluster);
+  }
+
+  #onOutput(p: OutputNotificationParams, cluster: string | undefined): void {
     this.results.onOutput(p, cluster);
     const images: PanelImage[] = [];
     for (const item of p.items) {
       this.#stream.push(item.runId, item.engineId, item.output, item.run && { ...item.run, cluster });
-      images.push(...imagesOf([{ engineId: item.engineId, output: item.output }], this.model.run(item.runId)?.title ?? item.runId));
+      images.push(...imagesOf([{ engineId: item.engineId, output: item.output }], item.run?.title ?? this.model.run(item.runId)?.title ?? item.runId));
     }
     if (images.length) this.images.add(images);
     this.#schedule();

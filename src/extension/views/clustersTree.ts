@@ -129,6 +129,11 @@ export class ClustersTree implements vscode.TreeDataProvider<ClusterNode>, vscod
     this.#onDidChange.fire(undefined);
   }
 
+  /** The view is shown (the tree lists and watches only then). */
+  get visible(): boolean {
+    return this.#visible;
+  }
+
   /** Starts or stops watching as the view shows or hides. */
   setVisible(visible: boolean): void {
     if (visible === this.#visible) return;
@@ -136,7 +141,8 @@ export class ClustersTree implements vscode.TreeDataProvider<ClusterNode>, vscod
     this.#unwatch();
     if (!visible) return;
     this.#watch();
-    this.#timer = setInterval(() => void this.refresh(), PID_RECHECK_MS);
+    // Timers that fire after the view hid (its event comes late) must not list: listing starts the server.
+    this.#timer = setInterval(() => this.#visible && void this.refresh(), PID_RECHECK_MS);
     void this.refresh();
   }
 
@@ -152,6 +158,7 @@ export class ClustersTree implements vscode.TreeDataProvider<ClusterNode>, vscod
       clearTimeout(this.#debounce);
       this.#debounce = setTimeout(() => {
         // A new profile folder: watch its security folder too.
+        if (!this.#visible) return;
         if (basename(dirname(uri.fsPath)) !== 'security') this.#rewatchFolders();
         void this.refresh();
       }, WATCH_DEBOUNCE_MS);

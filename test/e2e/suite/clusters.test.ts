@@ -73,6 +73,8 @@ describe('Clusters view', function () {
     // The suites share one extension host, and commands.test.js checks next that nothing has started the
     // language server: hide the view (it stops watching) and stop the server this suite started.
     await vscode.commands.executeCommand('workbench.action.closeSidebar');
+    // The view's hidden event comes a moment later; until then its timers may list, which starts the server.
+    for (let i = 0; i < 50 && api.clusters.visible; i++) await new Promise((r) => setTimeout(r, 100));
     await api.ctx.stopServer();
     for (const pid of pids) if (alive(pid)) process.kill(pid, 'SIGKILL');
     await vscode.workspace.getConfiguration('ipyparallel').update('ipythonDir', undefined, vscode.ConfigurationTarget.Workspace);

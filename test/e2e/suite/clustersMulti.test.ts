@@ -13,6 +13,7 @@ import type { StartedCluster } from '../../../src/extension/commands/startCluste
 import type { ExtensionApi } from '../../../src/extension/extension';
 import { Commands, ContextKeys, EXTENSION_ID, Views } from '../../../src/extension/ids';
 import type { TasksTreeNode } from '../../../src/extension/views/nodes';
+import type { ExecuteResult } from '../../../src/shared/protocol';
 import { runPidSelection } from './runSelection';
 
 /** Resolves when check() gives a value (checked every 200 ms); fails after `ms`. */
@@ -49,6 +50,8 @@ describe('Several clusters at once', function () {
   after(async () => {
     for (const c of started.reverse()) await vscode.commands.executeCommand(Commands.stopCluster, { profileDir: c.profileDir, clusterId: c.clusterId });
     await vscode.commands.executeCommand('workbench.action.closeSidebar');
+    // The view's hidden event comes a moment later; until then its timers may list, which starts the server.
+    for (let i = 0; i < 50 && api.clusters.visible; i++) await new Promise((r) => setTimeout(r, 100));
     await api.ctx.stopServer();
     await vscode.workspace.getConfiguration('ipyparallel').update('ipythonDir', undefined, vscode.ConfigurationTarget.Workspace);
     fs.rmSync(ipythonDir, { recursive: true, force: true });
@@ -131,6 +134,27 @@ describe('Several clusters at once', function () {
     const { result, run } = await runPidSelection(api, 'multi-cluster.py');
     assert.equal(result.msgIds.length, 1);
     assert.equal(run.state, 'done');
+  });
+
+  it('a run still going when its cluster stops being active goes on being written, under its name', async () => {
+    assert.equal(await vscode.commands.executeCommand(Commands.switchCluster, 'c:multi-b'), 'c:multi-b');
+    const uri = vscode.Uri.joinPath(vscode.workspace.workspaceFolders![0].uri, 'multi-late.py');
+    await vscode.workspace.fs.writeFile(uri, Buffer.from('import time\nprint("early-from-b")\ntime.sleep(4)\nprint("late-from-b")\n', 'utf8'));
+    const editor = await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));
+    editor.selection = new vscode.Selection(0, 0, 4, 0);
+    const result = await vscode.commands.executeCommand<ExecuteResult>(Commands.runSelection, { targets: 'all' });
+    assert.ok(result, `runSelection failed: ${api.lastError.message}`);
+    await until('the early output of b', () => (api.ctx.output.recentText.includes('early-from-b') ? true : undefined), 30_000);
+    assert.equal(await vscode.commands.executeCommand(Commands.switchCluster, 'default'), 'default');
+    const text = await until('the late output of b, written while a is active', () => {
+      const t = api.ctx.output.recentText;
+      return t.includes('late-from-b') && /late-from-b[\s\S]*done 2\/2/.test(t) ? t : undefined;
+    }, 30_000);
+    const late = text.slice(text.lastIndexOf('──', text.indexOf('late-from-b')));
+    assert.match(text.slice(0, text.indexOf('late-from-b')), /default\/multi-b[^\n]*──\n[^─]*$/, `the late output is under a header naming b:\n${late}`);
+    assert.match(text, /\[stdout:0,1\] late-from-b|\[stdout:0\] late-from-b/);
+    assert.equal(api.ctx.sessions.active, 'default');
+    assert.equal(api.ctx.model.runs.filter((r) => r.runId === result.runId && r.title.includes('early')).length, 0, 'the run is not in the active model');
   });
 
   it('disconnects the second from its row: its session closes, the first stays connected and active', async () => {
