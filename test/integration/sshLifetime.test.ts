@@ -1,5 +1,5 @@
 // Nothing is left running (issue 10, item 5): the language server, connected to a real cluster through a
-// real sshd, is killed with SIGKILL (no handler runs) or SIGTERM; within 5 s its ssh tunnel process is gone
+// real sshd, is killed with SIGKILL (no handler runs), SIGTERM or SIGHUP; within 5 s its ssh tunnel process is gone
 // (checked by pid) and the tunnel's forwarded local ports are closed.
 import assert from 'node:assert/strict';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -69,7 +69,7 @@ describe('the ssh tunnel dies with the language server', { timeout: 300_000, ski
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  for (const signal of ['SIGKILL', 'SIGTERM'] as const) {
+  for (const signal of ['SIGKILL', 'SIGTERM', 'SIGHUP'] as const) {
     it(`${signal} of the server: its ssh is gone within 5 s and the forwarded ports are closed`, async () => {
       const { server } = await ServerUnderTest.start();
       try {
