@@ -46,6 +46,9 @@ export function flattenOutputs(engines: readonly EngineOutputs[], engineId?: num
   return items;
 }
 
+/** A run of a cluster that is not active, as the surfaces know it: run ids are per cluster. */
+const otherRunId = (sessionId: string, runId: string) => `${sessionId}/${runId}`;
+
 export class RunOutput implements vscode.Disposable {
   readonly channel: vscode.OutputChannel;
   readonly images = new ImagePanel();
@@ -78,22 +81,34 @@ export class RunOutput implements vscode.Disposable {
       this.results,
       this.images,
       this.#onDidWrite,
-      model.onDidChangeRuns((change) => {
-        for (const id of [...change.added, ...change.changed]) {
-          const run = model.run(id);
-          if (!run) continue;
-          const info = { ...streamInfo(run), cluster: this.cluster() };
-          this.#stream.setRun(info);
-          this.results.setRun(info);
-        }
-        for (const id of change.removed) {
-          this.#stream.remove(id);
-          this.results.remove(id);
-        }
-        this.results.post();
-        this.#schedule();
-      }),
+      this.#followRuns(model, (id) => id, () => this.cluster()),
     );
+  }
+
+  /**
+   * Keeps the surfaces' runs in step with `model`'s (headers, states, footers; a removed run leaves them),
+   * each under the id `key` gives it here and the cluster name `cluster` gives.
+   */
+  #followRuns(model: ClusterModel, key: (runId: string) => string, cluster: () => string | undefined, onAdded?: (run: RunSummary) => void): vscode.Disposable {
+    return model.onDidChangeRuns((change) => {
+      for (const id of change.added) {
+        const run = model.run(id);
+        if (run) onAdded?.(run);
+      }
+      for (const id of [...change.added, ...change.changed]) {
+        const run = model.run(id);
+        if (!run) continue;
+        const info = { ...streamInfo(run), runId: key(id), cluster: cluster() };
+        this.#stream.setRun(info);
+        this.results.setRun(info);
+      }
+      for (const id of change.removed) {
+        this.#stream.remove(key(id));
+        this.results.remove(key(id));
+      }
+      this.results.post();
+      this.#schedule();
+    });
   }
 
   /** Runs that were already over when we (re)connected: not written again. */
@@ -120,26 +135,10 @@ export class RunOutput implements vscode.Disposable {
    * written again. Call onOtherOutput with the session's ipp/output notifications.
    */
   watchOther(sessionId: string, model: ClusterModel, cluster: string): vscode.Disposable {
-    const key = (runId: string) => `${sessionId}/${runId}`;
+    const key = (runId: string) => otherRunId(sessionId, runId);
     this.#others.set(sessionId, cluster);
-    const sub = model.onDidChangeRuns((change) => {
-      for (const id of change.added) {
-        const run = model.run(id);
-        if (run && run.state !== 'running' && run.state !== 'pending') this.ignoreRun(key(id));
-      }
-      for (const id of [...change.added, ...change.changed]) {
-        const run = model.run(id);
-        if (!run) continue;
-        const info = { ...streamInfo(run), runId: key(id), cluster };
-        this.#stream.setRun(info);
-        this.results.setRun(info);
-      }
-      for (const id of change.removed) {
-        this.#stream.remove(key(id));
-        this.results.remove(key(id));
-      }
-      this.results.post();
-      this.#schedule();
+    const sub = this.#followRuns(model, key, () => cluster, (run) => {
+      if (run.state !== 'running' && run.state !== 'pending') this.ignoreRun(key(run.runId));
     });
     return new vscode.Disposable(() => {
       sub.dispose();
@@ -151,8 +150,7 @@ export class RunOutput implements vscode.Disposable {
   onOtherOutput(sessionId: string, p: OutputNotificationParams): void {
     const cluster = this.#others.get(sessionId);
     if (cluster === undefined) return;
-    const key = (runId: string) => `${sessionId}/${runId}`;
-    const items = p.items.map((i) => ({ ...i, runId: key(i.runId) }));
+    const items = p.items.map((i) => ({ ...i, runId: otherRunId(sessionId, i.runId) }));
     this.#onOutput({ ...p, items }, cluster);
   }
 
