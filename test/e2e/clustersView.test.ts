@@ -14,7 +14,7 @@ import { readClusterRecord } from '../../src/core/protocol';
 import { Channels, Commands } from '../../src/extension/ids';
 import { findIpyparallelPython, readStat } from '../integration/harness';
 import { listProcs, readCmdline } from '../integration/harness/procs';
-import { Workbench, waitFor } from './harness';
+import { SCREENSHOT_SETTINGS, Workbench, waitFor } from './harness';
 import { clearNotifications, clickMenuItem, openContainer, paletteTitle, parkMouse, treeLabels, treeRow, viewPane } from './harness/views';
 
 const ipythonDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ipp-gui-clusters-'));
@@ -57,14 +57,7 @@ before(async () => {
   wb = await Workbench.start({
     workspaceSettings: { 'ipyparallel.ipythonDir': ipythonDir },
     env: { IPP_PYTHON: findIpyparallelPython() },
-    settings: {
-      'editor.minimap.enabled': false,
-      'breadcrumbs.enabled': false,
-      'workbench.layoutControl.enabled': false,
-      'workbench.editor.enablePreview': false,
-      'workbench.colorTheme': 'Default Dark Modern',
-      'remote.autoForwardPorts': false,
-    },
+    settings: SCREENSHOT_SETTINGS,
   });
   fs.writeFileSync(path.join(wb.workspace, RUN_FILE), 'import os\nprint("pid", os.getpid())\n');
 }, { timeout: 240_000 });

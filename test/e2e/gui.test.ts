@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import { Channels, Commands } from '../../src/extension/ids';
 import { TestCluster } from '../integration/harness';
-import { Workbench, waitFor } from './harness';
+import { SCREENSHOT_SETTINGS, Workbench, waitFor } from './harness';
 import { clearNotifications, clickMenuItem, openContainer, paletteTitle, parkMouse, settled, statusItem, stepRunner, treeLabels, treeRow, viewPane } from './harness/views';
 
 const DEMO = 'parallel_demo.py';
@@ -49,13 +49,8 @@ before(async () => {
       workspaceSettings: { 'ipyparallel.ipythonDir': cluster.ipythonDir, 'ipyparallel.profile': cluster.profile },
       // Clean screenshots.
       settings: {
-        'editor.minimap.enabled': false,
-        'breadcrumbs.enabled': false,
-        'workbench.layoutControl.enabled': false,
+        ...SCREENSHOT_SETTINGS,
         'editor.renderWhitespace': 'none',
-        'workbench.editor.enablePreview': false,
-        'workbench.colorTheme': 'Default Dark Modern',
-        'remote.autoForwardPorts': false,
       },
     });
     fs.writeFileSync(path.join(wb.workspace, DEMO), DEMO_TEXT);

@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import { Channels, Commands } from '../../src/extension/ids';
 import { TestCluster } from '../integration/harness';
-import { Workbench, waitFor } from './harness';
+import { SCREENSHOT_SETTINGS, Workbench, waitFor } from './harness';
 import { clearNotifications, clickMenuItem, escapeRegExp, openContainer, paletteTitle, parkMouse, statusItem, stepRunner, treeLabels, treeRow, viewPane } from './harness/views';
 
 const RUN_FILE = 'which_cluster.py';
@@ -23,14 +23,7 @@ before(async () => {
   [alpha, beta] = await Promise.all([TestCluster.start({ engines: 2, clusterId: 'alpha' }), TestCluster.start({ engines: 2, clusterId: 'beta' })]);
   wb = await Workbench.start({
     workspaceSettings: { 'ipyparallel.ipythonDir': alpha.ipythonDir, 'ipyparallel.extraIpythonDirs': [beta.ipythonDir] },
-    settings: {
-      'editor.minimap.enabled': false,
-      'breadcrumbs.enabled': false,
-      'workbench.layoutControl.enabled': false,
-      'workbench.editor.enablePreview': false,
-      'workbench.colorTheme': 'Default Dark Modern',
-      'remote.autoForwardPorts': false,
-    },
+    settings: SCREENSHOT_SETTINGS,
   });
   // Each cluster's engines run with that cluster's own IPYTHONDIR: the output says which cluster ran it.
   fs.writeFileSync(path.join(wb.workspace, RUN_FILE), 'import os\nprint("dir", os.environ["IPYTHONDIR"])\n');

@@ -11,7 +11,7 @@ import { after, before, test } from 'node:test';
 import type { Frame, Locator } from 'playwright-core';
 import { CATEGORY, Commands } from '../../src/extension/ids';
 import { TestCluster } from '../integration/harness';
-import { Workbench, waitFor } from './harness';
+import { SCREENSHOT_SETTINGS, Workbench, waitFor } from './harness';
 import { paletteTitle, stepRunner } from './harness/views';
 
 
@@ -72,12 +72,7 @@ before(async () => {
     wb = await Workbench.start({
       workspaceSettings: { 'ipyparallel.ipythonDir': cluster.ipythonDir, 'ipyparallel.profile': cluster.profile },
       settings: {
-        'editor.minimap.enabled': false,
-        'breadcrumbs.enabled': false,
-        'workbench.layoutControl.enabled': false,
-        'workbench.editor.enablePreview': false,
-        'workbench.colorTheme': 'Default Dark Modern',
-        'remote.autoForwardPorts': false,
+        ...SCREENSHOT_SETTINGS,
         'notebook.output.scrolling': false,
         'notebook.output.textLineLimit': 60,
       },

@@ -39,6 +39,17 @@ describe('Engines that died: shown as lost, restarted in the same cluster', { ti
     return r;
   };
 
+  /** Waits until `n` engines not in `old` have registered with the client (what feeds the Engines view), runs `code` on them, and returns each one's printed line. */
+  const runOnNewEngines = async (old: ReadonlySet<number>, n: number, code: string): Promise<string[]> => {
+    const fresh = await until(client!, () => {
+      const ids = client!.engines().map((e) => e.id).filter((id) => !old.has(id));
+      return ids.length >= n && ids;
+    }, 90_000, `${n} new engines registered`);
+    const run = client!.execute(code, { targets: fresh });
+    const tasks = await client!.wait(run.id, { timeoutMs: 60_000 });
+    return tasks.map((t) => streamText(t.outputs).trim());
+  };
+
   before(async () => {
     cluster = await LocalCluster.start({ python, engines: 4, ipythonDir, clusterId: 'lost', log, env, startTimeoutMs: 120_000 });
     client = new ClusterClient({ connectionFile: cluster.connectionFile, logger: log });
@@ -87,14 +98,8 @@ describe('Engines that died: shown as lost, restarted in the same cluster', { ti
     assert.doesNotMatch(clusterItem(toClusterInfo(restarted, undefined), Date.now()).description ?? '', /lost/);
 
     // The client (what the Engines view shows) sees two new engines register, and they run code.
-    const fresh = await until(client!, () => {
-      const ids = client!.engines().map((e) => e.id).filter((id) => !idsBefore.has(id));
-      return ids.length >= 2 && ids;
-    }, 90_000, 'two new engines registered');
-    const run = client!.execute('import os; print(os.getpid())', { targets: fresh });
-    const tasks = await client!.wait(run.id, { timeoutMs: 60_000 });
-    const ran = tasks.map((t) => Number(streamText(t.outputs).trim())).sort((x, y) => x - y);
-    assert.deepEqual(ran, [...newPids].sort((x, y) => x - y));
+    const ran = await runOnNewEngines(idsBefore, 2, 'import os; print(os.getpid())');
+    assert.deepEqual(ran.map((l) => Number(l)).sort((x, y) => x - y), [...newPids].sort((x, y) => x - y));
   });
 
   it('Restart Engines of a cluster this window started replaces every engine: new pids and ids, empty namespaces', async () => {
@@ -113,13 +118,7 @@ describe('Engines that died: shown as lost, restarted in the same cluster', { ti
     assert.equal(newPids.length, 4, `four new engine pids: ${after.pids.join(', ')}`);
     assert.deepEqual(newPids.filter((p) => oldPids.includes(p)), []);
 
-    const fresh = await until(client!, () => {
-      const ids = client!.engines().map((e) => e.id).filter((id) => !oldIds.has(id));
-      return ids.length >= 4 && ids;
-    }, 90_000, 'four new engines registered');
-    const run = client!.execute("import os; print(os.getpid(), 'restart_marker' in globals())", { targets: fresh });
-    const tasks = await client!.wait(run.id, { timeoutMs: 60_000 });
-    const lines = tasks.map((t) => streamText(t.outputs).trim().split(' '));
+    const lines = (await runOnNewEngines(oldIds, 4, "import os; print(os.getpid(), 'restart_marker' in globals())")).map((l) => l.split(' '));
     assert.deepEqual(lines.map(([, has]) => has), ['False', 'False', 'False', 'False'], 'the new engines start with empty namespaces');
     assert.deepEqual(lines.map(([pid]) => Number(pid)).sort((x, y) => x - y), [...newPids].sort((x, y) => x - y));
   });

@@ -15,6 +15,19 @@ import { prepareWorkspace } from './workspace';
 export const SCREENSHOTS = path.join(REPO, 'test-results', 'screenshots');
 export const README_SCREENSHOTS = path.join(REPO, 'media', 'screenshots');
 
+/**
+ * User settings of the GUI tests whose screenshots go into the README: no minimap, breadcrumbs, layout
+ * control or preview tabs, one theme, and no port-forwarding prompts.
+ */
+export const SCREENSHOT_SETTINGS: Readonly<Record<string, unknown>> = {
+  'editor.minimap.enabled': false,
+  'breadcrumbs.enabled': false,
+  'workbench.layoutControl.enabled': false,
+  'workbench.editor.enablePreview': false,
+  'workbench.colorTheme': 'Default Dark Modern',
+  'remote.autoForwardPorts': false,
+};
+
 export interface WorkbenchOptions {
   /** The .vsix to install; default this machine's, dist-vsix/ipyparallel-vscode-<target>.vsix; null installs nothing. */
   vsix?: string | null;

@@ -14,6 +14,7 @@ import type { ExtensionApi } from '../../../src/extension/extension';
 import { Commands, EXTENSION_ID, TreeItemContexts, Views } from '../../../src/extension/ids';
 import { ExecuteRequest, type ClusterInfo } from '../../../src/shared/protocol';
 import { runPidSelection } from './runSelection';
+import { hideViewsAndStopServer } from './teardown';
 
 function alive(pid: number): boolean {
   try {
@@ -72,10 +73,7 @@ describe('Clusters view', function () {
     if (api.ctx.localCluster) await vscode.commands.executeCommand(Commands.stopLocalCluster);
     // The suites share one extension host, and commands.test.js checks next that nothing has started the
     // language server: hide the view (it stops watching) and stop the server this suite started.
-    await vscode.commands.executeCommand('workbench.action.closeSidebar');
-    // The view's hidden event comes a moment later; until then its timers may list, which starts the server.
-    for (let i = 0; i < 50 && api.clusters.visible; i++) await new Promise((r) => setTimeout(r, 100));
-    await api.ctx.stopServer();
+    await hideViewsAndStopServer(api);
     for (const pid of pids) if (alive(pid)) process.kill(pid, 'SIGKILL');
     await vscode.workspace.getConfiguration('ipyparallel').update('ipythonDir', undefined, vscode.ConfigurationTarget.Workspace);
     fs.rmSync(ipythonDir, { recursive: true, force: true });

@@ -15,6 +15,7 @@ import { Commands, ContextKeys, EXTENSION_ID, Views } from '../../../src/extensi
 import type { TasksTreeNode } from '../../../src/extension/views/nodes';
 import type { ExecuteResult } from '../../../src/shared/protocol';
 import { runPidSelection } from './runSelection';
+import { hideViewsAndStopServer } from './teardown';
 
 /** Resolves when check() gives a value (checked every 200 ms); fails after `ms`. */
 function until<T>(what: string, check: () => T | undefined, ms = 60_000): Promise<T> {
@@ -49,10 +50,7 @@ describe('Several clusters at once', function () {
 
   after(async () => {
     for (const c of started.reverse()) await vscode.commands.executeCommand(Commands.stopCluster, { profileDir: c.profileDir, clusterId: c.clusterId });
-    await vscode.commands.executeCommand('workbench.action.closeSidebar');
-    // The view's hidden event comes a moment later; until then its timers may list, which starts the server.
-    for (let i = 0; i < 50 && api.clusters.visible; i++) await new Promise((r) => setTimeout(r, 100));
-    await api.ctx.stopServer();
+    await hideViewsAndStopServer(api);
     await vscode.workspace.getConfiguration('ipyparallel').update('ipythonDir', undefined, vscode.ConfigurationTarget.Workspace);
     fs.rmSync(ipythonDir, { recursive: true, force: true });
   });
